@@ -1,0 +1,48 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// wise: a command-line harness that runs the WISE text-to-image benchmark end to end.
+///
+/// The core (catalogue, scoring) builds with no C library; each C library sits behind
+/// its own small target (SQLite through GRDB in WiseStore, libcurl in CCurl/WiseHTTP).
+let package = Package(
+    name: "wise",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "wise", targets: ["wise"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(name: "WiseCore"),
+        .target(name: "WiseHTTP", dependencies: ["CCurl"]),
+        .target(
+            name: "WiseStore",
+            dependencies: ["WiseCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(name: "WiseReport", dependencies: ["WiseCore"]),
+        .executableTarget(
+            name: "wise",
+            dependencies: [
+                "WiseCore", "WiseStore", "WiseHTTP", "WiseReport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(name: "TestSupport", dependencies: ["WiseCore"], path: "Tests/Support"),
+        .testTarget(name: "WiseCoreTests", dependencies: ["WiseCore", "TestSupport"]),
+        .testTarget(name: "WiseHTTPTests", dependencies: ["WiseHTTP", "TestSupport"]),
+        .testTarget(name: "WiseStoreTests", dependencies: ["WiseStore", "WiseCore", "TestSupport"]),
+        .testTarget(name: "WiseReportTests", dependencies: ["WiseReport", "WiseCore", "TestSupport"]),
+        .testTarget(
+            name: "WiseEndToEndTests",
+            dependencies: ["WiseCore", "WiseStore", "TestSupport"]
+        ),
+    ]
+)

@@ -1,0 +1,84 @@
+import Foundation
+
+/// What made a result: an adapter name and its parameters, recorded with every image and judgment.
+///
+/// Two specs are the same adapter configuration exactly when their canonical JSON is equal;
+/// `key` is a short hash of it, used to find earlier results for the same configuration.
+/// Secrets never belong in a spec: name the environment variable instead of its value.
+public struct AdapterSpec: Codable, Sendable, Hashable {
+    public var adapter: String
+    public var parameters: [String: String]
+
+    public init(adapter: String, parameters: [String: String] = [:]) {
+        self.adapter = adapter
+        self.parameters = parameters
+    }
+
+    /// The spec as JSON with sorted keys, stable across runs.
+    public var canonicalJSON: String {
+        let fields = [("adapter", jsonString(adapter))] + parameters.keys.sorted().map { ($0, jsonString(parameters[$0]!)) }
+        return "{" + fields.map { "\(jsonString($0.0)):\($0.1)" }.joined(separator: ",") + "}"
+    }
+
+    /// A 16-hex-digit hash of the canonical JSON.
+    public var key: String { String(SHA256.hex(canonicalJSON).prefix(16)) }
+
+    /// A one-line human description: `folder(path=/data/run1)`.
+    public var summary: String {
+        parameters.isEmpty ? adapter : adapter + "(" + parameters.keys.sorted().map { "\($0)=\(parameters[$0]!)" }.joined(separator: ", ") + ")"
+    }
+
+    /// Parses the canonical JSON form back.
+    public static func parse(_ json: String) -> AdapterSpec? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+              let adapter = object["adapter"] as? String else { return nil }
+        var parameters: [String: String] = [:]
+        for (k, v) in object where k != "adapter" { parameters[k] = v as? String ?? "\(v)" }
+        return AdapterSpec(adapter: adapter, parameters: parameters)
+    }
+}
+
+/// A run's identity: what was asked of which generator, on which prompt set.
+public struct RunSpec: Sendable, Equatable {
+    public var name: String
+    public var set: PromptSet
+    public var scoringProtocol: ScoringProtocol
+    public var generator: AdapterSpec
+    /// The hash of the catalogue content the run was made from.
+    public var catalogueHash: String
+
+    public init(name: String, set: PromptSet, scoringProtocol: ScoringProtocol, generator: AdapterSpec, catalogueHash: String) {
+        self.name = name; self.set = set; self.scoringProtocol = scoringProtocol
+        self.generator = generator; self.catalogueHash = catalogueHash
+    }
+
+    /// A hash naming this exact configuration.
+    public var fingerprint: String {
+        SHA256.hex([set.rawValue, scoringProtocol.rawValue, generator.canonicalJSON, catalogueHash].joined(separator: "\u{1}"))
+    }
+
+    /// Checks a run name: 1–100 characters of letters, digits, `.`, `_`, `-`, starting with a letter or digit.
+    public static func validateName(_ name: String) throws {
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "._-"))
+        guard !name.isEmpty, name.count <= 100, name.unicodeScalars.allSatisfy({ allowed.contains($0) }),
+              let first = name.unicodeScalars.first, CharacterSet.alphanumerics.contains(first) else {
+            throw UsageError("run name '\(name)' is not allowed: use 1–100 letters, digits, '.', '_' or '-', starting with a letter or digit")
+        }
+    }
+}
+
+/// One run as reports see it: its identity and its scores.
+public struct RunSummary: Sendable, Equatable {
+    public var name: String
+    public var set: PromptSet
+    public var scoringProtocol: ScoringProtocol
+    public var generator: AdapterSpec
+    /// The judge whose judgments were scored, if any.
+    public var judge: AdapterSpec?
+    public var score: WiScore
+
+    public init(name: String, set: PromptSet, scoringProtocol: ScoringProtocol, generator: AdapterSpec, judge: AdapterSpec?, score: WiScore) {
+        self.name = name; self.set = set; self.scoringProtocol = scoringProtocol
+        self.generator = generator; self.judge = judge; self.score = score
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+
+/// Decides where prompt sets are read from: `WISE_DATA`, else the fetch cache.
+///
+/// Environment: `WISE_DATA=DIR` reads a folder laid out like `../shared/wise` directly;
+/// `WISE_CACHE=DIR` moves the cache (default `$XDG_CACHE_HOME/wise` or `~/.cache/wise`);
+/// `WISE_MANIFEST=FILE` replaces the built-in manifest (for mirrors and tests).
+public struct CatalogueLocation: Sendable {
+    public var manifest: CatalogueManifest
+    /// A directory the user named, read as it is.
+    public var dataDirectory: URL?
+    /// Where `wise catalogue fetch` stores verified files.
+    public var cacheRoot: URL
+
+    public init(manifest: CatalogueManifest, dataDirectory: URL?, cacheRoot: URL) {
+        self.manifest = manifest
+        self.dataDirectory = dataDirectory
+        self.cacheRoot = cacheRoot
+    }
+
+    /// Resolves the location from the process environment.
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> CatalogueLocation {
+        let manifest = try env["WISE_MANIFEST"].map { try CatalogueManifest.load(from: URL(fileURLWithPath: $0)) } ?? .official
+        var data: URL?
+        if let dir = env["WISE_DATA"], !dir.isEmpty {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+                throw FileError("WISE_DATA=\(dir) is not a directory; point it at a folder laid out like legacy/, verified/ or unset it", exitCode: ExitStatus.noInput)
+            }
+            data = URL(fileURLWithPath: dir, isDirectory: true)
+        }
+        let cache: URL
+        if let c = env["WISE_CACHE"], !c.isEmpty {
+            cache = URL(fileURLWithPath: c, isDirectory: true)
+        } else if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty {
+            cache = URL(fileURLWithPath: xdg, isDirectory: true).appendingPathComponent("wise")
+        } else {
+            cache = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/wise")
+        }
+        return CatalogueLocation(manifest: manifest, dataDirectory: data, cacheRoot: cache)
+    }
+
+    /// The cache folder for the pinned commit (files sit below it as `legacy/…`, `verified/…`).
+    public var cacheDirectory: URL {
+        cacheRoot.appendingPathComponent("catalogue").appendingPathComponent(manifest.commit)
+    }
+
+    /// The directory a set is read from.
+    public func directory(for set: PromptSet) throws -> URL {
+        if let dataDirectory { return dataDirectory }
+        let entry = try manifest.entry(for: set)
+        let present = entry.files.allSatisfy {
+            FileManager.default.fileExists(atPath: cacheDirectory.appendingPathComponent($0.path).path)
+        }
+        guard present else {
+            throw FileError("prompt set \(set.rawValue) is not in the cache \(cacheDirectory.path); run `wise catalogue fetch` (or `wise catalogue fetch --from DIR`), or set WISE_DATA=DIR", exitCode: ExitStatus.noInput)
+        }
+        return cacheDirectory
+    }
+
+    /// Loads and validates one set.
+    public func load(_ set: PromptSet) throws -> Catalogue {
+        try Catalogue.load(set, from: directory(for: set), manifest: manifest)
+    }
+}

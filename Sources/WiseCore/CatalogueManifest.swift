@@ -1,0 +1,153 @@
+import Foundation
+
+/// Where the official WISE prompt files come from, how to check them, and how their ids map to categories.
+///
+/// The built-in `official` manifest pins the official repository to one commit; `prompts/catalogue.json`
+/// holds the same data for people to read (a test keeps the two equal). A test or a mirror can
+/// supply another manifest (`WISE_MANIFEST=FILE`).
+public struct CatalogueManifest: Codable, Sendable, Equatable {
+    public var repository: String
+    public var commit: String
+    /// Prefix of every file's download URL; `url(for:)` appends the file's `source` path.
+    public var baseURL: String
+    public var sets: [SetEntry]
+
+    /// One prompt set: its files, category id ranges and the weights of its protocol.
+    public struct SetEntry: Codable, Sendable, Equatable {
+        public var name: PromptSet
+        public var scoringProtocol: ScoringProtocol
+        public var files: [FileEntry]
+        public var ranges: [CategoryRange]
+        public var weights: [String: Double]
+
+        enum CodingKeys: String, CodingKey {
+            case name, scoringProtocol = "protocol", files, ranges, weights
+        }
+
+        /// The category an id belongs to, or nil when it lies outside every range.
+        public func category(of id: Int) -> Category? {
+            ranges.first { $0.first <= id && id <= $0.last }?.category
+        }
+    }
+
+    /// One JSON file of a set.
+    public struct FileEntry: Codable, Sendable, Equatable {
+        /// The domain the file covers (`cultural_common_sense`, …), used to name exported files.
+        public var domain: String
+        /// The path inside a catalogue directory such as `../shared/wise` or the cache.
+        public var path: String
+        /// The path inside the official repository.
+        public var source: String
+        public var sha256: String
+        /// The first and last prompt id the file holds.
+        public var ids: [Int]
+    }
+
+    /// The prompt ids `first…last` that make up one category.
+    public struct CategoryRange: Codable, Sendable, Equatable {
+        public var category: Category
+        public var first: Int
+        public var last: Int
+    }
+
+    /// The entry for one set.
+    public func entry(for set: PromptSet) throws -> SetEntry {
+        guard let entry = sets.first(where: { $0.name == set }) else {
+            throw UsageError("the catalogue manifest has no set '\(set.rawValue)'")
+        }
+        return entry
+    }
+
+    /// The download URL of one file.
+    public func url(for file: FileEntry, baseURL override: String? = nil) -> String {
+        var base = override ?? baseURL
+        if !base.hasSuffix("/") { base += "/" }
+        return base + file.source
+    }
+
+    /// The manifest as pretty, key-sorted JSON (what `prompts/catalogue.json` holds).
+    public func jsonData() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        var data = try! encoder.encode(self)
+        data.append(0x0A)
+        return data
+    }
+
+    /// Reads a manifest file, naming the file in any error.
+    public static func load(from url: URL) throws -> CatalogueManifest {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw FileError("cannot read catalogue manifest \(url.path): \(error.localizedDescription)", exitCode: ExitStatus.noInput)
+        }
+        do { return try JSONDecoder().decode(CatalogueManifest.self, from: data) } catch {
+            throw DataError("catalogue manifest \(url.path) is not a valid manifest: \(describeDecodingError(error))")
+        }
+    }
+}
+
+extension CatalogueManifest {
+    /// The official WISE repository pinned to commit eb51174 (2026-04-25).
+    public static let official: CatalogueManifest = {
+        let commit = "eb51174483a5de2e34e8614cf9dfb3319ee7fcd0"
+        let legacyRanges: [CategoryRange] = [
+            .init(category: .culture, first: 1, last: 400), .init(category: .time, first: 401, last: 567),
+            .init(category: .space, first: 568, last: 700), .init(category: .biology, first: 701, last: 800),
+            .init(category: .physics, first: 801, last: 900), .init(category: .chemistry, first: 901, last: 1000),
+        ]
+        let verifiedRanges: [CategoryRange] = [
+            .init(category: .culture, first: 1, last: 400), .init(category: .time, first: 401, last: 520),
+            .init(category: .space, first: 521, last: 640), .init(category: .biology, first: 641, last: 760),
+            .init(category: .physics, first: 761, last: 880), .init(category: .chemistry, first: 881, last: 1000),
+        ]
+        func weights(_ p: ScoringProtocol) -> [String: Double] {
+            Dictionary(uniqueKeysWithValues: p.weights.map { ($0.key.rawValue, $0.value) })
+        }
+        func legacyFile(_ domain: String, _ suffix: String, _ sha: String, _ ids: [Int]) -> FileEntry {
+            FileEntry(domain: domain, path: "legacy/\(domain)\(suffix).json",
+                      source: "WISE_legacy/data/\(domain)\(suffix).json", sha256: sha, ids: ids)
+        }
+        return CatalogueManifest(
+            repository: "PKU-YuanGroup/WISE",
+            commit: commit,
+            baseURL: "https://raw.githubusercontent.com/PKU-YuanGroup/WISE/\(commit)/",
+            sets: [
+                SetEntry(name: .legacy, scoringProtocol: .legacy, files: [
+                    legacyFile("cultural_common_sense", "", "7a59216c768698280cea37caa574b52f3faf054d73b398b9bb6b3161baf8e3aa", [1, 400]),
+                    legacyFile("spatio-temporal_reasoning", "", "e27d797885ad86e64d857d0cc93d33e04be572a8dcae95692a2c7e7876233f9a", [401, 700]),
+                    legacyFile("natural_science", "", "b262fae58e413c7a4bd3c3d5a089f8c6529feac227e4b6606be261a949035544", [701, 1000]),
+                ], ranges: legacyRanges, weights: weights(.legacy)),
+                SetEntry(name: .legacyRewrite, scoringProtocol: .legacy, files: [
+                    legacyFile("cultural_common_sense", "_rewrite", "4383290c349703776c24cfa864bfa3e065dae2e3f408cf46af702f2b7affea9f", [1, 400]),
+                    legacyFile("spatio-temporal_reasoning", "_rewrite", "f63c98fff301e81c3ca6d3918683fb49757c3159d9b9e45dda8b2c9cf6a75d64", [401, 700]),
+                    legacyFile("natural_science", "_rewrite", "6aee690e100ffb65b292de3fbe35ce89fa1ca2b92063a99d227d04eaa51af2b3", [701, 1000]),
+                ], ranges: legacyRanges, weights: weights(.legacy)),
+                SetEntry(name: .verified, scoringProtocol: .verified, files: [
+                    FileEntry(domain: "cultural_common_sense", path: "verified/cultural_common_sense_verified.json",
+                              source: "data_verified/cultural_common_sense_verified.json",
+                              sha256: "23482925266e2784b2ba24b75239fdc6691bf85ae253d2c4aa38b71b45fefa89", ids: [1, 400]),
+                    FileEntry(domain: "spatio-temporal_reasoning", path: "verified/spatio-temporal_reasoning_verified.json",
+                              source: "data_verified/spatio-temporal_reasoning_verified.json",
+                              sha256: "42c0b9d829365e392c2d4af283850dc76b1f922ab0c79198366de4f306eaf2b6", ids: [401, 640]),
+                    FileEntry(domain: "natural_science", path: "verified/natural_science_verified.json",
+                              source: "data_verified/natural_science_verified.json",
+                              sha256: "6f346c336f16f611e5c73e0fcacdccb336c200d534cf111526b22d50ea912555", ids: [641, 1000]),
+                ], ranges: verifiedRanges, weights: weights(.verified)),
+            ])
+    }()
+}
+
+/// Turns a DecodingError into a short phrase naming the key path.
+public func describeDecodingError(_ error: Error) -> String {
+    guard let error = error as? DecodingError else { return "\(error)" }
+    func path(_ context: DecodingError.Context) -> String {
+        let p = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        return p.isEmpty ? "" : " at \(p)"
+    }
+    switch error {
+    case .typeMismatch(_, let c), .valueNotFound(_, let c): return c.debugDescription + path(c)
+    case .keyNotFound(let key, let c): return "missing key '\(key.stringValue)'" + path(c)
+    case .dataCorrupted(let c): return c.debugDescription + path(c)
+    @unknown default: return "\(error)"
+    }
+}

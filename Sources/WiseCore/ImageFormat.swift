@@ -1,0 +1,121 @@
+import Foundation
+
+/// An image encoding wise accepts, recognised by content rather than by file name.
+public enum ImageFormat: String, Sendable, Codable, CaseIterable {
+    case png, jpeg, webp
+
+    /// The MIME type, as sent in a data URL.
+    public var mimeType: String { "image/\(rawValue)" }
+
+    /// Recognises an image by its first bytes; nil when it is none of the accepted formats.
+    public static func sniff<Bytes: Collection>(_ bytes: Bytes) -> ImageFormat? where Bytes.Element == UInt8 {
+        let head = Array(bytes.prefix(16))
+        if head.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return .png }
+        if head.starts(with: [0xFF, 0xD8, 0xFF]) { return .jpeg }
+        if head.count >= 12, head.starts(with: Array("RIFF".utf8)), Array(head[8..<12]) == Array("WEBP".utf8) { return .webp }
+        return nil
+    }
+}
+
+/// Finds the image of each prompt id in a folder (`{id}.png`, `.jpg`, `.jpeg`, `.webp`) and checks it.
+public struct ImageFolder: Sendable {
+    public let directory: URL
+    public static let extensions = ["png", "jpg", "jpeg", "webp"]
+
+    public init(directory: URL) { self.directory = directory }
+
+    /// One prompt id's image, or why there is none usable.
+    public struct Entry: Sendable, Equatable {
+        public var promptID: Int
+        public var path: String?
+        public var sha256: String?
+        public var format: ImageFormat?
+        public var byteCount: Int
+        /// Why the image is unusable (missing, unreadable, not an image); nil when it is fine.
+        public var problem: String?
+        public var isUsable: Bool { problem == nil }
+    }
+
+    /// What a scan found.
+    public struct Scan: Sendable {
+        public var entries: [Entry]
+        /// Files that match no prompt id (such as `1001.png` or `notes.txt`).
+        public var ignored: [String]
+        public var usable: [Entry] { entries.filter(\.isUsable) }
+        public var problems: [Entry] { entries.filter { !$0.isUsable } }
+    }
+
+    /// Checks that the folder exists and is a directory.
+    public func validate() throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDir) else {
+            throw FileError("image folder \(directory.path) does not exist; pass the folder that holds 1.png … 1000.png with --images", exitCode: ExitStatus.noInput)
+        }
+        guard isDir.boolValue else {
+            throw FileError("--images \(directory.path) is a file, expected the folder that holds 1.png … 1000.png", exitCode: ExitStatus.noInput)
+        }
+    }
+
+    /// Looks for the image of every id, hashing each one found.
+    public func scan(ids: [Int]) throws -> Scan {
+        try validate()
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: directory.path) } catch {
+            throw FileError("cannot list image folder \(directory.path): \(error.localizedDescription)", exitCode: ExitStatus.noInput)
+        }
+        var byID: [Int: [String]] = [:]
+        var ignored: [String] = []
+        let wanted = Set(ids)
+        for name in names.sorted() {
+            let url = URL(fileURLWithPath: name)
+            let stem = url.deletingPathExtension().lastPathComponent
+            if let id = Int(stem), String(id) == stem, wanted.contains(id),
+               ImageFolder.extensions.contains(url.pathExtension.lowercased()) {
+                byID[id, default: []].append(name)
+            } else if !name.hasPrefix(".") {
+                ignored.append(name)
+            }
+        }
+        var entries: [Entry] = []
+        for id in ids.sorted() {
+            guard let candidates = byID[id] else {
+                entries.append(Entry(promptID: id, path: nil, byteCount: 0, problem: "no image (\(id).png, .jpg, .jpeg or .webp)"))
+                continue
+            }
+            let ranked = candidates.sorted { rank($0) < rank($1) }
+            var entry = inspect(id: id, name: ranked[0])
+            if ranked.count > 1 && entry.isUsable {
+                entry.problem = "several images for this id (\(ranked.joined(separator: ", "))); keep one"
+            }
+            entries.append(entry)
+        }
+        return Scan(entries: entries, ignored: ignored)
+    }
+
+    private func rank(_ name: String) -> Int {
+        ImageFolder.extensions.firstIndex(of: URL(fileURLWithPath: name).pathExtension.lowercased()) ?? 99
+    }
+
+    private func inspect(id: Int, name: String) -> Entry {
+        let url = directory.appendingPathComponent(name)
+        var entry = Entry(promptID: id, path: url.path, byteCount: 0, problem: nil)
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue {
+            entry.problem = "\(name) is a directory, not an image"
+            return entry
+        }
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            entry.problem = "\(name) cannot be read (\(error.localizedDescription))"
+            return entry
+        }
+        entry.byteCount = data.count
+        guard let format = ImageFormat.sniff(data) else {
+            entry.problem = data.isEmpty ? "\(name) is empty" : "\(name) is not a PNG, JPEG or WebP image"
+            return entry
+        }
+        entry.format = format
+        entry.sha256 = SHA256.hex(data)
+        return entry
+    }
+}

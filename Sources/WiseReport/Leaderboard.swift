@@ -1,0 +1,162 @@
+import Foundation
+import WiseCore
+
+/// Runs of one set and protocol, side by side, ready to render.
+///
+/// Runs of different sets or protocols are refused: their numbers are not comparable
+/// (the same prompt id names different prompts in legacy and verified from 401 on).
+public struct Leaderboard: Sendable {
+    public let runs: [RunSummary]
+    public let set: PromptSet
+    public let scoringProtocol: ScoringProtocol
+
+    public init(_ runs: [RunSummary]) throws {
+        guard let first = runs.first else { throw UsageError("no runs to report; name at least one run") }
+        for run in runs.dropFirst() {
+            if run.set != first.set {
+                throw UsageError("cannot put run '\(run.name)' (set \(run.set.rawValue)) on one board with '\(first.name)' (set \(first.set.rawValue)): the same prompt id names different prompts in different sets; report them separately")
+            }
+            if run.scoringProtocol != first.scoringProtocol {
+                throw UsageError("cannot put run '\(run.name)' (protocol \(run.scoringProtocol.rawValue)) on one board with '\(first.name)' (protocol \(first.scoringProtocol.rawValue)): their scores are on different scales; report them separately")
+            }
+        }
+        self.runs = runs
+        self.set = first.set
+        self.scoringProtocol = first.scoringProtocol
+    }
+
+    /// Runs ordered best first (runs without an overall last, by name).
+    public var ranked: [RunSummary] {
+        runs.enumerated().sorted { a, b in
+            switch (a.element.score.overall, b.element.score.overall) {
+            case let (x?, y?): return x != y ? x > y : a.offset < b.offset
+            case (_?, nil): return true
+            case (nil, _?): return false
+            default: return a.offset < b.offset
+            }
+        }.map(\.element)
+    }
+
+    /// The decimals the official printouts use: 2 for legacy, 4 for the verified leaderboard.
+    public var defaultDecimals: Int { scoringProtocol == .legacy ? 2 : 4 }
+}
+
+/// The output formats of `wise report`.
+public enum ReportFormat: String, CaseIterable, Sendable {
+    case terminal, md, csv, json
+}
+
+extension Leaderboard {
+    /// Renders the board in a format; `decimals` applies to the human formats (terminal, md).
+    public func render(_ format: ReportFormat, decimals: Int? = nil) -> String {
+        let places = decimals ?? defaultDecimals
+        switch format {
+        case .terminal: return renderTerminal(places)
+        case .md: return renderMarkdown(places)
+        case .csv: return renderCSV()
+        case .json: return renderJSON()
+        }
+    }
+
+    static let headers = ["Run", "Overall"] + Category.allCases.map(\.title) + ["Coverage"]
+
+    func cells(_ run: RunSummary, _ places: Int) -> [String] {
+        [run.name, fixed(run.score.overall, places)]
+            + Category.allCases.map { fixed(run.score.categories[$0]?.score, places) }
+            + ["\(run.score.scoredCount)/\(run.score.totalCount)"]
+    }
+
+    func renderTerminal(_ places: Int) -> String {
+        let rows = [Self.headers] + ranked.map { cells($0, places) }
+        let widths = Self.headers.indices.map { c in rows.map { $0[c].count }.max()! }
+        var out = "WISE \(set.rawValue) · protocol \(scoringProtocol.rawValue)\n"
+        for (i, row) in rows.enumerated() {
+            let line = row.enumerated().map { c, cell in
+                c == 0 ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+                       : String(repeating: " ", count: widths[c] - cell.count) + cell
+            }.joined(separator: "  ")
+            out += line + "\n"
+            if i == 0 { out += widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ") + "\n" }
+        }
+        return out + notes()
+    }
+
+    func renderMarkdown(_ places: Int) -> String {
+        var out = "| " + Self.headers.joined(separator: " | ") + " |\n"
+        out += "|" + Self.headers.indices.map { $0 == 0 ? " --- |" : " ---: |" }.joined() + "\n"
+        for run in ranked { out += "| " + cells(run, places).map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n" }
+        let notes = notes()
+        return out + (notes.isEmpty ? "" : "\n" + notes.split(separator: "\n").map { "- \($0)" }.joined(separator: "\n") + "\n")
+    }
+
+    /// One line per run whose score does not stand on every prompt.
+    func notes() -> String {
+        var out = ""
+        for run in ranked where run.score.scoredCount < run.score.totalCount {
+            var parts: [String] = []
+            for category in Category.allCases {
+                guard let c = run.score.categories[category] else { continue }
+                let gaps = [("unscored", c.unscored), ("failed", c.failed), ("unjudged", c.unjudged), ("missing", c.missing)].filter { $0.1 > 0 }
+                if !gaps.isEmpty { parts.append("\(category.title) " + gaps.map { "\($0.1) \($0.0)" }.joined(separator: ", ")) }
+            }
+            let overall = run.score.overall == nil ? "; no overall: a category has no scored item" : ""
+            out += "\(run.name): \(run.score.totalCount - run.score.scoredCount) of \(run.score.totalCount) not scored (\(parts.joined(separator: "; ")))\(overall)\n"
+        }
+        return out
+    }
+
+    func renderCSV() -> String {
+        var header = ["run", "set", "protocol", "judge", "overall"]
+        for c in Category.allCases { header += [c.rawValue.lowercased(), "\(c.rawValue.lowercased())_scored", "\(c.rawValue.lowercased())_unscored", "\(c.rawValue.lowercased())_failed", "\(c.rawValue.lowercased())_unjudged", "\(c.rawValue.lowercased())_missing"] }
+        var out = header.joined(separator: ",") + "\n"
+        for run in ranked {
+            var row = [csvField(run.name), run.set.rawValue, run.scoringProtocol.rawValue, csvField(run.judge?.summary ?? ""), run.score.overall.map(full) ?? ""]
+            for category in Category.allCases {
+                let c = run.score.categories[category] ?? CategoryScore()
+                row += [c.score.map(full) ?? "", "\(c.scored)", "\(c.unscored)", "\(c.failed)", "\(c.unjudged)", "\(c.missing)"]
+            }
+            out += row.joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
+    func renderJSON() -> String {
+        let runs = ranked.map { run -> String in
+            let categories = Category.allCases.map { category -> String in
+                let c = run.score.categories[category] ?? CategoryScore()
+                return "      \(jsonString(category.rawValue)): {\"score\": \(c.score.map(full) ?? "null"), \"scored\": \(c.scored), \"unscored\": \(c.unscored), \"failed\": \(c.failed), \"unjudged\": \(c.unjudged), \"missing\": \(c.missing)}"
+            }.joined(separator: ",\n")
+            return """
+                {
+                  "name": \(jsonString(run.name)),
+                  "set": \(jsonString(run.set.rawValue)),
+                  "protocol": \(jsonString(run.scoringProtocol.rawValue)),
+                  "generator": \(run.generator.canonicalJSON),
+                  "judge": \(run.judge?.canonicalJSON ?? "null"),
+                  "overall": \(run.score.overall.map(full) ?? "null"),
+                  "scored": \(run.score.scoredCount),
+                  "total": \(run.score.totalCount),
+                  "categories": {
+            \(categories)
+                  }
+                }
+            """
+        }
+        return "{\n  \"set\": \(jsonString(set.rawValue)),\n  \"protocol\": \(jsonString(scoringProtocol.rawValue)),\n  \"weights\": {"
+            + Category.allCases.map { "\(jsonString($0.rawValue)): \(full(scoringProtocol.weights[$0]!))" }.joined(separator: ", ")
+            + "},\n  \"runs\": [\n" + runs.joined(separator: ",\n") + "\n  ]\n}\n"
+    }
+}
+
+/// A score with fixed decimals, or "—" when there is none.
+func fixed(_ value: Double?, _ places: Int) -> String {
+    guard let value else { return "—" }
+    return String(format: "%.\(places)f", value)
+}
+
+/// A Double with every digit needed to read it back exactly.
+func full(_ value: Double) -> String { "\(value)" }
+
+func csvField(_ s: String) -> String {
+    s.contains(where: { ",\"\n".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+}

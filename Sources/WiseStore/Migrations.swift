@@ -1,0 +1,74 @@
+import GRDB
+
+extension ResultsStore {
+    /// The schema, as named migrations that are appended to and never edited.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE prompt_set (
+                    name TEXT PRIMARY KEY,
+                    protocol TEXT NOT NULL,
+                    content_hash TEXT NOT NULL,
+                    recorded_at TEXT NOT NULL
+                );
+                CREATE TABLE prompt (
+                    set_name TEXT NOT NULL REFERENCES prompt_set(name),
+                    prompt_id INTEGER NOT NULL,
+                    category TEXT NOT NULL,
+                    category_label TEXT NOT NULL,
+                    subcategory TEXT NOT NULL,
+                    domain TEXT NOT NULL,
+                    prompt TEXT NOT NULL,
+                    explanation TEXT NOT NULL,
+                    text_hash TEXT NOT NULL,
+                    PRIMARY KEY (set_name, prompt_id)
+                );
+                CREATE TABLE run (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL UNIQUE,
+                    set_name TEXT NOT NULL REFERENCES prompt_set(name),
+                    protocol TEXT NOT NULL,
+                    generator_spec TEXT NOT NULL,
+                    fingerprint TEXT NOT NULL,
+                    created_at TEXT NOT NULL
+                );
+                CREATE TABLE image (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                    prompt_id INTEGER NOT NULL,
+                    sample_index INTEGER NOT NULL DEFAULT 0,
+                    status TEXT NOT NULL CHECK (status IN ('ok', 'missing', 'external')),
+                    path TEXT,
+                    sha256 TEXT,
+                    format TEXT,
+                    byte_count INTEGER,
+                    problem TEXT,
+                    recorded_at TEXT NOT NULL,
+                    UNIQUE (run_id, prompt_id, sample_index)
+                );
+                CREATE TABLE judgment (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    image_id INTEGER NOT NULL REFERENCES image(id) ON DELETE CASCADE,
+                    judge_key TEXT NOT NULL,
+                    judge_spec TEXT NOT NULL,
+                    protocol TEXT NOT NULL,
+                    rubric_sha256 TEXT,
+                    repeat_index INTEGER NOT NULL DEFAULT 0,
+                    status TEXT NOT NULL CHECK (status IN ('ok', 'unscored', 'failed')),
+                    scores TEXT,
+                    wiscore REAL,
+                    raw_reply TEXT,
+                    error TEXT,
+                    latency_ms REAL,
+                    tokens_in INTEGER,
+                    tokens_out INTEGER,
+                    created_at TEXT NOT NULL,
+                    UNIQUE (image_id, judge_key, repeat_index)
+                );
+                CREATE INDEX judgment_by_judge ON judgment(judge_key);
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import GRDB
+import WiseCore
+
+/// What an import of official score files did.
+public struct ImportResult: Sendable, Equatable {
+    public var run: StoredRun
+    /// False when the same files had been imported under this name before (nothing was written).
+    public var created: Bool
+    public var scored: Int
+    public var failed: Int
+}
+
+/// A judge that has judged some of a run's images.
+public struct JudgeUse: Sendable, Equatable {
+    public var spec: AdapterSpec
+    public var judgments: Int
+    public var lastAt: String
+}
+
+extension ResultsStore {
+    /// Imports official score records as one run, in a single transaction: all of it or nothing.
+    public func importScores(_ spec: RunSpec, catalogue: Catalogue, judge: AdapterSpec, records: [ScoreFile.Record]) throws -> ImportResult {
+        try write { db in
+            try recordCatalogue(catalogue, db)
+            let (run, created) = try beginRun(spec, db)
+            guard created else {
+                let scored = try Int.fetchOne(db, sql: """
+                    SELECT COUNT(*) FROM judgment j JOIN image i ON i.id = j.image_id WHERE i.run_id = ? AND j.status = 'ok'
+                    """, arguments: [run.id]) ?? 0
+                let failed = try Int.fetchOne(db, sql: """
+                    SELECT COUNT(*) FROM judgment j JOIN image i ON i.id = j.image_id WHERE i.run_id = ? AND j.status = 'failed'
+                    """, arguments: [run.id]) ?? 0
+                return ImportResult(run: run, created: false, scored: scored, failed: failed)
+            }
+            var result = ImportResult(run: run, created: true, scored: 0, failed: 0)
+            let stamp = now()
+            for record in records {
+                try db.execute(sql: """
+                    INSERT INTO image (run_id, prompt_id, sample_index, status, recorded_at) VALUES (?, ?, 0, 'external', ?)
+                    """, arguments: [run.id, record.promptID, stamp])
+                let imageID = db.lastInsertedRowID
+                let status = record.scores == nil ? "failed" : "ok"
+                let wiscore = record.scores.map { spec.scoringProtocol.itemScore($0) }
+                try db.execute(sql: """
+                    INSERT INTO judgment (image_id, judge_key, judge_spec, protocol, repeat_index, status, scores, wiscore, raw_reply, error, created_at)
+                    VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [imageID, judge.key, judge.canonicalJSON, spec.scoringProtocol.rawValue, status,
+                                     record.scores.map(encodeScores), wiscore, record.rawReply,
+                                     record.scores == nil ? "the official evaluator recorded 999 (no score) at \(URL(fileURLWithPath: record.file).lastPathComponent):\(record.line)" : nil,
+                                     stamp])
+                if record.scores == nil { result.failed += 1 } else { result.scored += 1 }
+            }
+            return result
+        }
+    }
+
+    /// The judges that judged a run's images, most recent last.
+    public func judges(of run: StoredRun) throws -> [JudgeUse] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT j.judge_spec AS spec, COUNT(*) AS n, MAX(j.created_at) AS last_at
+                FROM judgment j JOIN image i ON i.id = j.image_id WHERE i.run_id = ?
+                GROUP BY j.judge_key ORDER BY last_at
+                """, arguments: [run.id]).map {
+                JudgeUse(spec: AdapterSpec.parse($0["spec"]) ?? AdapterSpec(adapter: "unknown"), judgments: $0["n"], lastAt: $0["last_at"])
+            }
+        }
+    }
+
+    /// Picks the judge whose judgments score a run: the one named by key prefix, else the only one, else the latest.
+    public func chooseJudge(of run: StoredRun, key: String?) throws -> AdapterSpec? {
+        let uses = try judges(of: run)
+        if let key {
+            let matches = uses.filter { $0.spec.key.hasPrefix(key) || $0.spec.adapter == key }
+            guard matches.count == 1 else {
+                let list = uses.map { "\($0.spec.key) \($0.spec.summary)" }.joined(separator: "; ")
+                throw StoreError("run '\(run.name)' has \(matches.isEmpty ? "no" : "several") judges matching '\(key)'; its judges: \(list.isEmpty ? "none" : list)", exitCode: ExitStatus.usage)
+            }
+            return matches[0].spec
+        }
+        return uses.last?.spec
+    }
+
+    /// What became of each prompt of a run under one judge.
+    public func outcomes(of run: StoredRun, judge: AdapterSpec?) throws -> [Int: ItemOutcome] {
+        try read { db in
+            var outcomes: [Int: ItemOutcome] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT prompt_id, status FROM image WHERE run_id = ? AND sample_index = 0", arguments: [run.id]) {
+                outcomes[row["prompt_id"]] = (row["status"] as String) == "missing" ? .missing : .unjudged
+            }
+            guard let judge else { return outcomes }
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT i.prompt_id AS id,
+                       SUM(j.status = 'ok') AS ok, AVG(CASE WHEN j.status = 'ok' THEN j.wiscore END) AS mean,
+                       SUM(j.status = 'unscored') AS unscored, SUM(j.status = 'failed') AS failed
+                FROM judgment j JOIN image i ON i.id = j.image_id
+                WHERE i.run_id = ? AND i.sample_index = 0 AND j.judge_key = ?
+                GROUP BY i.prompt_id
+                """, arguments: [run.id, judge.key])
+            for row in rows {
+                let id: Int = row["id"]
+                if (row["ok"] as Int) > 0 {
+                    outcomes[id] = .scored(try meanScore(db, run: run, promptID: id, judge: judge))
+                } else if (row["unscored"] as Int) > 0 {
+                    outcomes[id] = .unscored
+                } else {
+                    outcomes[id] = .failed
+                }
+            }
+            return outcomes
+        }
+    }
+
+    /// The mean WiScore over repeats, summed in repeat order so one repeat gives exactly its own value.
+    private func meanScore(_ db: Database, run: StoredRun, promptID: Int, judge: AdapterSpec) throws -> Double {
+        let values = try Double.fetchAll(db, sql: """
+            SELECT j.wiscore FROM judgment j JOIN image i ON i.id = j.image_id
+            WHERE i.run_id = ? AND i.prompt_id = ? AND i.sample_index = 0 AND j.judge_key = ? AND j.status = 'ok'
+            ORDER BY j.repeat_index
+            """, arguments: [run.id, promptID, judge.key])
+        return values.count == 1 ? values[0] : values.reduce(0, +) / Double(values.count)
+    }
+
+    /// The scored items of a run under one judge (its first scored repeat), for export.
+    public func exportItems(of run: StoredRun, judge: AdapterSpec) throws -> [ScoreFile.ExportItem] {
+        let prompts = Dictionary(uniqueKeysWithValues: try self.prompts(of: run.set).map { ($0.id, $0) })
+        return try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT i.prompt_id AS id, i.path AS path, j.scores AS scores, j.raw_reply AS reply
+                FROM judgment j JOIN image i ON i.id = j.image_id
+                WHERE i.run_id = ? AND i.sample_index = 0 AND j.judge_key = ? AND j.status = 'ok'
+                  AND j.repeat_index = (SELECT MIN(j2.repeat_index) FROM judgment j2
+                                        WHERE j2.image_id = j.image_id AND j2.judge_key = j.judge_key AND j2.status = 'ok')
+                ORDER BY i.prompt_id
+                """, arguments: [run.id, judge.key]).compactMap { row in
+                guard let prompt = prompts[row["id"]], let scores = decodeScores(row["scores"]) else { return nil }
+                return ScoreFile.ExportItem(prompt: prompt, scores: scores, rawReply: row["reply"], imagePath: row["path"])
+            }
+        }
+    }
+
+    /// The scores of one run ready for a report.
+    public func summary(of run: StoredRun, judgeKey: String? = nil) throws -> RunSummary {
+        let judge = try chooseJudge(of: run, key: judgeKey)
+        let prompts = try self.prompts(of: run.set)
+        let categoryOf = Dictionary(uniqueKeysWithValues: prompts.map { ($0.id, $0.category) })
+        let score = WiScore(scoringProtocol: run.scoringProtocol, categoryOf: { categoryOf[$0] },
+                            ids: prompts.map(\.id), outcomes: try outcomes(of: run, judge: judge))
+        return RunSummary(name: run.name, set: run.set, scoringProtocol: run.scoringProtocol,
+                          generator: run.generator, judge: judge, score: score)
+    }
+
+    /// Counts of the rows a run owns, for checks after a crash.
+    public func counts(of run: StoredRun) throws -> (images: Int, distinctImages: Int, judgments: Int) {
+        try read { db in
+            let images = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM image WHERE run_id = ?", arguments: [run.id]) ?? 0
+            let distinct = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT prompt_id) FROM image WHERE run_id = ?", arguments: [run.id]) ?? 0
+            let judgments = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM judgment j JOIN image i ON i.id = j.image_id WHERE i.run_id = ?", arguments: [run.id]) ?? 0
+            return (images, distinct, judgments)
+        }
+    }
+}
+
+func encodeScores(_ scores: AspectScores) -> String {
+    "{" + scores.values.keys.sorted().map { "\"\($0)\":\(scores.values[$0]!)" }.joined(separator: ",") + "}"
+}
+
+func decodeScores(_ json: String?) -> AspectScores? {
+    guard let json, let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return nil }
+    var values: [String: Double] = [:]
+    for (k, v) in object { guard let d = jsonNumber(v) else { return nil }; values[k] = d }
+    return AspectScores(values)
+}

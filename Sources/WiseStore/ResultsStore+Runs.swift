@@ -1,0 +1,167 @@
+import Foundation
+import GRDB
+import WiseCore
+
+/// A run as the store holds it.
+public struct StoredRun: Sendable, Equatable {
+    public var id: Int64
+    public var name: String
+    public var set: PromptSet
+    public var scoringProtocol: ScoringProtocol
+    public var generator: AdapterSpec
+    public var fingerprint: String
+    public var createdAt: String
+}
+
+/// Counts of what one registration of images did.
+public struct ImageRegistration: Sendable, Equatable {
+    public var added = 0
+    public var unchanged = 0
+    /// Ids whose image was missing before and is present now.
+    public var repaired = 0
+    public var missing = 0
+}
+
+extension ResultsStore {
+    /// Records a prompt set and its prompts, or checks that the ones already recorded are the same.
+    public func recordCatalogue(_ catalogue: Catalogue) throws {
+        try write { db in try recordCatalogue(catalogue, db) }
+    }
+
+    func recordCatalogue(_ catalogue: Catalogue, _ db: Database) throws {
+        let hash = catalogue.contentHash
+        if let existing = try String.fetchOne(db, sql: "SELECT content_hash FROM prompt_set WHERE name = ?", arguments: [catalogue.set.rawValue]) {
+            guard existing == hash else {
+                throw StoreError("store \(path) holds set \(catalogue.set.rawValue) with other prompt texts than the catalogue now loaded; use the catalogue the store was made with, or a new --store", exitCode: ExitStatus.dataError)
+            }
+            return
+        }
+        try db.execute(sql: "INSERT INTO prompt_set (name, protocol, content_hash, recorded_at) VALUES (?, ?, ?, ?)",
+                       arguments: [catalogue.set.rawValue, catalogue.set.defaultProtocol.rawValue, hash, now()])
+        let statement = try db.makeStatement(sql: """
+            INSERT INTO prompt (set_name, prompt_id, category, category_label, subcategory, domain, prompt, explanation, text_hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for p in catalogue.prompts {
+            try statement.execute(arguments: [p.set.rawValue, p.id, p.category.rawValue, p.categoryLabel, p.subcategory,
+                                              p.domain, p.text, p.explanation, p.textHash])
+        }
+    }
+
+    /// The prompts of a set as recorded in the store, in id order.
+    public func prompts(of set: PromptSet) throws -> [Prompt] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM prompt WHERE set_name = ? ORDER BY prompt_id", arguments: [set.rawValue]).map { row in
+                Prompt(set: set, id: row["prompt_id"], category: Category(rawValue: row["category"])!,
+                       categoryLabel: row["category_label"], subcategory: row["subcategory"], domain: row["domain"],
+                       text: row["prompt"], explanation: row["explanation"])
+            }
+        }
+    }
+
+    /// The run with a name, or nil.
+    public func run(named name: String) throws -> StoredRun? {
+        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM run WHERE name = ?", arguments: [name]).map(storedRun) }
+    }
+
+    /// The run with a name, or an error that lists the runs there are.
+    public func requireRun(_ name: String) throws -> StoredRun {
+        if let run = try run(named: name) { return run }
+        let names = try runs().map(\.name)
+        let list = names.isEmpty ? "the store holds no runs yet" : "runs: " + names.prefix(12).joined(separator: ", ")
+        throw StoreError("no run named '\(name)' in \(path)\(didYouMean(name, among: names)); \(list)", exitCode: ExitStatus.usage)
+    }
+
+    /// Every run, oldest first.
+    public func runs() throws -> [StoredRun] {
+        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM run ORDER BY id").map(storedRun) }
+    }
+
+    /// Records the catalogue and creates a run in one transaction, or returns the existing run of
+    /// that name when it has the same configuration.
+    public func beginRun(_ spec: RunSpec, catalogue: Catalogue) throws -> (run: StoredRun, created: Bool) {
+        try write { db in
+            try recordCatalogue(catalogue, db)
+            return try beginRun(spec, db)
+        }
+    }
+
+    func beginRun(_ spec: RunSpec, _ db: Database) throws -> (run: StoredRun, created: Bool) {
+        if let row = try Row.fetchOne(db, sql: "SELECT * FROM run WHERE name = ?", arguments: [spec.name]) {
+            let existing = storedRun(row)
+            guard existing.fingerprint == spec.fingerprint else {
+                throw StoreError("run '\(spec.name)' already exists with another configuration (set \(existing.set.rawValue), protocol \(existing.scoringProtocol.rawValue), \(existing.generator.summary)); pick a new run name", exitCode: ExitStatus.usage)
+            }
+            return (existing, false)
+        }
+        try db.execute(sql: """
+            INSERT INTO run (name, set_name, protocol, generator_spec, fingerprint, created_at) VALUES (?, ?, ?, ?, ?, ?)
+            """, arguments: [spec.name, spec.set.rawValue, spec.scoringProtocol.rawValue, spec.generator.canonicalJSON, spec.fingerprint, now()])
+        let row = try Row.fetchOne(db, sql: "SELECT * FROM run WHERE id = ?", arguments: [db.lastInsertedRowID])!
+        return (storedRun(row), true)
+    }
+
+    /// Checks, before anything is written, that a folder's images agree with what a run already holds.
+    public func checkImages(run name: String, entries: [ImageFolder.Entry]) throws {
+        guard let run = try run(named: name) else { return }
+        let known = try read { db in
+            try Row.fetchAll(db, sql: "SELECT prompt_id, sha256 FROM image WHERE run_id = ? AND sample_index = 0 AND status = 'ok'", arguments: [run.id])
+                .reduce(into: [Int: String]()) { $0[$1["prompt_id"]] = $1["sha256"] }
+        }
+        for entry in entries where entry.isUsable {
+            if let sha = known[entry.promptID], sha != entry.sha256 {
+                throw StoreError("run '\(name)' already has a different image for prompt \(entry.promptID) (\(entry.path ?? "")): its bytes changed since the run was registered; register the new images under a new run name", exitCode: ExitStatus.dataError)
+            }
+        }
+    }
+
+    /// Records the images of a folder scan, one commit per image, skipping what is already recorded.
+    public func registerImages(run: StoredRun, entries: [ImageFolder.Entry]) throws -> ImageRegistration {
+        var summary = ImageRegistration()
+        for entry in entries {
+            let outcome: String = try write { db in
+                let existing = try Row.fetchOne(db, sql: "SELECT id, status, sha256 FROM image WHERE run_id = ? AND prompt_id = ? AND sample_index = 0",
+                                                arguments: [run.id, entry.promptID])
+                let status = entry.isUsable ? "ok" : "missing"
+                if let existing {
+                    let oldStatus: String = existing["status"]
+                    let oldSHA: String? = existing["sha256"]
+                    if oldStatus == status && oldSHA == entry.sha256 { return "unchanged" }
+                    if oldStatus == "ok" && status == "ok" {
+                        throw StoreError("run '\(run.name)' already has a different image for prompt \(entry.promptID); register the new images under a new run name", exitCode: ExitStatus.dataError)
+                    }
+                    if oldStatus == "ok" { return "unchanged" }  // an image that vanished since keeps its record
+                    try db.execute(sql: "UPDATE image SET status = ?, path = ?, sha256 = ?, format = ?, byte_count = ?, problem = ?, recorded_at = ? WHERE id = ?",
+                                   arguments: [status, entry.path, entry.sha256, entry.format?.rawValue, entry.byteCount, entry.problem, now(), existing["id"] as Int64])
+                    return status == "ok" ? "repaired" : "missing"
+                }
+                try db.execute(sql: """
+                    INSERT INTO image (run_id, prompt_id, sample_index, status, path, sha256, format, byte_count, problem, recorded_at)
+                    VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [run.id, entry.promptID, status, entry.path, entry.sha256, entry.format?.rawValue, entry.byteCount, entry.problem, now()])
+                return status == "ok" ? "added" : "missing"
+            }
+            switch outcome {
+            case "added": summary.added += 1
+            case "repaired": summary.repaired += 1
+            case "missing": summary.missing += 1
+            default: if entry.isUsable { summary.unchanged += 1 } else { summary.missing += 1 }
+            }
+        }
+        return summary
+    }
+
+    func storedRun(_ row: Row) -> StoredRun {
+        StoredRun(id: row["id"], name: row["name"], set: PromptSet(rawValue: row["set_name"])!,
+                  scoringProtocol: ScoringProtocol(rawValue: row["protocol"])!,
+                  generator: AdapterSpec.parse(row["generator_spec"]) ?? AdapterSpec(adapter: "unknown"),
+                  fingerprint: row["fingerprint"], createdAt: row["created_at"])
+    }
+}
+
+/// The current time as ISO 8601 with milliseconds, UTC.
+func now() -> String {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return formatter.string(from: Date())
+}

@@ -1,0 +1,27 @@
+import Foundation
+import WiseCore
+import WiseHTTP
+
+/// Downloads catalogue files from the official repository (or a mirror) over HTTPS with libcurl.
+struct HTTPCatalogueSource: CatalogueSource {
+    let manifest: CatalogueManifest
+    let baseURL: String?
+    let timeout: Double
+    let transport = HTTPTransport(options: .init())
+
+    var label: String { baseURL ?? manifest.baseURL }
+
+    func bytes(of file: CatalogueManifest.FileEntry) async throws -> Data {
+        let url = manifest.url(for: file, baseURL: baseURL)
+        let response: HTTPResponse
+        do {
+            response = try await transport.send(HTTPRequest(method: .get, url: url, timeout: timeout))
+        } catch let error as HTTPError {
+            throw FileError("cannot download \(file.path): \(error.description); check the network or use `wise catalogue fetch --from DIR`", exitCode: ExitStatus.unavailable)
+        }
+        guard response.status == 200 else {
+            throw FileError("cannot download \(file.path): \(url) answered HTTP \(response.status); nothing was written", exitCode: ExitStatus.unavailable)
+        }
+        return response.body
+    }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import WiseCore
+import WiseReport
+import WiseStore
+
+/// `wise run`: register a folder of generated images as a run.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Register a folder of images ({id}.png, .jpg or .webp for ids 1–1000) as a run.",
+        discussion: """
+            Each image is hashed and recorded as it is found; a missing or unreadable image is listed and
+            counted as missing. Running the same command again does nothing new, and fills in images
+            that were missing before. Formats are recognised by content (PNG, JPEG, WebP).
+            Example:
+              wise run flux-dev --set verified --images out/flux-dev
+            """
+    )
+
+    @Argument(help: "A name for the run (letters, digits, '.', '_', '-').")
+    var name: String
+
+    @Option(help: "The prompt set the images were made from: legacy, legacy-rewrite or verified.")
+    var set: PromptSet
+
+    @Option(help: ArgumentHelp("The folder that holds 1.png … 1000.png.", valueName: "dir"))
+    var images: String
+
+    @Option(name: .customLong("protocol"), help: "The judging protocol (default: the set's own: legacy for legacy sets, verified for verified).")
+    var scoringProtocol: ScoringProtocol?
+
+    @Flag(help: "Refuse the folder (and write nothing) if any image is missing or unreadable.")
+    var strict = false
+
+    @OptionGroup var storeOptions: StoreOptions
+
+    func run() async throws {
+        try RunSpec.validateName(name)
+        let catalogue = try loadCatalogue(set)
+        let folder = ImageFolder(directory: URL(fileURLWithPath: images, isDirectory: true).standardizedFileURL)
+        let scan = try folder.scan(ids: catalogue.prompts.map(\.id))
+        guard !scan.usable.isEmpty else {
+            throw DataError("no usable image in \(folder.directory.path) for set \(set.rawValue): expected files named 1.png … 1000.png (or .jpg, .jpeg, .webp)")
+        }
+        if strict, let first = scan.problems.first {
+            throw DataError("--strict: \(scan.problems.count) of \(scan.entries.count) images are missing or unreadable, first prompt \(first.promptID): \(first.problem!); nothing was written")
+        }
+        let spec = RunSpec(name: name, set: set, scoringProtocol: scoringProtocol ?? set.defaultProtocol,
+                           generator: AdapterSpec(adapter: "folder", parameters: ["path": folder.directory.path]),
+                           catalogueHash: catalogue.contentHash)
+        let store = try storeOptions.openForWriting()
+        try store.checkImages(run: name, entries: scan.entries)
+        let (run, created) = try store.beginRun(spec, catalogue: catalogue)
+        let registration = try store.registerImages(run: run, entries: scan.entries)
+
+        reportProblems(scan)
+        Console.note("""
+            run \(run.name) (\(created ? "new" : "existing"), set \(run.set.rawValue), protocol \(run.scoringProtocol.rawValue)): \
+            \(registration.added) images added, \(registration.repaired) filled in, \(registration.unchanged) already recorded, \
+            \(registration.missing) missing; store \(store.path)
+            """)
+        let board = try Leaderboard([try store.summary(of: run)])
+        Console.out(board.render(.terminal))
+    }
+
+    /// Lists every missing or unreadable image: ids with no file as ranges, others one per line.
+    func reportProblems(_ scan: ImageFolder.Scan) {
+        let absent = scan.problems.filter { $0.path == nil }.map(\.promptID)
+        if !absent.isEmpty { Console.note("missing (\(absent.count), no file): \(idRanges(absent))") }
+        for entry in scan.problems where entry.path != nil {
+            Console.note("unreadable, counted as missing: prompt \(entry.promptID): \(entry.problem!)")
+        }
+        if !scan.ignored.isEmpty {
+            Console.note("ignored \(scan.ignored.count) files that match no prompt id: \(scan.ignored.prefix(5).joined(separator: ", "))\(scan.ignored.count > 5 ? ", …" : "")")
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import WiseCore
+
+/// The `wise` command: runs the WISE benchmark end to end and reports WiScore.
+struct Wise: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wise",
+        abstract: "Run the WISE text-to-image benchmark: catalogue, images, judgments, WiScore reports.",
+        discussion: """
+            Quick start (with the official prompt files in ../shared/wise):
+              export WISE_DATA=../shared/wise
+              wise catalogue stats --set verified
+              wise run my-model --set verified --images path/to/images   # 1.png … 1000.png
+              wise import gpt4o-scores --set legacy --protocol legacy Results/*.jsonl
+              wise report gpt4o-scores
+
+            Everything is kept in one SQLite store (default results/wise.sqlite, --store PATH).
+            Environment: WISE_DATA (a folder laid out like legacy/, verified/), WISE_CACHE (where
+            `wise catalogue fetch` keeps files), WISE_MANIFEST (another catalogue manifest).
+            Exit status: 0 ok, 64 usage, 65 bad data, 66 missing input, 73 cannot create, 74 I/O.
+            """,
+        subcommands: [CatalogueCommand.self, RunCommand.self, ImportCommand.self, ExportCommand.self,
+                      ReportCommand.self, RunsCommand.self]
+    )
+}
+
+/// The process entry point: the one place that turns errors into messages and exit codes.
+@main
+enum Main {
+    static func main() async {
+        do {
+            var command = try Wise.parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as WiseError {
+            Console.error("wise: \(error.description)")
+            exit(error.exitCode)
+        } catch {
+            Wise.exit(withError: error)
+        }
+    }
+}
+
+/// Writes to the terminal: results to stdout, messages to stderr.
+enum Console {
+    static func error(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+    static func note(_ line: String) { error(line) }
+    static func out(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+}
