@@ -102,3 +102,20 @@ public struct StoreError: WiseError {
         }
     }
 }
+
+extension ResultsStore {
+    /// A hash over every row of every table, so a test can tell whether anything changed.
+    public func contentDigest() throws -> String {
+        try read { db in
+            var hasher = SHA256()
+            let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+            for table in tables {
+                hasher.update(Array("#\(table)".utf8))
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY rowid") {
+                    hasher.update(Array(row.description.utf8))
+                }
+            }
+            return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import WiseCore
+
+/// The prompt catalogue tests run against: the official files in `../shared/wise` when they exist,
+/// otherwise a synthetic catalogue of the same shape, written to a temporary folder with its own manifest.
+public struct TestCatalogue: Sendable {
+    /// A folder laid out like `../shared/wise` (legacy/, verified/).
+    public let directory: URL
+    public let manifest: CatalogueManifest
+    /// The manifest file to pass as WISE_MANIFEST, or nil for the built-in one.
+    public let manifestPath: String?
+    /// True when these are the official files.
+    public let isOfficial: Bool
+
+    /// The repository root, found from this source file's path.
+    public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// `../shared/wise` from the repository root, when it holds the official files.
+    public static var officialDirectory: URL? {
+        let dir = repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/wise")
+        let probe = dir.appendingPathComponent("verified/cultural_common_sense_verified.json")
+        return FileManager.default.fileExists(atPath: probe.path) ? dir : nil
+    }
+
+    /// The official catalogue if present, else a synthetic one.
+    public static func make() throws -> TestCatalogue {
+        if let dir = officialDirectory {
+            return TestCatalogue(directory: dir, manifest: .official, manifestPath: nil, isOfficial: true)
+        }
+        return try synthetic()
+    }
+
+    /// A synthetic catalogue with the official layout, ranges and quirks, and a manifest pinning its hashes.
+    public static func synthetic(in parent: URL? = nil) throws -> TestCatalogue {
+        let root = try parent ?? TempDirectory.make("catalogue")
+        var manifest = CatalogueManifest.official
+        manifest.baseURL = "http://127.0.0.1:1/"
+        for s in manifest.sets.indices {
+            let entry = manifest.sets[s]
+            for f in entry.files.indices {
+                let file = entry.files[f]
+                let data = syntheticFile(set: entry.name, entry: entry, file: file)
+                let url = root.appendingPathComponent(file.path)
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try data.write(to: url)
+                manifest.sets[s].files[f].sha256 = SHA256.hex(data)
+            }
+        }
+        let manifestURL = root.appendingPathComponent("manifest.json")
+        try manifest.jsonData().write(to: manifestURL)
+        return TestCatalogue(directory: root, manifest: manifest, manifestPath: manifestURL.path, isOfficial: false)
+    }
+
+    /// The JSON of one synthetic file: prompts whose text names set and id, so sets differ from 401 on.
+    static func syntheticFile(set: PromptSet, entry: CatalogueManifest.SetEntry, file: CatalogueManifest.FileEntry) -> Data {
+        var objects: [String] = []
+        for id in file.ids[0]...file.ids[1] {
+            let category = entry.category(of: id)!
+            let sub = "\(category.title) topic \(id % 3)\(set == .legacyRewrite ? " (rewrite)" : "")"
+            let text = set == .verified && id > 400 ? "verified scene number \(id)" : "\(set == .legacyRewrite ? "simple" : "knowledge") scene number \(id)"
+            objects.append("""
+                  {"Prompt": \(jsonString(text)), "Explanation": \(jsonString("what scene \(id) should show")), "Category": \(jsonString(category.title)), "Subcategory": \(jsonString(sub)), "prompt_id": \(id)}
+                """)
+        }
+        return Data(("[\n" + objects.joined(separator: ",\n") + "\n]\n").utf8)
+    }
+
+    /// Environment variables that make the `wise` binary read this catalogue.
+    public var environment: [String: String] {
+        var env = ["WISE_DATA": directory.path]
+        if let manifestPath { env["WISE_MANIFEST"] = manifestPath }
+        return env
+    }
+
+    /// Loads one set.
+    public func load(_ set: PromptSet) throws -> Catalogue {
+        try Catalogue.load(set, from: directory, manifest: manifest)
+    }
+}
+
+/// Fresh temporary folders for tests, under the system temp directory.
+public enum TempDirectory {
+    public static func make(_ label: String = "wise") throws -> URL {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("wise-test-\(label)-\(UUID().uuidString.prefix(8))", isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
