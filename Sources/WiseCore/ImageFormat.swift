@@ -34,6 +34,11 @@ public struct ImageFolder: Sendable {
         /// Why the image is unusable (missing, unreadable, not an image); nil when it is fine.
         public var problem: String?
         public var isUsable: Bool { problem == nil }
+
+        public init(promptID: Int, path: String?, sha256: String? = nil, format: ImageFormat? = nil, byteCount: Int, problem: String?) {
+            self.promptID = promptID; self.path = path; self.sha256 = sha256
+            self.format = format; self.byteCount = byteCount; self.problem = problem
+        }
     }
 
     /// What a scan found.

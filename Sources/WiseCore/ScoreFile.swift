@@ -21,6 +21,11 @@ public enum ScoreFile {
         public var line: Int
         /// The judge's raw reply, when a full-results file supplied it.
         public var rawReply: String?
+
+        public init(promptID: Int, subcategory: String?, scores: AspectScores?, file: String, line: Int, rawReply: String? = nil) {
+            self.promptID = promptID; self.subcategory = subcategory; self.scores = scores
+            self.file = file; self.line = line; self.rawReply = rawReply
+        }
     }
 
     /// Reads scores files and optional full-results files as one import, refusing the whole

@@ -206,6 +206,25 @@ struct HTTPTransportTests {
         }
     }
 
+    @Test func tlsHandshakeWithPlainServerIsTLSFailure() async throws {
+        // Given a plain-HTTP server
+        let server = try LoopbackHTTPServer(handler: echo)
+        defer { server.stop() }
+        let transport = HTTPTransport()
+        defer { transport.shutdown() }
+
+        // When we speak TLS to it
+        let url = "https://127.0.0.1:\(server.port)/"
+        let error = await failure(of: .get(url, timeout: 5), on: transport)
+
+        // Then the handshake fails as a TLS failure
+        guard case .tlsFailed(let failedURL, _)? = error as? HTTPError else {
+            Issue.record("expected a TLS failure, got \(String(describing: error))")
+            return
+        }
+        #expect(failedURL == url)
+    }
+
     @Test func responseOverTheCapIsStopped() async throws {
         // Given a server with 5000-byte replies, declared or read until close
         let server = try LoopbackHTTPServer { request in
@@ -279,6 +298,55 @@ struct HTTPTransportTests {
         }
         #expect(server.requestCount == total)
         #expect(server.connectionCount <= 2 * width)
+    }
+
+    @Test func serverHoldsTwoHundredFiftyConnectionsAtOnce() async throws {
+        // Given a server that holds each reply for 0.3 s, so all connections are open together
+        let server = try LoopbackHTTPServer { request in
+            .respond(status: 200, body: Data(request.path.utf8), delay: 0.3)
+        }
+        defer { server.stop() }
+        let transport = HTTPTransport()
+        defer { transport.shutdown() }
+
+        // When 250 requests start at once
+        let start = ContinuousClock.now
+        let bodies = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+            for index in 0..<250 {
+                group.addTask {
+                    (index, try await transport.send(.get(server.baseURL + "/\(index)", timeout: 10)).text)
+                }
+            }
+            var bodies: [Int: String] = [:]
+            for try await (index, body) in group { bodies[index] = body }
+            return bodies
+        }
+
+        // Then all are served concurrently, each on its own connection
+        #expect(bodies.count == 250)
+        #expect((0..<250).allSatisfy { bodies[$0] == "/\($0)" })
+        #expect(server.connectionCount >= 200)
+        #expect(seconds(since: start) < 3)
+    }
+
+    @Test func perHostConnectionCapIsHonoured() async throws {
+        // Given a transport allowed two connections per host
+        let server = try LoopbackHTTPServer { _ in .respond(status: 200, body: Data("ok".utf8), delay: 0.02) }
+        defer { server.stop() }
+        let transport = HTTPTransport(options: .init(maxConnectionsPerHost: 2))
+        defer { transport.shutdown() }
+
+        // When 20 requests are sent at once
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<20 {
+                group.addTask { _ = try await transport.send(.get(server.baseURL + "/\(index)", timeout: 10)) }
+            }
+            try await group.waitForAll()
+        }
+
+        // Then they queued for the two connections
+        #expect(server.requestCount == 20)
+        #expect(server.connectionCount <= 2)
     }
 
     @Test func sequentialRequestsReuseOneConnection() async throws {
