@@ -15,6 +15,10 @@ typedef size_t (*wise_data_callback)(char *data, size_t size, size_t nmemb, void
 /// A read callback: fills up to `size * nmemb` bytes, returns how many it wrote.
 typedef size_t (*wise_read_callback)(char *buffer, size_t size, size_t nmemb, void *userdata);
 
+/// A seek callback: moves the upload source to `offset` (from `origin`, a SEEK_* value) so
+/// libcurl can resend a body; returns a CURL_SEEKFUNC_* value.
+typedef int (*wise_seek_callback)(void *userdata, curl_off_t offset, int origin);
+
 /// A progress callback (CURLOPT_XFERINFOFUNCTION): returns non-zero to abort the transfer.
 typedef int (*wise_xferinfo_callback)(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
                                       curl_off_t ultotal, curl_off_t ulnow);
@@ -46,6 +50,11 @@ static inline CURLcode wise_easy_setopt_data_callback(CURL *easy, CURLoption opt
 
 static inline CURLcode wise_easy_setopt_read_callback(CURL *easy, CURLoption option,
                                                       wise_read_callback callback) {
+    return curl_easy_setopt(easy, option, callback);
+}
+
+static inline CURLcode wise_easy_setopt_seek_callback(CURL *easy, CURLoption option,
+                                                      wise_seek_callback callback) {
     return curl_easy_setopt(easy, option, callback);
 }
 

@@ -23,6 +23,8 @@ final class Transfer: @unchecked Sendable {
     var headerList: UnsafeMutablePointer<curl_slist>?
     var body = Data()
     var responseHeaders: [(name: String, value: String)] = []
+    /// How much of the request body libcurl has taken so far.
+    var uploadOffset = 0
     var exceededLimit = false
     /// libcurl writes its detailed message for a failure here (CURLOPT_ERRORBUFFER).
     let errorBuffer: UnsafeMutablePointer<CChar>
@@ -54,6 +56,28 @@ final class Transfer: @unchecked Sendable {
         }
         data.withMemoryRebound(to: UInt8.self, capacity: count) { body.append($0, count: count) }
         return count
+    }
+
+    /// Copies the next part of the request body into libcurl's buffer; 0 means done.
+    func readBody(into buffer: UnsafeMutablePointer<CChar>, capacity: Int) -> Int {
+        guard let body = request.body else { return 0 }
+        let count = min(capacity, body.count - uploadOffset)
+        guard count > 0 else { return 0 }
+        let from = body.startIndex + uploadOffset
+        buffer.withMemoryRebound(to: UInt8.self, capacity: count) {
+            body.copyBytes(to: $0, from: from..<(from + count))
+        }
+        uploadOffset += count
+        return count
+    }
+
+    /// Moves the upload back (libcurl resends the body after a redirect, or on a fresh
+    /// connection when a reused one turns out to be dead).
+    func seekBody(to offset: Int, origin: Int32) -> Int32 {
+        let length = request.body?.count ?? 0
+        guard origin == SEEK_SET, offset >= 0, offset <= length else { return CURL_SEEKFUNC_CANTSEEK }
+        uploadOffset = offset
+        return CURL_SEEKFUNC_OK
     }
 
     /// Records one header line; a status line starts a new response (after a redirect or a

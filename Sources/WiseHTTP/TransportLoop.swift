@@ -107,18 +107,24 @@ final class TransportLoop: @unchecked Sendable {
     private func run() {
         var running: Int32 = 0
         while true {
-            let (incoming, cancels, stopping) = shared.withLock { state in
+            let (incoming, cancelledEarly, cancels, stopping) = shared.withLock { state in
                 state.wakePending = false
                 var incoming: [Transfer] = []
-                var early: [Transfer] = []
+                var cancelledEarly: [Transfer] = []
                 for transfer in state.pending {
-                    if transfer.cancelRequested { early.append(transfer) } else { incoming.append(transfer) }
+                    if transfer.cancelRequested {
+                        cancelledEarly.append(transfer)
+                    } else {
+                        incoming.append(transfer)
+                    }
                 }
                 state.pending = []
-                let cancels = state.cancels + early
+                let cancels = state.cancels
                 state.cancels = []
-                return (incoming, cancels, state.stopping)
+                return (incoming, cancelledEarly, cancels, state.stopping)
             }
+            // Cancelled while still queued: never started, so settle them here.
+            for transfer in cancelledEarly { transfer.complete(.failure(CancellationError())) }
             for transfer in incoming { begin(transfer) }
             for transfer in cancels { abandon(transfer, with: CancellationError()) }
             if stopping { break }
@@ -256,7 +262,11 @@ final class TransportLoop: @unchecked Sendable {
         }
         set(wise_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1 : 0))
         set(wise_easy_setopt_long(easy, CURLOPT_MAXREDIRS, 10))
-        set(wise_easy_setopt_off_t(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(transfer.limit)))
+        if request.method != .head {
+            // Refuses a declared Content-Length over the limit before any body arrives; HEAD is
+            // exempt because libcurl would apply it to the length of a body that never comes.
+            set(wise_easy_setopt_off_t(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(transfer.limit)))
+        }
 
         let isHTTPS = request.url.utf8.count > 8 && request.url.prefix(8).lowercased() == "https://"
         if options.http2 {
@@ -300,23 +310,32 @@ final class TransportLoop: @unchecked Sendable {
             set(wise_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, "DELETE"))
             sendsBody = request.body != nil
         }
-        let body = request.body ?? Data()
+        let bodyCount = request.body?.count ?? 0
         if sendsBody {
-            set(wise_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
-            if body.isEmpty {
-                // A null pointer here would make libcurl read the body from stdin.
-                set(wise_easy_setopt_string(easy, CURLOPT_COPYPOSTFIELDS, ""))
-            } else {
-                set(body.withUnsafeBytes { bytes in
-                    wise_easy_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
-                })
-            }
+            // libcurl pulls the body through the read callback straight from the request's
+            // Data, so a large upload is not copied whole; POST stays POST with the method
+            // overridden by CUSTOMREQUEST where needed. The seek callback lets it resend.
+            transfer.uploadOffset = 0
+            set(wise_easy_setopt_long(easy, CURLOPT_POST, 1))
+            set(wise_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bodyCount)))
+            set(wise_easy_setopt_read_callback(easy, CURLOPT_READFUNCTION) { buffer, size, count, userdata in
+                guard let buffer, let userdata else { return Int(CURL_READFUNC_ABORT) }
+                let transfer = Unmanaged<Transfer>.fromOpaque(userdata).takeUnretainedValue()
+                return transfer.readBody(into: buffer, capacity: size * count)
+            })
+            set(wise_easy_setopt_pointer(easy, CURLOPT_READDATA, context))
+            set(wise_easy_setopt_seek_callback(easy, CURLOPT_SEEKFUNCTION) { userdata, offset, origin in
+                guard let userdata else { return CURL_SEEKFUNC_FAIL }
+                let transfer = Unmanaged<Transfer>.fromOpaque(userdata).takeUnretainedValue()
+                return transfer.seekBody(to: Int(offset), origin: origin)
+            })
+            set(wise_easy_setopt_pointer(easy, CURLOPT_SEEKDATA, context))
         }
 
         guard code == CURLE_OK else {
             return transfer.error(for: code)
         }
-        guard let list = Self.headerList(for: request, sendsBody: sendsBody, bodyIsEmpty: body.isEmpty) else {
+        guard let list = Self.headerList(for: request, sendsBody: sendsBody, bodyIsEmpty: bodyCount == 0) else {
             return .curl(url: HTTPError.redact(request.url), code: Int(CURLE_OUT_OF_MEMORY.rawValue),
                          reason: "could not build the header list")
         }

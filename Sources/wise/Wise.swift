@@ -40,7 +40,12 @@ enum Main {
             Console.error("wise: \(error.description)")
             exit(error.exitCode)
         } catch {
-            Wise.exit(withError: error)
+            // Help and version requests exit cleanly with their full text; usage errors get one line.
+            let code = Wise.exitCode(for: error)
+            guard code != .success else { Wise.exit(withError: error) }
+            let message = Wise.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            Console.error("wise: \(message) (see `wise --help` or `wise COMMAND --help`)")
+            exit(code.rawValue)
         }
     }
 }

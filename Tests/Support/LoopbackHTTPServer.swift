@@ -217,8 +217,9 @@ public final class LoopbackHTTPServer: Sendable {
 
     // MARK: Socket helpers
 
+    /// A TCP socket type that is not inherited by subprocesses the tests start.
     #if canImport(Glibc)
-    fileprivate static let streamType = Int32(SOCK_STREAM.rawValue)
+    fileprivate static let streamType = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
     #else
     fileprivate static let streamType = SOCK_STREAM
     #endif
@@ -295,14 +296,16 @@ private final class Core: Sendable {
             var waiting = pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0)
             let ready = poll(&waiting, 1, 200)
             if ready <= 0 || stopped.load(ordering: .acquiring) { continue }
+            // (accept4 with SOCK_CLOEXEC would close the window before fcntl, but Glibc's
+            // Swift module does not export it.)
             let fd = accept(listenFD, nil, nil)
+            if fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
             if fd < 0 {
                 if errno == EMFILE || errno == ENFILE { usleep(10_000) }
                 continue
             }
             var yes: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
             let connectionID = connections.add(1, ordering: .relaxed).newValue
             openFDs.withLock { _ = $0.insert(fd) }
             let thread = Thread { [self] in

@@ -29,6 +29,13 @@ private func failure(of request: HTTPRequest, on transport: HTTPTransport) async
     }
 }
 
+/// A thread-safe count that escaping closures can share.
+private final class Counter: Sendable {
+    private let count = Atomic<Int>(0)
+    func increment() { count.add(1, ordering: .relaxed) }
+    var value: Int { count.load(ordering: .relaxed) }
+}
+
 private func seconds(since start: ContinuousClock.Instant) -> Double {
     let elapsed = ContinuousClock.now - start
     return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
@@ -82,6 +89,32 @@ struct HTTPTransportTests {
         #expect(typed.text == "{\"a\":1}")
         #expect(typed.header("X-Echo-Content-Type") == "application/json")
         #expect(empty.status == 200 && empty.body.isEmpty)
+    }
+
+    @Test func bodyIsResentWhenAReusedConnectionTurnsOutDead() async throws {
+        // Given a server that drops the second request on its first connection unanswered
+        let seen = Mutex<[Int: Int]>([:])
+        let server = try LoopbackHTTPServer { request in
+            let number = seen.withLock { counts in
+                counts[request.connectionID, default: 0] += 1
+                return counts[request.connectionID]!
+            }
+            return request.connectionID == 1 && number == 2 ? .close : echo(request)
+        }
+        defer { server.stop() }
+        let transport = HTTPTransport()
+        defer { transport.shutdown() }
+        let payload = Data((0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+
+        // When two POSTs go out, the second over the reused (then dropped) connection
+        let first = try await transport.send(.post(server.baseURL + "/a", body: Data("first".utf8), timeout: 5))
+        let second = try await transport.send(.post(server.baseURL + "/b", body: payload, timeout: 5))
+
+        // Then libcurl retried on a fresh connection, rewinding the body, and it arrived whole
+        #expect(first.text == "first")
+        #expect(second.body == payload)
+        #expect(second.header("X-Echo-Connection") == "2")
+        #expect(server.requestCount == 3)
     }
 
     @Test func putDeleteAndHeadUseTheirMethods() async throws {
@@ -390,6 +423,36 @@ struct HTTPTransportTests {
         #expect(throws: CancellationError.self) { try result.get() }
         let after = try await transport.send(.get(server.baseURL + "/fast", timeout: 5))
         #expect(after.text == "quick")
+    }
+
+    @Test func everyCancelledRequestFinishesWhateverItsStage() async throws {
+        // Given a server that answers after a short delay
+        let server = try LoopbackHTTPServer { _ in .respond(status: 200, delay: 0.05) }
+        defer { server.stop() }
+        let transport = HTTPTransport()
+        defer { transport.shutdown() }
+        let finished = Counter()
+        let total = 300
+
+        // When requests are cancelled at every stage: queued, starting, in flight
+        var tasks: [Task<Void, Never>] = []
+        for index in 0..<total {
+            tasks.append(Task {
+                _ = try? await transport.send(.get(server.baseURL + "/\(index)", timeout: 5))
+                finished.increment()
+            })
+            if index % 3 == 0 { await Task.yield() }
+            tasks[index / 2].cancel()
+        }
+        try await Task.sleep(for: .milliseconds(20))
+        for (index, task) in tasks.enumerated() where index % 4 == 1 { task.cancel() }
+
+        // Then every one of them finishes (none is left waiting forever)
+        let deadline = ContinuousClock.now + .seconds(5)
+        while finished.value < total && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(finished.value == total)
     }
 
     @Test func alreadyCancelledTaskSendsNothing() async throws {

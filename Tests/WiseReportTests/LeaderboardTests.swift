@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WiseCore
 @testable import WiseReport
+import TestSupport
 
 @Suite struct LeaderboardTests {
     func summary(_ name: String, set: PromptSet = .legacy, protocol p: ScoringProtocol = .legacy, value: Double, skip: Set<Int> = []) -> RunSummary {
@@ -34,14 +35,12 @@ import WiseCore
         #expect(md.contains("| partial | — | 1.00 | — |"))
         #expect(md.contains("- partial: 167 of 1000 not scored (Time 167 missing); no overall: a category has no scored item"))
         // And JSON keeps full precision, null for a missing overall
-        let json = try JSONSerialization.jsonObject(with: Data(board.render(.json).utf8)) as! [String: Any]
-        let runs = json["runs"] as! [[String: Any]]
-        #expect(runs.map { $0["name"] as! String } == ["strong", "weak", "partial"])
-        let strong = runs[0]
-        #expect(strong["overall"] as? Double == board.ranked[0].score.overall)
-        let culture = (strong["categories"] as! [String: Any])["CULTURE"] as! [String: Any]
-        #expect(culture["score"] as? Double == board.ranked[0].score.categories[.culture]!.score && culture["scored"] as? Int == 400 && culture["missing"] as? Int == 0)
-        #expect(runs[2]["overall"] is NSNull)
+        let json = try ReportJSON.decode(board.render(.json))
+        #expect(json.runs.map(\.name) == ["strong", "weak", "partial"])
+        #expect(json.runs[0].overall == board.ranked[0].score.overall)
+        let culture = json.runs[0].categories["CULTURE"]!
+        #expect(culture.score == board.ranked[0].score.categories[.culture]!.score && culture.scored == 400 && culture.missing == 0)
+        #expect(json.runs[2].overall == nil)
         // And CSV has one header and one row per run
         let csv = board.render(.csv).split(separator: "\n")
         #expect(csv.count == 4 && csv[0].hasPrefix("run,set,protocol,judge,overall,culture,"))
