@@ -7,7 +7,7 @@ import PackageDescription
 /// its own small target (SQLite through GRDB in WiseStore, libcurl in CCurl/WiseHTTP).
 let package = Package(
     name: "wise",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "wise", targets: ["wise"]),
     ],
@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(name: "WiseReportTests", dependencies: ["WiseReport", "WiseCore", "TestSupport"]),
         .testTarget(
             name: "WiseEndToEndTests",
-            dependencies: ["WiseCore", "WiseStore", "TestSupport"]
+            dependencies: ["WiseCore", "WiseStore", "TestSupport", "wise"]
         ),
     ]
 )

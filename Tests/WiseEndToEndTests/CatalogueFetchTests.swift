@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+import WiseCore
+import TestSupport
+
+/// `wise catalogue fetch`: over HTTP from a loopback server, or from a folder; verified, all or nothing.
+@Suite struct CatalogueFetchTests {
+    /// A folder laid out like the official repository (WISE_legacy/data/, data_verified/).
+    func repositoryMirror(_ catalogue: TestCatalogue, corrupt: String? = nil) throws -> URL {
+        let root = try TempDirectory.make("mirror")
+        for set in catalogue.manifest.sets {
+            for file in set.files {
+                let target = root.appendingPathComponent(file.source)
+                try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+                var data = try Data(contentsOf: catalogue.directory.appendingPathComponent(file.path))
+                if file.path == corrupt { data[data.count / 3] ^= 0x01 }
+                try data.write(to: target)
+            }
+        }
+        return root
+    }
+
+    /// A workspace that reads the catalogue from the cache only (no WISE_DATA).
+    func cacheOnlyWorkspace() throws -> (Workspace, WiseProcess) {
+        let ws = try Workspace(label: "fetch")
+        var env = ws.catalogue.environment
+        env.removeValue(forKey: "WISE_DATA")
+        env["WISE_CACHE"] = ws.path("cache").path
+        return (ws, WiseProcess(environment: env, workingDirectory: ws.root))
+    }
+
+    @Test func downloadsOverHTTPAndVerifies() throws {
+        // Given a loopback server laid out like the official repository
+        let (ws, wise) = try cacheOnlyWorkspace()
+        let server = try LoopbackHTTPServer(handler: LoopbackHTTPServer.files(root: repositoryMirror(ws.catalogue)))
+        defer { server.stop() }
+        // When nothing is cached yet / Then loading a set says how to get it
+        let before = try wise.run(["catalogue", "stats", "--set", "verified"])
+        #expect(before.status == 66 && before.stderr.contains("run `wise catalogue fetch`"))
+        // When fetched
+        let fetched = try wise.run(["catalogue", "fetch", "--base-url", server.baseURL + "/"])
+        // Then nine files arrive, checked, and every set loads from the cache
+        #expect(fetched.status == 0, "\(fetched.stderr)")
+        #expect(fetched.stdout.split(separator: "\n").filter { $0.hasPrefix("fetched ") }.count == 9)
+        #expect(server.requestCount == 9)
+        let stats = try wise.run(["catalogue", "stats", "--set", "verified"])
+        #expect(stats.status == 0 && stats.stdout.hasPrefix("set verified: 1000 prompts"))
+        // And a second fetch downloads nothing
+        let again = try wise.run(["catalogue", "fetch", "--base-url", server.baseURL + "/"])
+        #expect(again.status == 0 && server.requestCount == 9)
+        #expect(again.stdout.split(separator: "\n").filter { $0.hasPrefix("present ") }.count == 9)
+    }
+
+    @Test func aCorruptDownloadWritesNothing() throws {
+        let (ws, wise) = try cacheOnlyWorkspace()
+        let bad = "legacy/natural_science_rewrite.json"
+        let server = try LoopbackHTTPServer(handler: LoopbackHTTPServer.files(root: repositoryMirror(ws.catalogue, corrupt: bad)))
+        defer { server.stop() }
+        let result = try wise.run(["catalogue", "fetch", "--base-url", server.baseURL])
+        #expect(result.status == 65 && result.errorLines.count == 1 && result.stderr.contains(bad))
+        #expect(!FileManager.default.fileExists(atPath: ws.path("cache").path)
+                || (FileManager.default.subpaths(atPath: ws.path("cache").path) ?? []).allSatisfy { !$0.hasSuffix(".json") })
+    }
+
+    @Test func aMissingFileOnTheServerWritesNothing() throws {
+        let (ws, wise) = try cacheOnlyWorkspace()
+        let mirror = try repositoryMirror(ws.catalogue)
+        try FileManager.default.removeItem(at: mirror.appendingPathComponent("data_verified/natural_science_verified.json"))
+        let server = try LoopbackHTTPServer(handler: LoopbackHTTPServer.files(root: mirror))
+        defer { server.stop() }
+        let result = try wise.run(["catalogue", "fetch", "--base-url", server.baseURL])
+        #expect(result.status != 0 && result.errorLines.count == 1 && result.stderr.contains("HTTP 404"))
+        #expect((FileManager.default.subpaths(atPath: ws.path("cache").path) ?? []).allSatisfy { !$0.hasSuffix(".json") })
+    }
+
+    @Test func aFlippedByteInTheSourceFolderNamesFileAndChecksums() throws {
+        // Given a copy of the catalogue folder with one flipped byte
+        let (ws, wise) = try cacheOnlyWorkspace()
+        let source = ws.path("copy")
+        for sub in ["legacy", "verified"] {
+            try FileManager.default.copyItem(at: ws.catalogue.directory.appendingPathComponent(sub), to: source.appendingPathComponent(sub))
+        }
+        let bad = source.appendingPathComponent("legacy/spatio-temporal_reasoning.json")
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: bad.path)
+        var bytes = try Data(contentsOf: bad)
+        bytes[1234] ^= 0x04
+        try bytes.write(to: bad)
+        // When fetched --from it
+        let result = try wise.run(["catalogue", "fetch", "--from", source.path])
+        // Then one line names the file and both checksums, and the cache holds nothing
+        let pinned = try ws.catalogue.manifest.entry(for: .legacy).files[1].sha256
+        #expect(result.status == 65)
+        #expect(result.errorLines == ["wise: legacy/spatio-temporal_reasoning.json from \(source.path): SHA-256 is \(SHA256.hex(bytes)), expected \(pinned); nothing was written"])
+        #expect((FileManager.default.subpaths(atPath: ws.path("cache").path) ?? []).allSatisfy { !$0.hasSuffix(".json") })
+    }
+}
