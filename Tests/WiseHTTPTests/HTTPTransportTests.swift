@@ -175,8 +175,8 @@ struct HTTPTransportTests {
     }
 
     @Test func slowServerTimesOut() async throws {
-        // Given a server that takes 2 s to answer
-        let server = try LoopbackHTTPServer { _ in .respond(status: 200, delay: 2) }
+        // Given a server that takes 20 s to answer
+        let server = try LoopbackHTTPServer { _ in .respond(status: 200, delay: 20) }
         defer { server.stop() }
         let transport = HTTPTransport()
         defer { transport.shutdown() }
@@ -185,14 +185,15 @@ struct HTTPTransportTests {
         let start = ContinuousClock.now
         let error = await failure(of: .get(server.baseURL + "/slow", timeout: 0.3), on: transport)
 
-        // Then it fails as a timeout, promptly
+        // Then it fails as a timeout, long before the server would have answered
+        // (a loose bound: a loaded 2-core machine can starve the loop for seconds)
         guard case .timedOut(let url, let limit, _)? = error as? HTTPError else {
             Issue.record("expected a timeout, got \(String(describing: error))")
             return
         }
         #expect(url == server.baseURL + "/slow")
         #expect(limit == 0.3)
-        #expect(seconds(since: start) < 1.5)
+        #expect(seconds(since: start) < 10)
         #expect((error as? HTTPError)?.isTransient == true)
     }
 
@@ -355,11 +356,11 @@ struct HTTPTransportTests {
             return bodies
         }
 
-        // Then all are served concurrently, each on its own connection
+        // Then all are served concurrently (in series they would take 75 s), each on its own connection
         #expect(bodies.count == 250)
         #expect((0..<250).allSatisfy { bodies[$0] == "/\($0)" })
         #expect(server.connectionCount >= 200)
-        #expect(seconds(since: start) < 3)
+        #expect(seconds(since: start) < 30)
     }
 
     @Test func perHostConnectionCapIsHonoured() async throws {
@@ -403,9 +404,9 @@ struct HTTPTransportTests {
     }
 
     @Test func cancellationAbandonsTheTransferPromptly() async throws {
-        // Given a server that takes 3 s on /slow
+        // Given a server that takes 20 s on /slow
         let server = try LoopbackHTTPServer { request in
-            request.path == "/slow" ? .respond(status: 200, delay: 3) : .text("quick")
+            request.path == "/slow" ? .respond(status: 200, delay: 20) : .text("quick")
         }
         defer { server.stop() }
         let transport = HTTPTransport()
@@ -418,8 +419,8 @@ struct HTTPTransportTests {
         task.cancel()
         let result = await task.result
 
-        // Then it throws CancellationError at once, and the transport still works
-        #expect(seconds(since: start) < 1)
+        // Then it throws CancellationError long before the reply, and the transport still works
+        #expect(seconds(since: start) < 10)
         #expect(throws: CancellationError.self) { try result.get() }
         let after = try await transport.send(.get(server.baseURL + "/fast", timeout: 5))
         #expect(after.text == "quick")
