@@ -28,16 +28,25 @@ let package = Package(
             dependencies: ["WiseCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(name: "WiseReport", dependencies: ["WiseCore"]),
+        .target(name: "WiseJudges", dependencies: ["WiseCore", "WiseHTTP"]),
+        .target(name: "WiseRunner", dependencies: ["WiseCore", "WiseStore"]),
         .executableTarget(
             name: "wise",
             dependencies: [
-                "WiseCore", "WiseStore", "WiseHTTP", "WiseReport",
+                "WiseCore", "WiseStore", "WiseHTTP", "WiseReport", "WiseJudges", "WiseRunner",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        .executableTarget(
+            name: "wise-bench",
+            dependencies: ["WiseCore", "WiseHTTP", "TestSupport"],
+            path: "Benchmarks/wise-bench"
         ),
         .target(name: "TestSupport", dependencies: ["WiseCore"], path: "Tests/Support"),
         .testTarget(name: "WiseCoreTests", dependencies: ["WiseCore", "TestSupport"]),
         .testTarget(name: "WiseHTTPTests", dependencies: ["WiseHTTP", "TestSupport"]),
+        .testTarget(name: "WiseJudgesTests", dependencies: ["WiseJudges", "WiseCore", "WiseHTTP", "TestSupport"]),
+        .testTarget(name: "WiseRunnerTests", dependencies: ["WiseRunner", "WiseStore", "WiseCore", "TestSupport"]),
         .testTarget(name: "WiseStoreTests", dependencies: ["WiseStore", "WiseCore", "TestSupport"]),
         .testTarget(name: "WiseReportTests", dependencies: ["WiseReport", "WiseCore", "TestSupport"]),
         .testTarget(

@@ -76,9 +76,12 @@ public struct RunSummary: Sendable, Equatable {
     /// The judge whose judgments were scored, if any.
     public var judge: AdapterSpec?
     public var score: WiScore
+    /// Tokens the judge spent on this run, as the API reported them.
+    public var usage: TokenUsage
 
-    public init(name: String, set: PromptSet, scoringProtocol: ScoringProtocol, generator: AdapterSpec, judge: AdapterSpec?, score: WiScore) {
+    public init(name: String, set: PromptSet, scoringProtocol: ScoringProtocol, generator: AdapterSpec, judge: AdapterSpec?,
+                score: WiScore, usage: TokenUsage = .zero) {
         self.name = name; self.set = set; self.scoringProtocol = scoringProtocol
-        self.generator = generator; self.judge = judge; self.score = score
+        self.generator = generator; self.judge = judge; self.score = score; self.usage = usage
     }
 }

@@ -41,6 +41,15 @@ public struct Leaderboard: Sendable {
     public var defaultDecimals: Int { scoringProtocol == .legacy ? 2 : 4 }
 }
 
+/// Prices of judge tokens, in currency units per million tokens.
+public struct TokenPrices: Sendable, Equatable {
+    public var input: Double
+    public var output: Double
+    public init(input: Double, output: Double) { self.input = input; self.output = output }
+    /// The cost of some usage.
+    public func cost(_ usage: TokenUsage) -> Double { Double(usage.input) * input / 1e6 + Double(usage.output) * output / 1e6 }
+}
+
 /// The output formats of `wise report`.
 public enum ReportFormat: String, CaseIterable, Sendable {
     case terminal, md, csv, json
@@ -48,14 +57,22 @@ public enum ReportFormat: String, CaseIterable, Sendable {
 
 extension Leaderboard {
     /// Renders the board in a format; `decimals` applies to the human formats (terminal, md).
-    public func render(_ format: ReportFormat, decimals: Int? = nil) -> String {
+    public func render(_ format: ReportFormat, decimals: Int? = nil, prices: TokenPrices? = nil) -> String {
         let places = decimals ?? defaultDecimals
         switch format {
-        case .terminal: return renderTerminal(places)
-        case .md: return renderMarkdown(places)
+        case .terminal: return renderTerminal(places) + usageNotes(prices)
+        case .md: return renderMarkdown(places) + usageNotes(prices).split(separator: "\n").map { "- \($0)\n" }.joined()
         case .csv: return renderCSV()
-        case .json: return renderJSON()
+        case .json: return renderJSON(prices)
         }
+    }
+
+    /// One line per run that spent judge tokens: the tokens and, with prices, the cost.
+    func usageNotes(_ prices: TokenPrices?) -> String {
+        ranked.filter { $0.usage != .zero }.map { run in
+            let cost = prices.map { String(format: ", cost %.4f", $0.cost(run.usage)) } ?? ""
+            return "\(run.name): judge tokens \(run.usage.input) in, \(run.usage.output) out\(cost)\n"
+        }.joined()
     }
 
     static let headers = ["Run", "Overall"] + Category.allCases.map(\.title) + ["Coverage"]
@@ -120,7 +137,7 @@ extension Leaderboard {
         return out
     }
 
-    func renderJSON() -> String {
+    func renderJSON(_ prices: TokenPrices?) -> String {
         let runs = ranked.map { run -> String in
             let categories = Category.allCases.map { category -> String in
                 let c = run.score.categories[category] ?? CategoryScore()
@@ -134,6 +151,8 @@ extension Leaderboard {
                   "generator": \(run.generator.canonicalJSON),
                   "judge": \(run.judge?.canonicalJSON ?? "null"),
                   "overall": \(run.score.overall.map(full) ?? "null"),
+                  "tokens": {"input": \(run.usage.input), "output": \(run.usage.output)},
+                  "cost": \(prices.map { full($0.cost(run.usage)) } ?? "null"),
                   "scored": \(run.score.scoredCount),
                   "total": \(run.score.totalCount),
                   "categories": {

@@ -69,6 +69,17 @@ extension ResultsStore {
                 CREATE INDEX judgment_by_judge ON judgment(judge_key);
                 """)
         }
+        migrator.registerMigration("v2-judge-cache") { db in
+            // What a judgment was about, so an identical request in another run is answered from the store.
+            try db.execute(sql: """
+                ALTER TABLE judgment ADD COLUMN prompt_hash TEXT;
+                ALTER TABLE judgment ADD COLUMN image_sha256 TEXT;
+                ALTER TABLE judgment ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
+                ALTER TABLE judgment ADD COLUMN http_status INTEGER;
+                ALTER TABLE judgment ADD COLUMN cached_from INTEGER REFERENCES judgment(id) ON DELETE SET NULL;
+                CREATE INDEX judgment_cache ON judgment(judge_key, prompt_hash, image_sha256, repeat_index);
+                """)
+        }
         return migrator
     }
 }

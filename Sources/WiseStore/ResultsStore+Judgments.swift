@@ -147,8 +147,9 @@ extension ResultsStore {
         let categoryOf = Dictionary(uniqueKeysWithValues: prompts.map { ($0.id, $0.category) })
         let score = WiScore(scoringProtocol: run.scoringProtocol, categoryOf: { categoryOf[$0] },
                             ids: prompts.map(\.id), outcomes: try outcomes(of: run, judge: judge))
+        let usage = try judge.map { try judgmentCounts(run: run, judge: $0).usage } ?? .zero
         return RunSummary(name: run.name, set: run.set, scoringProtocol: run.scoringProtocol,
-                          generator: run.generator, judge: judge, score: score)
+                          generator: run.generator, judge: judge, score: score, usage: usage)
     }
 
     /// Counts of the rows a run owns, for checks after a crash.

@@ -16,9 +16,8 @@ struct CatalogueCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Download the prompt files pinned by the manifest into the cache, checking each SHA-256.",
             discussion: """
-                Downloads from the official repository at the pinned commit over HTTPS, or copies from a
-                local folder with --from (laid out like ../shared/wise: legacy/, verified/). Every file is
-                checked before anything is written: a mismatch writes nothing.
+                Downloads from the official repository at the pinned commit over HTTPS, or copies from a local folder with --from (laid out like ../shared/wise: legacy/, verified/). Every file is checked before anything is written: a mismatch writes nothing.
+
                 Examples:
                   wise catalogue fetch
                   wise catalogue fetch --from ../shared/wise --set verified

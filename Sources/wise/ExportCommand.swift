@@ -9,9 +9,8 @@ struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Write a run's scores as the official evaluators' JSONL files (one per domain).",
         discussion: """
-            Writes {domain}_scores_results.jsonl and {domain}_full_results.json for each domain, in the
-            format gpt_eval.py / vllm_eval.py write, which the official scoring scripts read and score
-            as wise does. Only scored items are written; unscored, failed and missing ones are listed.
+            Writes {domain}_scores_results.jsonl and {domain}_full_results.json for each domain, in the format gpt_eval.py / vllm_eval.py write, which the official scoring scripts read and score as wise does. Only scored items are written; unscored, failed and missing ones are counted on stderr.
+
             Example:
               wise export gpt4o-flux --format wise-jsonl --out exported/
             """

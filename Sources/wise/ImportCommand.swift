@@ -10,12 +10,11 @@ struct ImportCommand: AsyncParsableCommand {
         commandName: "import",
         abstract: "Import the JSONL score files that the official gpt_eval.py / vllm_eval.py wrote.",
         discussion: """
-            Pass the *_scores_results.jsonl files (one per domain) and, optionally, the matching
-            *_full_results.json files, whose raw judge text is kept too. The whole import is checked
-            first: a malformed line or a prompt_id given twice is reported as file:line and nothing is
-            kept. A score of 999 (the evaluator gave up) is recorded as a failed judgment, not as a score.
+            Pass the *_scores_results.jsonl files (one per domain) and, optionally, the matching *_full_results.json files, whose raw judge text is kept too. The whole import is checked first: a malformed line or a prompt_id given twice is reported as file:line and nothing is kept. A score of 999 (the evaluator gave up) is recorded as a failed judgment, not as a score.
+
             Example:
-              wise import gpt4o-flux --set legacy --protocol legacy Results/*_results.jsonl Results/*_full_results.json
+              wise import gpt4o-flux --set legacy --protocol legacy \\
+                Results/*_results.jsonl Results/*_full_results.json
             """
     )
 

@@ -10,9 +10,8 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Print a leaderboard of runs: overall WiScore, the six categories and coverage.",
         discussion: """
-            Runs must share one prompt set and protocol. Scores follow the official scripts: a category is
-            the mean over its scored items; the overall exists only when every category has one.
-            JSON keeps full precision; terminal and Markdown round (2 decimals legacy, 4 verified).
+            Runs must share one prompt set and protocol. Scores follow the official scripts: a category is the mean over its scored items; the overall exists only when every category has one. JSON and CSV keep full precision; terminal and Markdown round (2 decimals legacy, 4 verified).
+
             Examples:
               wise report flux-dev sd35 --format md
               wise report flux-dev --format json --out results/flux.json
@@ -34,6 +33,12 @@ struct ReportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write to this file instead of stdout.", valueName: "file"))
     var out: String?
 
+    @Option(help: ArgumentHelp("Price per million judge input tokens; adds the cost of each run.", valueName: "price"))
+    var priceIn: Double?
+
+    @Option(help: ArgumentHelp("Price per million judge output tokens.", valueName: "price"))
+    var priceOut: Double?
+
     @OptionGroup var storeOptions: StoreOptions
 
     func validate() throws {
@@ -45,7 +50,8 @@ struct ReportCommand: ParsableCommand {
         let store = try storeOptions.openExisting()
         let summaries = try runs.map { try store.summary(of: try store.requireRun($0), judgeKey: judge) }
         let board = try Leaderboard(summaries)
-        try emit(board.render(format, decimals: decimals), to: out)
+        let prices = priceIn == nil && priceOut == nil ? nil : TokenPrices(input: priceIn ?? 0, output: priceOut ?? 0)
+        try emit(board.render(format, decimals: decimals, prices: prices), to: out)
     }
 }
 

@@ -10,11 +10,15 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Register a folder of images ({id}.png, .jpg or .webp for ids 1–1000) as a run.",
         discussion: """
-            Each image is hashed and recorded as it is found; a missing or unreadable image is listed and
-            counted as missing. Running the same command again does nothing new, and fills in images
-            that were missing before. Formats are recognised by content (PNG, JPEG, WebP).
-            Example:
+            Each image is hashed and recorded as it is found; a missing or unreadable image is listed and counted as missing. Running the same command again does nothing new, and fills in images that were missing before. Formats are recognised by content (PNG, JPEG, WebP).
+
+            Register a folder:
               wise run flux-dev --set verified --images out/flux-dev
+
+            Register and judge it in one go:
+              wise run flux-dev --set verified --images out/flux-dev \\
+                --judge openai --base-url http://localhost:8000/v1 \\
+                --model Qwen/Qwen3.5-35B-A3B --concurrency 64
             """
     )
 
@@ -33,6 +37,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Refuse the folder (and write nothing) if any image is missing or unreadable.")
     var strict = false
 
+    @OptionGroup(title: "Judging (optional: give --judge to judge the images after registering them)")
+    var judgeOptions: JudgeOptions
+
     @OptionGroup var storeOptions: StoreOptions
 
     func run() async throws {
@@ -45,6 +52,15 @@ struct RunCommand: AsyncParsableCommand {
         }
         if strict, let first = scan.problems.first {
             throw DataError("--strict: \(scan.problems.count) of \(scan.entries.count) images are missing or unreadable, first prompt \(first.promptID): \(first.problem!); nothing was written")
+        }
+        if judgeOptions.judge != nil {
+            // Check the judge's options before anything is written.
+            _ = try JudgeRegistry.make(judgeOptions, scoringProtocol: scoringProtocol ?? set.defaultProtocol)
+        }
+        if judgeOptions.dryRun {
+            let requests = scan.usable.count * judgeOptions.repeats
+            Console.out("dry run: \(scan.usable.count) usable images, \(scan.problems.count) missing; at most \(requests) requests would be sent (fewer where the store already holds the answer); nothing was registered\n")
+            return
         }
         let spec = RunSpec(name: name, set: set, scoringProtocol: scoringProtocol ?? set.defaultProtocol,
                            generator: AdapterSpec(adapter: "folder", parameters: ["path": folder.directory.path]),
@@ -60,6 +76,10 @@ struct RunCommand: AsyncParsableCommand {
             \(registration.added) images added, \(registration.repaired) filled in, \(registration.unchanged) already recorded, \
             \(registration.missing) missing; store \(store.path)
             """)
+        if judgeOptions.judge != nil {
+            try await judgeRun(run, store: store, options: judgeOptions)
+            return
+        }
         let board = try Leaderboard([try store.summary(of: run)])
         Console.out(board.render(.terminal))
     }

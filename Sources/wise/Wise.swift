@@ -8,19 +8,17 @@ struct Wise: AsyncParsableCommand {
         commandName: "wise",
         abstract: "Run the WISE text-to-image benchmark: catalogue, images, judgments, WiScore reports.",
         discussion: """
-            Quick start (with the official prompt files in ../shared/wise):
+            Quick start, with the official prompt files in ../shared/wise:
               export WISE_DATA=../shared/wise
               wise catalogue stats --set verified
-              wise run my-model --set verified --images path/to/images   # 1.png … 1000.png
-              wise import gpt4o-scores --set legacy --protocol legacy Results/*.jsonl
-              wise report gpt4o-scores
+              wise run my-model --set verified --images out/my-model
+              wise judge my-model --base-url http://localhost:8000/v1 \\
+                --model Qwen/Qwen3.5-35B-A3B
+              wise report my-model
 
-            Everything is kept in one SQLite store (default results/wise.sqlite, --store PATH).
-            Environment: WISE_DATA (a folder laid out like legacy/, verified/), WISE_CACHE (where
-            `wise catalogue fetch` keeps files), WISE_MANIFEST (another catalogue manifest).
-            Exit status: 0 ok, 64 usage, 65 bad data, 66 missing input, 73 cannot create, 74 I/O.
+            Everything is kept in one SQLite store (default results/wise.sqlite, --store PATH). Environment: WISE_DATA (a folder laid out like legacy/, verified/), WISE_CACHE (where `wise catalogue fetch` keeps files), WISE_MANIFEST (another catalogue manifest). Exit status: 0 ok, 64 usage, 65 bad data, 66 missing input, 69 unreachable, 73 cannot create, 74 I/O.
             """,
-        subcommands: [CatalogueCommand.self, RunCommand.self, ImportCommand.self, ExportCommand.self,
+        subcommands: [CatalogueCommand.self, RunCommand.self, JudgeCommand.self, ImportCommand.self, ExportCommand.self,
                       ReportCommand.self, RunsCommand.self]
     )
 }

@@ -1,0 +1,492 @@
+import Foundation
+import WiseCore
+
+/// The request settings of a chat-completions judge, recorded with its judgments.
+///
+/// `maxTokens` defaults to 2000, the official `gpt_eval.py` value; it is a ceiling, so a judge that
+/// answers in a few tokens spends no more. A reasoning judge that thinks before answering (Qwen3.5
+/// with thinking on, say) may need more, or thinking turned off through `extraBody`. `nil` leaves
+/// `max_tokens` out of the request, for APIs that refuse it.
+///
+/// `extraBody` is the text of a JSON object whose members are added to the top level of the request
+/// body, such as `{"chat_template_kwargs":{"enable_thinking":false}}`. A member named like one wise
+/// writes (`temperature`, `max_tokens`, `seed`) replaces it; `model` and `messages` cannot be set
+/// this way (`validate()` refuses them, and the request keeps its own). Values are copied as
+/// written, so numbers keep their exact text.
+public struct ChatRequestOptions: Sendable, Equatable {
+    /// The `max_tokens` sent when none is given: the value the official WISE evaluator uses.
+    public static let defaultMaxTokens = 2000
+
+    /// The model name the API knows the judge by (`gpt-4o-2024-05-13`, `Qwen/Qwen3.5-35B-A3B`).
+    public var model: String
+    /// Sampling temperature; 0, as the official evaluator uses, for the most repeatable scores.
+    public var temperature: Double
+    /// The reply's token ceiling (`max_tokens`); nil leaves it out of the request.
+    public var maxTokens: Int?
+    /// A sampling seed for servers that honour one; nil sends none.
+    public var seed: Int?
+    /// JSON object text merged into the top level of every request body.
+    public var extraBody: String?
+
+    public init(model: String, temperature: Double = 0, maxTokens: Int? = ChatRequestOptions.defaultMaxTokens,
+                seed: Int? = nil, extraBody: String? = nil) {
+        self.model = model; self.temperature = temperature; self.maxTokens = maxTokens
+        self.seed = seed; self.extraBody = extraBody
+    }
+
+    /// Checks the options before any request is made; throws a one-line `UsageError` naming the flag.
+    public func validate() throws {
+        _ = try checkedExtraMembers()
+    }
+
+    /// Validates everything and returns the members of `extraBody` (none when it is absent).
+    func checkedExtraMembers() throws -> [ExtraBodyMember] {
+        guard !model.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw UsageError("--model is empty; name the judge model, e.g. --model gpt-4o-2024-05-13")
+        }
+        guard temperature.isFinite, temperature >= 0 else {
+            throw UsageError("--temperature must be a number of 0 or more, got \(temperature)")
+        }
+        if let maxTokens, maxTokens < 1 {
+            throw UsageError("--max-tokens must be at least 1, got \(maxTokens)")
+        }
+        guard let extraBody else { return [] }
+        let members: [ExtraBodyMember]
+        do {
+            members = try ExtraBodyMember.parseObject(Array(extraBody.utf8))
+        } catch let error as ExtraBodyMember.SyntaxError {
+            throw UsageError("--extra-body must be a JSON object such as '{\"top_p\":0.9}': \(error.reason)")
+        }
+        for member in members {
+            if member.key == "model" || member.key == "messages" {
+                throw UsageError("--extra-body may not set \"\(member.key)\"; use --model for the model, a rubric for the messages")
+            }
+            if member.key == "stream" && member.raw != Array("false".utf8) {
+                throw UsageError("--extra-body may not turn on \"stream\"; wise reads whole replies")
+            }
+        }
+        return members
+    }
+}
+
+/// What a chat-completions reply said, with the tokens it cost.
+public struct ChatReply: Sendable, Equatable {
+    /// The text of `choices[0].message.content`.
+    public var content: String
+    public var usage: TokenUsage
+    /// `choices[0].finish_reason` (`stop`, `length`, …), when the server gave one.
+    public var finishReason: String?
+
+    public init(content: String, usage: TokenUsage, finishReason: String?) {
+        self.content = content; self.usage = usage; self.finishReason = finishReason
+    }
+}
+
+/// A successful HTTP response that holds no usable reply; its description is one line.
+public struct ChatResponseError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    /// Tokens the server reported for the failed reply (a reply cut off, say); zero when unknown.
+    public var usage: TokenUsage
+    public var finishReason: String?
+
+    public init(_ message: String, usage: TokenUsage = .zero, finishReason: String? = nil) {
+        self.message = message; self.usage = usage; self.finishReason = finishReason
+    }
+
+    public var description: String { message }
+}
+
+/// Builds OpenAI `/v1/chat/completions` requests for one image and reads their responses.
+public enum ChatCompletion {
+    /// The JSON request body that asks the judge to score one image.
+    ///
+    /// The body is `{"model", "messages": [system?, user: [text, image_url]], "temperature",
+    /// "max_tokens"?, "seed"?, …extra body}`; the image travels as a `data:` URL with the MIME type
+    /// of its format. The JSON text is written directly (no intermediate objects), because this runs
+    /// once per image with megabyte-sized images; numbers are written in their shortest exact form.
+    /// Throws `UsageError` when the options are invalid (see `ChatRequestOptions.validate()`).
+    public static func requestBody(rubric: Rubric, prompt: Prompt, image: Data, format: ImageFormat,
+                                   options: ChatRequestOptions) throws -> Data {
+        let extras = try options.checkedExtraMembers()
+        let userText = rubric.render(for: prompt)
+        let base64 = image.base64EncodedData()
+        var out = ChatBodyWriter(capacity: base64.count + userText.utf8.count + (rubric.system?.utf8.count ?? 0)
+                             + extras.reduce(0) { $0 + $1.raw.count + $1.key.utf8.count + 4 } + 512)
+        out.raw("{\"model\":"); out.string(options.model)
+        out.raw(",\"messages\":[")
+        if let system = rubric.system {
+            out.raw("{\"role\":\"system\",\"content\":"); out.string(system); out.raw("},")
+        }
+        out.raw("{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":"); out.string(userText)
+        out.raw("},{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:"); out.raw(format.mimeType); out.raw(";base64,")
+        out.bytes(base64)
+        out.raw("\"}}]}]")
+
+        let overridden = Set(extras.map(\.key))
+        var defaults: [(key: String, value: String)] = [("temperature", exactNumber(options.temperature))]
+        if let maxTokens = options.maxTokens { defaults.append(("max_tokens", String(maxTokens))) }
+        if let seed = options.seed { defaults.append(("seed", String(seed))) }
+        for (key, value) in defaults where !overridden.contains(key) {
+            out.raw(",\""); out.raw(key); out.raw("\":"); out.raw(value)
+        }
+        for member in extras {
+            out.raw(","); out.string(member.key); out.raw(":"); out.bytes(member.raw)
+        }
+        out.raw("}")
+        return out.data
+    }
+
+    /// Reads the reply text, finish reason and token usage from a chat-completions response body.
+    ///
+    /// Throws `ChatResponseError` when the body is not JSON, has no choices, or its first choice
+    /// has no text content; missing `usage` counts as zero tokens.
+    public static func parseResponse(_ body: Data) throws -> ChatReply {
+        guard !body.isEmpty else { throw ChatResponseError("empty response body") }
+        let object: Any
+        do { object = try JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed]) } catch {
+            throw ChatResponseError("response is not JSON: \(quote(body, limit: 80))")
+        }
+        guard let top = object as? [String: Any] else {
+            throw ChatResponseError("response is not a JSON object: \(quote(body, limit: 80))")
+        }
+        let usage = tokenUsage(top["usage"])
+        guard let choicesValue = top["choices"], !(choicesValue is NSNull) else {
+            if let message = message(inErrorObject: top) {
+                throw ChatResponseError("response holds an error instead of choices: \(oneLine(message, limit: 200))", usage: usage)
+            }
+            throw ChatResponseError("response has no choices: \(quote(body, limit: 80))", usage: usage)
+        }
+        guard let choices = choicesValue as? [Any] else {
+            throw ChatResponseError("response choices is not a list: \(quote(body, limit: 80))", usage: usage)
+        }
+        guard let first = choices.first else { throw ChatResponseError("response has an empty choices list", usage: usage) }
+        let choice = first as? [String: Any] ?? [:]
+        let finishReason = choice["finish_reason"] as? String
+        let suffix = finishReason.map { "; finish_reason \($0)" } ?? ""
+        guard let message = choice["message"] as? [String: Any] else {
+            throw ChatResponseError("choices[0] has no message\(suffix)", usage: usage, finishReason: finishReason)
+        }
+        switch message["content"] {
+        case let text as String:
+            return ChatReply(content: text, usage: usage, finishReason: finishReason)
+        case let parts as [Any]:
+            // Some servers send content as a list of parts; the reply is the text of its text parts.
+            let texts = parts.compactMap { ($0 as? [String: Any])?["text"] as? String }
+            guard !texts.isEmpty else {
+                throw ChatResponseError("choices[0].message.content has no text part\(suffix)", usage: usage, finishReason: finishReason)
+            }
+            return ChatReply(content: texts.joined(), usage: usage, finishReason: finishReason)
+        case nil, is NSNull:
+            if let refusal = message["refusal"] as? String, !refusal.isEmpty {
+                throw ChatResponseError("the judge refused: \(oneLine(refusal, limit: 200))", usage: usage, finishReason: finishReason)
+            }
+            let what = message["content"] == nil ? "choices[0].message has no content" : "choices[0].message.content is null"
+            throw ChatResponseError(what + suffix, usage: usage, finishReason: finishReason)
+        default:
+            throw ChatResponseError("choices[0].message.content is not text\(suffix)", usage: usage, finishReason: finishReason)
+        }
+    }
+
+    /// The message of an error response, for a one-line failure reason; nil for an empty body.
+    ///
+    /// Reads `error.message` (OpenAI), a string `error`, or a top-level `message` (older vLLM) or
+    /// `detail`; any other body gives its first 200 characters, on one line.
+    public static func errorMessage(from body: Data) -> String? {
+        if let object = try? JSONSerialization.jsonObject(with: body, options: []) as? [String: Any],
+           let message = message(inErrorObject: object) {
+            let line = oneLine(message, limit: 500)
+            if !line.isEmpty { return line }
+        }
+        let text = oneLine(String(decoding: body, as: UTF8.self), limit: 200)
+        return text.isEmpty ? nil : text
+    }
+
+    /// The message an error object carries, wherever the common servers put it.
+    static func message(inErrorObject object: [String: Any]) -> String? {
+        if let error = object["error"] as? [String: Any], let message = error["message"] as? String { return message }
+        if let error = object["error"] as? String { return error }
+        if let message = object["message"] as? String { return message }
+        if let detail = object["detail"] as? String { return detail }
+        return nil
+    }
+
+    static func tokenUsage(_ value: Any?) -> TokenUsage {
+        guard let usage = value as? [String: Any] else { return .zero }
+        return TokenUsage(input: usage["prompt_tokens"] as? Int ?? 0, output: usage["completion_tokens"] as? Int ?? 0)
+    }
+
+    /// Text on one line (whitespace runs become one space), cut to `limit` characters with "…".
+    static func oneLine(_ text: String, limit: Int) -> String {
+        let words = text.split(whereSeparator: { $0.isWhitespace || $0.isNewline })
+        let line = words.joined(separator: " ")
+        return line.count > limit ? String(line.prefix(limit)) + "…" : line
+    }
+
+    /// The start of a body, on one line and quoted, for error messages.
+    static func quote(_ body: Data, limit: Int) -> String {
+        "'" + oneLine(String(decoding: body.prefix(limit * 4), as: UTF8.self), limit: limit) + "'"
+    }
+
+    /// A finite Double as JSON: the shortest text that reads back as the same number (0.7, not 0.69999…).
+    static func exactNumber(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : value.description
+    }
+}
+
+/// Appends JSON text to a byte buffer; strings are escaped as RFC 8259 requires.
+struct ChatBodyWriter {
+    private var buffer: [UInt8] = []
+
+    init(capacity: Int) { buffer.reserveCapacity(capacity) }
+
+    var data: Data { Data(buffer) }
+
+    /// Appends text that is already JSON (punctuation, keys known to need no escaping, numbers).
+    mutating func raw(_ text: String) { buffer.append(contentsOf: text.utf8) }
+
+    mutating func bytes<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 { buffer.append(contentsOf: bytes) }
+
+    /// Appends a quoted, escaped JSON string.
+    mutating func string(_ text: String) {
+        buffer.append(UInt8(ascii: "\""))
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable { escape($0) }
+        if done == nil { escape(Array(text.utf8)) }
+        buffer.append(UInt8(ascii: "\""))
+    }
+
+    private static let hex = Array("0123456789abcdef".utf8)
+
+    private mutating func escape<Bytes: Collection>(_ bytes: Bytes) where Bytes.Element == UInt8, Bytes.Index == Int {
+        var runStart = bytes.startIndex
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            let byte = bytes[index]
+            if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
+                index += 1
+                continue
+            }
+            buffer.append(contentsOf: bytes[runStart..<index])
+            switch byte {
+            case UInt8(ascii: "\""): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x0A: buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            default:
+                buffer.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                           ChatBodyWriter.hex[Int(byte >> 4)], ChatBodyWriter.hex[Int(byte & 0xF)]])
+            }
+            index += 1
+            runStart = index
+        }
+        buffer.append(contentsOf: bytes[runStart..<index])
+    }
+}
+
+/// One member of a top-level JSON object, with its value kept as the exact text it was written in.
+struct ExtraBodyMember: Equatable {
+    var key: String
+    /// The value's JSON text, byte for byte (whitespace around it removed).
+    var raw: [UInt8]
+
+    struct SyntaxError: Error {
+        var reason: String
+    }
+
+    /// Splits the text of a JSON object into its members, checking the whole text is valid JSON.
+    ///
+    /// A key given twice keeps its first place and its last value, as most JSON readers do.
+    static func parseObject(_ bytes: [UInt8]) throws -> [ExtraBodyMember] {
+        var scanner = Scanner(bytes: bytes)
+        scanner.skipWhitespace()
+        guard scanner.peek == UInt8(ascii: "{") else {
+            throw SyntaxError(reason: scanner.atEnd ? "it is empty" : "it does not start with '{'")
+        }
+        scanner.index += 1
+        var members: [ExtraBodyMember] = []
+        scanner.skipWhitespace()
+        if scanner.peek == UInt8(ascii: "}") {
+            scanner.index += 1
+        } else {
+            while true {
+                scanner.skipWhitespace()
+                guard scanner.peek == UInt8(ascii: "\"") else { throw scanner.error("expected a quoted key") }
+                let key = try scanner.string()
+                scanner.skipWhitespace()
+                guard scanner.peek == UInt8(ascii: ":") else { throw scanner.error("expected ':' after key \"\(key)\"") }
+                scanner.index += 1
+                scanner.skipWhitespace()
+                let start = scanner.index
+                try scanner.value(depth: 1)
+                let member = ExtraBodyMember(key: key, raw: Array(bytes[start..<scanner.index]))
+                if let existing = members.firstIndex(where: { $0.key == key }) { members[existing] = member } else { members.append(member) }
+                scanner.skipWhitespace()
+                if scanner.peek == UInt8(ascii: ",") { scanner.index += 1; continue }
+                if scanner.peek == UInt8(ascii: "}") { scanner.index += 1; break }
+                throw scanner.error("expected ',' or '}'")
+            }
+        }
+        scanner.skipWhitespace()
+        guard scanner.atEnd else { throw scanner.error("unexpected text after the object") }
+        return members
+    }
+
+    /// A strict JSON scanner over UTF-8 bytes.
+    struct Scanner {
+        let bytes: [UInt8]
+        var index = 0
+
+        var atEnd: Bool { index >= bytes.count }
+        var peek: UInt8? { atEnd ? nil : bytes[index] }
+
+        func error(_ what: String) -> SyntaxError {
+            SyntaxError(reason: atEnd ? "\(what), found the end of the text" : "\(what) at byte \(index + 1)")
+        }
+
+        mutating func skipWhitespace() {
+            while let byte = peek, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { index += 1 }
+        }
+
+        mutating func value(depth: Int) throws {
+            guard depth < 512 else { throw error("nesting too deep") }
+            guard let byte = peek else { throw error("expected a value") }
+            switch byte {
+            case UInt8(ascii: "{"):
+                index += 1; skipWhitespace()
+                if peek == UInt8(ascii: "}") { index += 1; return }
+                while true {
+                    skipWhitespace()
+                    guard peek == UInt8(ascii: "\"") else { throw error("expected a quoted key") }
+                    _ = try string()
+                    skipWhitespace()
+                    guard peek == UInt8(ascii: ":") else { throw error("expected ':'") }
+                    index += 1; skipWhitespace()
+                    try value(depth: depth + 1)
+                    skipWhitespace()
+                    if peek == UInt8(ascii: ",") { index += 1; continue }
+                    if peek == UInt8(ascii: "}") { index += 1; return }
+                    throw error("expected ',' or '}'")
+                }
+            case UInt8(ascii: "["):
+                index += 1; skipWhitespace()
+                if peek == UInt8(ascii: "]") { index += 1; return }
+                while true {
+                    skipWhitespace()
+                    try value(depth: depth + 1)
+                    skipWhitespace()
+                    if peek == UInt8(ascii: ",") { index += 1; continue }
+                    if peek == UInt8(ascii: "]") { index += 1; return }
+                    throw error("expected ',' or ']'")
+                }
+            case UInt8(ascii: "\""):
+                _ = try string()
+            case UInt8(ascii: "t"): try literal("true")
+            case UInt8(ascii: "f"): try literal("false")
+            case UInt8(ascii: "n"): try literal("null")
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try number()
+            default: throw error("expected a value")
+            }
+        }
+
+        mutating func literal(_ word: String) throws {
+            let expected = Array(word.utf8)
+            guard bytes.count - index >= expected.count, Array(bytes[index..<index + expected.count]) == expected else {
+                throw error("expected a value")
+            }
+            index += expected.count
+        }
+
+        mutating func number() throws {
+            if peek == UInt8(ascii: "-") { index += 1 }
+            guard let first = peek, isDigit(first) else { throw error("expected a digit") }
+            index += 1
+            if first != UInt8(ascii: "0") { while let b = peek, isDigit(b) { index += 1 } }
+            if peek == UInt8(ascii: ".") {
+                index += 1
+                guard let b = peek, isDigit(b) else { throw error("expected a digit after '.'") }
+                while let b = peek, isDigit(b) { index += 1 }
+            }
+            if peek == UInt8(ascii: "e") || peek == UInt8(ascii: "E") {
+                index += 1
+                if peek == UInt8(ascii: "+") || peek == UInt8(ascii: "-") { index += 1 }
+                guard let b = peek, isDigit(b) else { throw error("expected a digit in the exponent") }
+                while let b = peek, isDigit(b) { index += 1 }
+            }
+        }
+
+        private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+
+        /// Reads a quoted string and returns its value.
+        mutating func string() throws -> String {
+            index += 1
+            var scalars = String.UnicodeScalarView()
+            var runStart = index
+            func flush(_ s: inout String.UnicodeScalarView, _ from: Int, _ to: Int) throws {
+                guard from < to else { return }
+                guard let text = String(validating: bytes[from..<to], as: UTF8.self) else {
+                    throw SyntaxError(reason: "a string is not valid UTF-8")
+                }
+                s.append(contentsOf: text.unicodeScalars)
+            }
+            while true {
+                guard let byte = peek else { throw error("unterminated string") }
+                if byte == UInt8(ascii: "\"") {
+                    try flush(&scalars, runStart, index)
+                    index += 1
+                    return String(scalars)
+                }
+                if byte < 0x20 { throw error("control character in a string") }
+                if byte != UInt8(ascii: "\\") { index += 1; continue }
+                try flush(&scalars, runStart, index)
+                index += 1
+                guard let escaped = peek else { throw error("unterminated string") }
+                index += 1
+                switch escaped {
+                case UInt8(ascii: "\""): scalars.append("\"")
+                case UInt8(ascii: "\\"): scalars.append("\\")
+                case UInt8(ascii: "/"): scalars.append("/")
+                case UInt8(ascii: "b"): scalars.append("\u{8}")
+                case UInt8(ascii: "f"): scalars.append("\u{C}")
+                case UInt8(ascii: "n"): scalars.append("\n")
+                case UInt8(ascii: "r"): scalars.append("\r")
+                case UInt8(ascii: "t"): scalars.append("\t")
+                case UInt8(ascii: "u"):
+                    var code = try hex4()
+                    if (0xD800..<0xDC00).contains(code), peek == UInt8(ascii: "\\"),
+                       index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "u") {
+                        let save = index
+                        index += 2
+                        let low = try hex4()
+                        if (0xDC00..<0xE000).contains(low) {
+                            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                        } else {
+                            index = save
+                        }
+                    }
+                    scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
+                default: throw error("unknown escape in a string")
+                }
+                runStart = index
+            }
+        }
+
+        mutating func hex4() throws -> UInt32 {
+            var code: UInt32 = 0
+            for _ in 0..<4 {
+                guard let byte = peek, let digit = hexValue(byte) else { throw error("expected 4 hex digits after \\u") }
+                code = code << 4 | digit
+                index += 1
+            }
+            return code
+        }
+
+        private func hexValue(_ byte: UInt8) -> UInt32? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return UInt32(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return UInt32(byte - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): return UInt32(byte - UInt8(ascii: "A") + 10)
+            default: return nil
+            }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import WiseCore
+import WiseStore
+
+/// Judges the pending images of a run: many at once, each result committed as it arrives.
+///
+/// Work already in the store is never redone: final judgments are skipped, identical judgments
+/// from other runs are copied without a request, and failed items are tried again.
+public final class JudgeRunner: Sendable {
+    /// What the runner should do.
+    public struct Options: Sendable {
+        /// Independent judgments per image.
+        public var repeats = 1
+        /// Requests in flight at once.
+        public var concurrency = 16
+        public init(repeats: Int = 1, concurrency: Int = 16) { self.repeats = repeats; self.concurrency = concurrency }
+    }
+
+    /// What a judging pass found and did.
+    public struct Summary: Sendable, Equatable {
+        /// Items without a final judgment when the pass began (after answers from the store).
+        public var pending = 0
+        /// Items answered from identical judgments already in the store.
+        public var reused = 0
+        public var scored = 0
+        public var unscored = 0
+        public var failed = 0
+        public var usage = TokenUsage.zero
+        public var seconds = 0.0
+    }
+
+    let store: ResultsStore
+    let run: StoredRun
+    let judge: Judge
+    let rubricSHA256: String?
+    let options: Options
+
+    public init(store: ResultsStore, run: StoredRun, judge: Judge, rubricSHA256: String?, options: Options) {
+        self.store = store; self.run = run; self.judge = judge; self.rubricSHA256 = rubricSHA256; self.options = options
+    }
+
+    /// What a pass would do, writing nothing: items pending, and how many the store could answer.
+    public func plan() throws -> (pending: [PendingJudgment], answerable: Int) {
+        let pending = try store.pendingJudgments(run: run, judge: judge.spec, repeats: options.repeats)
+        let answerable = try store.reuseCachedJudgments(pending, judge: judge.spec, prompts: try prompts(), countOnly: true)
+        return (pending, answerable)
+    }
+
+    /// Judges everything pending, reporting progress as it goes.
+    public func judgeAll(progress: ProgressMeter? = nil) async throws -> Summary {
+        let start = ContinuousClock.now
+        let prompts = try self.prompts()
+        var summary = Summary()
+        let before = try store.pendingJudgments(run: run, judge: judge.spec, repeats: options.repeats)
+        summary.reused = try store.reuseCachedJudgments(before, judge: judge.spec, prompts: prompts)
+        let pending = summary.reused == 0 ? before : try store.pendingJudgments(run: run, judge: judge.spec, repeats: options.repeats)
+        summary.pending = pending.count
+        progress?.start(total: pending.count)
+        let tally = Tally()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var next = pending.makeIterator()
+            for _ in 0..<max(1, options.concurrency) {
+                guard let item = next.next() else { break }
+                group.addTask { try await self.process(item, prompts: prompts, tally: tally, progress: progress) }
+            }
+            while try await group.next() != nil {
+                if let item = next.next() {
+                    group.addTask { try await self.process(item, prompts: prompts, tally: tally, progress: progress) }
+                }
+            }
+        }
+        progress?.finish()
+        let counts = tally.snapshot()
+        summary.scored = counts.scored
+        summary.unscored = counts.unscored
+        summary.failed = counts.failed
+        summary.usage = counts.usage
+        let elapsed = ContinuousClock.now - start
+        summary.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return summary
+    }
+
+    private func prompts() throws -> [Int: Prompt] {
+        Dictionary(uniqueKeysWithValues: try store.prompts(of: run.set).map { ($0.id, $0) })
+    }
+
+    private func process(_ item: PendingJudgment, prompts: [Int: Prompt], tally: Tally, progress: ProgressMeter?) async throws {
+        guard let prompt = prompts[item.promptID] else { return }
+        let start = ContinuousClock.now
+        var result: Result<Verdict, JudgeFailure>
+        var attempts = 1
+        do {
+            let image = try readImage(item)
+            result = .success(try await judge.judge(JudgeRequest(prompt: prompt, image: image, format: item.format, repeatIndex: item.repeatIndex)))
+        } catch let failure as JudgeFailure {
+            result = .failure(failure)
+            attempts = 1
+        }
+        let elapsed = ContinuousClock.now - start
+        let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        try await store.record(JudgmentRecord(verdict: result, latencyMs: ms, attempts: attempts), for: item, prompt: prompt,
+                               judge: judge.spec, scoringProtocol: run.scoringProtocol, rubricSHA256: rubricSHA256)
+        tally.add(result)
+        let counts = tally.snapshot()
+        progress?.update(done: counts.scored + counts.unscored + counts.failed, failed: counts.failed, unscored: counts.unscored)
+    }
+
+    /// Reads an image and checks it is still the one registered.
+    private func readImage(_ item: PendingJudgment) throws -> Data {
+        guard let data = FileManager.default.contents(atPath: item.path) else {
+            throw JudgeFailure(reason: "image \(item.path) cannot be read any more; restore it and judge again")
+        }
+        let sha = SHA256.hex(data)
+        guard sha == item.sha256 else {
+            throw JudgeFailure(reason: "image \(item.path) changed since it was registered (SHA-256 \(sha.prefix(12))…, registered \(item.sha256.prefix(12))…); register the new images as a new run")
+        }
+        return data
+    }
+}
+
+/// Thread-safe counts of outcomes.
+final class Tally: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counts = (scored: 0, unscored: 0, failed: 0, usage: TokenUsage.zero)
+
+    func add(_ result: Result<Verdict, JudgeFailure>) {
+        lock.lock(); defer { lock.unlock() }
+        switch result {
+        case .success(.scored(_, _, let usage)): counts.scored += 1; counts.usage = counts.usage + usage
+        case .success(.unscored(_, _, let usage)): counts.unscored += 1; counts.usage = counts.usage + usage
+        case .failure(let failure): counts.failed += 1; counts.usage = counts.usage + failure.usage
+        }
+    }
+
+    func snapshot() -> (scored: Int, unscored: Int, failed: Int, usage: TokenUsage) {
+        lock.lock(); defer { lock.unlock() }
+        return counts
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import Synchronization
+import Testing
+import WiseCore
+import WiseStore
+@testable import WiseRunner
+import TestSupport
+
+/// A judge that answers from the prompt id, in process, and records how many calls overlap.
+final class ScriptedJudge: Judge {
+    let spec = AdapterSpec(adapter: "scripted", parameters: ["v": "1"])
+    let inFlight = Atomic<Int>(0)
+    let peak = Atomic<Int>(0)
+    let calls = Atomic<Int>(0)
+
+    func judge(_ request: JudgeRequest) async throws -> Verdict {
+        calls.add(1, ordering: .relaxed)
+        let now = inFlight.add(1, ordering: .relaxed).newValue
+        peak.max(now, ordering: .relaxed)
+        defer { inFlight.subtract(1, ordering: .relaxed) }
+        try await Task.sleep(for: .milliseconds(2))
+        switch request.prompt.id % 10 {
+        case 3: throw JudgeFailure(reason: "HTTP 503: busy", status: 503)
+        case 7: return .unscored(reason: "no score", replies: ["hmm"], usage: TokenUsage(input: 10, output: 1))
+        default: return .scored(AspectScores(["score": Double(request.prompt.id % 2)]), reply: "Score: \(request.prompt.id % 2)", usage: TokenUsage(input: 10, output: 2))
+        }
+    }
+}
+
+@Suite struct JudgeRunnerTests {
+    @Test func judgesEverythingOnceWithinTheConcurrencyCap() async throws {
+        // Given a run of 100 images
+        let fixture = try TestCatalogue.make()
+        let catalogue = try fixture.load(.verified)
+        let dir = try TempDirectory.make("runner")
+        try ImageFixtures.writeFolder(dir.appendingPathComponent("img"), ids: 1...100)
+        let store = try ResultsStore(path: dir.appendingPathComponent("s.sqlite").path, create: true)
+        let spec = RunSpec(name: "r", set: .verified, scoringProtocol: .verified, generator: AdapterSpec(adapter: "folder"), catalogueHash: catalogue.contentHash)
+        let (run, _) = try store.beginRun(spec, catalogue: catalogue)
+        let scan = try ImageFolder(directory: dir.appendingPathComponent("img")).scan(ids: catalogue.prompts.map(\.id))
+        _ = try store.registerImages(run: run, entries: scan.entries)
+        let judge = ScriptedJudge()
+        let runner = JudgeRunner(store: store, run: run, judge: judge, rubricSHA256: nil, options: .init(repeats: 2, concurrency: 7))
+        // When judged
+        let summary = try await runner.judgeAll()
+        // Then every (image, repeat) has one judgment, the cap held, and failures wait for the next pass
+        #expect(summary.pending == 200 && summary.scored == 160 && summary.unscored == 20 && summary.failed == 20)
+        #expect(judge.peak.load(ordering: .relaxed) <= 7 && judge.peak.load(ordering: .relaxed) >= 2)
+        let rows = try store.judgmentRows(run: run)
+        #expect(rows.count == 200)
+        #expect(try runner.plan().pending.count == 20)
+        // When judged again / Then only the 20 failed items are asked again
+        let again = try await runner.judgeAll()
+        #expect(again.pending == 20 && judge.calls.load(ordering: .relaxed) == 220)
+        #expect(try store.judgmentRows(run: run).count == 200)
+    }
+}
