@@ -19,8 +19,10 @@ enum WiseBench {
         usage: wise-bench <command> [options]
 
           serve --protocol verified|legacy [--latency 0.1] [--port-file PATH] [--stats-file PATH]
+                [--fault-rate 0] [--seed 1]
               Runs the fake judge (model bench-judge, key sk-bench) until SIGTERM or SIGINT.
-              Writes its base URL (http://127.0.0.1:PORT/v1) to --port-file, or stdout.
+              Writes its base URL (http://127.0.0.1:PORT/v1) to --port-file, or stdout, and
+              on exit what it saw (requests, ok replies, refusals, peak in flight) to --stats-file.
           minimal-client --url BASE_URL --images DIR [--count 1000] [--concurrency 64]
               Sends one chat completion per image {i}.png, keeping --concurrency in flight;
               prints one JSON line of figures.

@@ -119,3 +119,20 @@ extension ResultsStore {
         }
     }
 }
+
+extension ResultsStore {
+    /// How many image and judgment rows a store file holds, read without migrating or locking it
+    /// for long; nil when it cannot be read yet. For watching another process's progress.
+    public static func peekCounts(atPath path: String) -> (images: Int, judgments: Int)? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(1)
+        guard let queue = try? DatabaseQueue(path: path, configuration: config) else { return nil }
+        return try? queue.read { db in
+            guard try db.tableExists("judgment") else { return (0, 0) }
+            return (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM image") ?? 0,
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM judgment") ?? 0)
+        }
+    }
+}

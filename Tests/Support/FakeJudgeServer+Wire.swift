@@ -153,10 +153,15 @@ extension FakeJudgeServer {
                 guard role == "system" else {
                     throw Refusal(param: "messages[0]", message: "messages[0] must have role system, got \(role)")
                 }
-                guard let content = message["content"] as? String else {
-                    throw Refusal(param: "messages[0].content", message: "the system message's content must be a string")
+                // The API takes a string or an array of text parts; the official WISE script sends the latter.
+                if let content = message["content"] as? String {
+                    system = content
+                } else if let parts = message["content"] as? [[String: Any]],
+                          !parts.isEmpty, parts.allSatisfy({ $0["type"] as? String == "text" && $0["text"] is String }) {
+                    system = parts.map { $0["text"] as! String }.joined(separator: "\n")
+                } else {
+                    throw Refusal(param: "messages[0].content", message: "the system message's content must be a string or an array of text parts")
                 }
-                system = content
             }
             return (system, user)
         }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Runs the built `wise` binary as a user would, capturing its exit status and output.
-public struct WiseProcess {
+public struct WiseProcess: Sendable {
     /// What one invocation produced.
     public struct Result: Sendable {
         public var status: Int32
@@ -47,22 +47,36 @@ public struct WiseProcess {
         return process
     }
 
-    /// Runs `wise` to completion.
+    /// Runs `wise` to completion, waiting on a GCD thread so the cooperative pool stays free for other tests.
     @discardableResult
-    public func run(_ arguments: [String]) throws -> Result {
+    public func run(_ arguments: [String]) async throws -> Result {
+        try await onOwnThread { try self.runBlocking(arguments) }
+    }
+
+    /// Runs `wise` to completion, blocking the calling thread.
+    public func runBlocking(_ arguments: [String]) throws -> Result {
         let out = Pipe(), err = Pipe()
         let process = try start(arguments, stdout: out.fileHandleForWriting, stderr: err.fileHandleForWriting)
         try out.fileHandleForWriting.close()
         try err.fileHandleForWriting.close()
         // Read both pipes concurrently so a full pipe never blocks the child.
         nonisolated(unsafe) var errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        let done = DispatchSemaphore(value: 0)
+        Thread { errData = err.fileHandleForReading.readDataToEndOfFile(); done.signal() }.start()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
+        done.wait()
         process.waitUntilExit()
         return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                       stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
+
+/// Runs blocking work on a thread of its own and awaits it.
+///
+/// Blocking a thread of GCD's global queues (or of Swift's cooperative pool, which on Linux is
+/// built on them) starves every other test on a 2-core machine; a dedicated thread does not.
+public func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
     }
 }

@@ -93,11 +93,11 @@ import TestSupport
     ]
 
     @Test(arguments: cases)
-    func oneLineNonZeroExitStoreUnchanged(_ badCase: Case) throws {
+    func oneLineNonZeroExitStoreUnchanged(_ badCase: Case) async throws {
         // Given a store holding one imported run
         let ws = try Workspace(label: "bad", extraEnvironment: badCase.environment)
         let good = try ws.writeScoreFiles(set: .legacy, scoringProtocol: .legacy, leaveOut: [], seed: 1, into: "good")
-        let setup = try WiseProcess(environment: ws.catalogue.environment, workingDirectory: ws.root)
+        let setup = try await WiseProcess(environment: ws.catalogue.environment, workingDirectory: ws.root)
             .run(["import", "original", "--set", "legacy", "--protocol", "legacy", "--store", ws.storePath] + good.map(\.path))
         #expect(setup.status == 0, "\(setup.stderr)")
         let before = try ws.storeDigest()
@@ -105,7 +105,7 @@ import TestSupport
         let foreignFiles = try FileManager.default.contentsOfDirectory(atPath: ws.root.path).sorted()
         // When the bad command runs
         if !arguments.contains("--store") && !["catalogue"].contains(arguments[0]) { arguments += ["--store", ws.storePath] }
-        let result = try ws.run(arguments)
+        let result = try await ws.run(arguments)
         // Then: non-zero exit, exactly one line on stderr that says what is wrong, nothing on stdout, store unchanged
         #expect(result.status != 0, "\(badCase.label): exit 0")
         #expect(result.errorLines.count == 1, "\(badCase.label): \(result.stderr)")

@@ -29,51 +29,51 @@ import TestSupport
         return (ws, WiseProcess(environment: env, workingDirectory: ws.root))
     }
 
-    @Test func downloadsOverHTTPAndVerifies() throws {
+    @Test func downloadsOverHTTPAndVerifies() async throws {
         // Given a loopback server laid out like the official repository
         let (ws, wise) = try cacheOnlyWorkspace()
         let server = try LoopbackHTTPServer(handler: LoopbackHTTPServer.files(root: repositoryMirror(ws.catalogue)))
         defer { server.stop() }
         // When nothing is cached yet / Then loading a set says how to get it
-        let before = try wise.run(["catalogue", "stats", "--set", "verified"])
+        let before = try await wise.run(["catalogue", "stats", "--set", "verified"])
         #expect(before.status == 66 && before.stderr.contains("run `wise catalogue fetch`"))
         // When fetched
-        let fetched = try wise.run(["catalogue", "fetch", "--base-url", server.baseURL + "/"])
+        let fetched = try await wise.run(["catalogue", "fetch", "--base-url", server.baseURL + "/"])
         // Then nine files arrive, checked, and every set loads from the cache
         #expect(fetched.status == 0, "\(fetched.stderr)")
         #expect(fetched.stdout.split(separator: "\n").filter { $0.hasPrefix("fetched ") }.count == 9)
         #expect(server.requestCount == 9)
-        let stats = try wise.run(["catalogue", "stats", "--set", "verified"])
+        let stats = try await wise.run(["catalogue", "stats", "--set", "verified"])
         #expect(stats.status == 0 && stats.stdout.hasPrefix("set verified: 1000 prompts"))
         // And a second fetch downloads nothing
-        let again = try wise.run(["catalogue", "fetch", "--base-url", server.baseURL + "/"])
+        let again = try await wise.run(["catalogue", "fetch", "--base-url", server.baseURL + "/"])
         #expect(again.status == 0 && server.requestCount == 9)
         #expect(again.stdout.split(separator: "\n").filter { $0.hasPrefix("present ") }.count == 9)
     }
 
-    @Test func aCorruptDownloadWritesNothing() throws {
+    @Test func aCorruptDownloadWritesNothing() async throws {
         let (ws, wise) = try cacheOnlyWorkspace()
         let bad = "legacy/natural_science_rewrite.json"
         let server = try LoopbackHTTPServer(handler: LoopbackHTTPServer.files(root: repositoryMirror(ws.catalogue, corrupt: bad)))
         defer { server.stop() }
-        let result = try wise.run(["catalogue", "fetch", "--base-url", server.baseURL])
+        let result = try await wise.run(["catalogue", "fetch", "--base-url", server.baseURL])
         #expect(result.status == 65 && result.errorLines.count == 1 && result.stderr.contains(bad))
         #expect(!FileManager.default.fileExists(atPath: ws.path("cache").path)
                 || (FileManager.default.subpaths(atPath: ws.path("cache").path) ?? []).allSatisfy { !$0.hasSuffix(".json") })
     }
 
-    @Test func aMissingFileOnTheServerWritesNothing() throws {
+    @Test func aMissingFileOnTheServerWritesNothing() async throws {
         let (ws, wise) = try cacheOnlyWorkspace()
         let mirror = try repositoryMirror(ws.catalogue)
         try FileManager.default.removeItem(at: mirror.appendingPathComponent("data_verified/natural_science_verified.json"))
         let server = try LoopbackHTTPServer(handler: LoopbackHTTPServer.files(root: mirror))
         defer { server.stop() }
-        let result = try wise.run(["catalogue", "fetch", "--base-url", server.baseURL])
+        let result = try await wise.run(["catalogue", "fetch", "--base-url", server.baseURL])
         #expect(result.status != 0 && result.errorLines.count == 1 && result.stderr.contains("HTTP 404"))
         #expect((FileManager.default.subpaths(atPath: ws.path("cache").path) ?? []).allSatisfy { !$0.hasSuffix(".json") })
     }
 
-    @Test func aFlippedByteInTheSourceFolderNamesFileAndChecksums() throws {
+    @Test func aFlippedByteInTheSourceFolderNamesFileAndChecksums() async throws {
         // Given a copy of the catalogue folder with one flipped byte
         let (ws, wise) = try cacheOnlyWorkspace()
         let source = ws.path("copy")
@@ -86,7 +86,7 @@ import TestSupport
         bytes[1234] ^= 0x04
         try bytes.write(to: bad)
         // When fetched --from it
-        let result = try wise.run(["catalogue", "fetch", "--from", source.path])
+        let result = try await wise.run(["catalogue", "fetch", "--from", source.path])
         // Then one line names the file and both checksums, and the cache holds nothing
         let pinned = try ws.catalogue.manifest.entry(for: .legacy).files[1].sha256
         #expect(result.status == 65)

@@ -41,7 +41,7 @@ import TestSupport
         return counts
     }
 
-    @Test func thousandImagesWithTwentyPercentFaults() throws {
+    @Test func thousandImagesWithTwentyPercentFaults() async throws {
         // Given 1000 images, a server that faults 20% of requests at random and never reads two of them
         let ws = try workspace("faults")
         try ImageFixtures.writeFolder(ws.path("img"), ids: 1...1000)
@@ -53,7 +53,7 @@ import TestSupport
         let server = try FakeJudgeServer(config)
         defer { server.stop() }
         // When the folder is registered and judged with few retries
-        let first = try ws.run(["run", "m", "--set", "verified", "--images", ws.path("img").path, "--store", ws.storePath]
+        let first = try await ws.run(["run", "m", "--set", "verified", "--images", ws.path("img").path, "--store", ws.storePath]
                                + judgeArgs(server, extra: ["--retries", "2"]))
         #expect(first.status == 0, "\(first.stderr)")
         #expect(server.validationFailures.isEmpty, "\(server.validationFailures.prefix(3))")
@@ -68,7 +68,7 @@ import TestSupport
         #expect(server.stats.requests >= 1000)
 
         // When run again against the same faulty server, with more patience
-        let second = try ws.run(["judge", "m", "--store", ws.storePath] + judgeArgs(server, extra: ["--retries", "10"]))
+        let second = try await ws.run(["judge", "m", "--store", ws.storePath] + judgeArgs(server, extra: ["--retries", "10"]))
         #expect(second.status == 0, "\(second.stderr)")
         // Then only the failed items are asked again, and all of those get scored
         let after = server.stats.requestsByImage
@@ -78,14 +78,14 @@ import TestSupport
         #expect(final.ok == counts.ok + counts.failed && final.unscored == counts.unscored && final.failed == 0)
         // And a third pass sends nothing at all
         let sent = server.stats.requests
-        let third = try ws.run(["judge", "m", "--store", ws.storePath] + judgeArgs(server))
+        let third = try await ws.run(["judge", "m", "--store", ws.storePath] + judgeArgs(server))
         #expect(third.status == 0 && server.stats.requests == sent)
         #expect(third.stderr.contains("judged 0 items"))
 
         // And the API key appears nowhere: not in the store, the logs or any report
         let outputs = [first, second, third].flatMap { [$0.stdout, $0.stderr] }
         for format in ["terminal", "md", "csv", "json"] {
-            let report = try ws.run(["report", "m", "--format", format, "--store", ws.storePath])
+            let report = try await ws.run(["report", "m", "--format", format, "--store", ws.storePath])
             #expect(report.status == 0)
             #expect(!report.stdout.contains(Self.key) && !report.stderr.contains(Self.key))
         }
@@ -96,7 +96,7 @@ import TestSupport
         }
     }
 
-    @Test func killedWhileJudgingThenJudgedAgain() throws {
+    @Test func killedWhileJudgingThenJudgedAgain() async throws {
         // Given 150 images, 2 repeats each, a slow-ish server
         let ws = try workspace("kill-judge")
         try ImageFixtures.writeFolder(ws.path("img"), ids: 1...150)
@@ -106,21 +106,20 @@ import TestSupport
         config.faults = [.serverError, .rateLimited, .reset]
         let server = try FakeJudgeServer(config)
         defer { server.stop() }
-        #expect(try ws.run(["run", "k", "--set", "legacy", "--images", ws.path("img").path, "--store", ws.storePath]).status == 0)
+        #expect(try await ws.run(["run", "k", "--set", "legacy", "--images", ws.path("img").path, "--store", ws.storePath]).status == 0)
         let args = ["judge", "k", "--repeats", "2", "--store", ws.storePath] + judgeArgs(server, concurrency: 8)
         // When the judge is killed at random moments, several times, then run to the end
         var rng = SplitMix(seed: 99)
         var landed = 0
         for _ in 0..<5 {
+            let target = Int(rng.next() % 280) + 1
             let process = try ws.wise.start(args)
-            Thread.sleep(forTimeInterval: 0.3 + Double(rng.next() % 1000) / 1000)
-            if process.isRunning { kill(process.processIdentifier, SIGKILL); landed += 1 }
-            process.waitUntilExit()
+            if try await killWhen(process, storePath: ws.storePath, { $0.judgments >= target }) { landed += 1 }
         }
-        let final = try ws.run(args)
+        let final = try await ws.run(args)
         #expect(final.status == 0, "\(final.stderr)")
         if try expectScoresRight(ws, run: "k", scoringProtocol: .legacy).failed > 0 {
-            #expect(try ws.run(args).status == 0)
+            #expect(try await ws.run(args).status == 0)
         }
         // Then: one judgment per (image, repeat), all scores right, the file sound
         let store = try ResultsStore(path: ws.storePath, create: false)
@@ -130,41 +129,41 @@ import TestSupport
         #expect(Set(rows.map { "\($0.promptID)/\($0.repeatIndex)" }).count == 300)
         let counts = try expectScoresRight(ws, run: "k", scoringProtocol: .legacy)
         #expect(counts.ok == 300)
-        #expect(landed >= 1)
+        #expect(landed >= 3, "only \(landed) kills landed while judging")
     }
 
-    @Test func identicalRequestsAreAnsweredFromTheStore() throws {
+    @Test func identicalRequestsAreAnsweredFromTheStore() async throws {
         // Given one run judged
         let ws = try workspace("cache")
         try ImageFixtures.writeFolder(ws.path("img"), ids: 1...60)
         let server = try FakeJudgeServer(FakeJudgeServer.Configuration(scoringProtocol: .verified))
         defer { server.stop() }
-        #expect(try ws.run(["run", "a", "--set", "verified", "--images", ws.path("img").path, "--store", ws.storePath] + judgeArgs(server)).status == 0)
+        #expect(try await ws.run(["run", "a", "--set", "verified", "--images", ws.path("img").path, "--store", ws.storePath] + judgeArgs(server)).status == 0)
         let sent = server.stats.requests
         #expect(sent == 60)
         // When a dry run and then a second run of the same images are made
-        let dry = try ws.run(["run", "b", "--set", "verified", "--images", ws.path("img").path, "--store", ws.storePath] + judgeArgs(server, extra: ["--dry-run"]))
+        let dry = try await ws.run(["run", "b", "--set", "verified", "--images", ws.path("img").path, "--store", ws.storePath] + judgeArgs(server, extra: ["--dry-run"]))
         #expect(dry.status == 0 && dry.stdout.hasPrefix("dry run:"))
         #expect(try ResultsStore(path: ws.storePath, create: false).run(named: "b") == nil)
-        let second = try ws.run(["run", "b", "--set", "verified", "--images", ws.path("img").path, "--store", ws.storePath] + judgeArgs(server))
+        let second = try await ws.run(["run", "b", "--set", "verified", "--images", ws.path("img").path, "--store", ws.storePath] + judgeArgs(server))
         // Then no request is sent and both runs score the same
         #expect(second.status == 0 && second.stderr.contains("60 answered from the store"))
         #expect(server.stats.requests == sent)
-        let a = try ReportJSON.decode(ws.run(["report", "a", "--format", "json", "--store", ws.storePath]).stdout).runs[0]
-        let b = try ReportJSON.decode(ws.run(["report", "b", "--format", "json", "--store", ws.storePath]).stdout).runs[0]
+        let a = try await ReportJSON.decode(ws.run(["report", "a", "--format", "json", "--store", ws.storePath]).stdout).runs[0]
+        let b = try await ReportJSON.decode(ws.run(["report", "b", "--format", "json", "--store", ws.storePath]).stdout).runs[0]
         #expect(a.categories["CULTURE"] == b.categories["CULTURE"])
         // And a dry run of a finished run says nothing would be sent
-        let done = try ws.run(["judge", "a", "--store", ws.storePath, "--dry-run"] + judgeArgs(server))
+        let done = try await ws.run(["judge", "a", "--store", ws.storePath, "--dry-run"] + judgeArgs(server))
         #expect(done.stdout.hasPrefix("dry run: 0 requests would be sent"))
     }
 
-    @Test func aWrongKeyFailsFastAndIsNeverRecorded() throws {
+    @Test func aWrongKeyFailsFastAndIsNeverRecorded() async throws {
         let wrong = "sk-wrong-key-7777777777"
         let ws = try Workspace(label: "badkey", extraEnvironment: ["WISE_TEST_KEY": wrong])
         try ImageFixtures.writeFolder(ws.path("img"), ids: 1...5)
         let server = try FakeJudgeServer(FakeJudgeServer.Configuration(scoringProtocol: .legacy))
         defer { server.stop() }
-        let result = try ws.run(["run", "w", "--set", "legacy", "--images", ws.path("img").path, "--store", ws.storePath] + judgeArgs(server))
+        let result = try await ws.run(["run", "w", "--set", "legacy", "--images", ws.path("img").path, "--store", ws.storePath] + judgeArgs(server))
         #expect(result.status == 0)
         #expect(server.stats.requests == 5, "a 401 must not be retried")
         let store = try ResultsStore(path: ws.storePath, create: false)
@@ -174,7 +173,7 @@ import TestSupport
         #expect(!result.stderr.contains(wrong) && !result.stdout.contains(wrong))
     }
 
-    @Test func judgeOptionMistakesAreOneLine() throws {
+    @Test func judgeOptionMistakesAreOneLine() async throws {
         let ws = try workspace("judge-usage")
         try ImageFixtures.writeFolder(ws.path("img"), ids: 1...3)
         let base = ["run", "u", "--set", "legacy", "--images", ws.path("img").path, "--store", ws.storePath]
@@ -186,7 +185,7 @@ import TestSupport
             (["--judge", "openai", "--base-url", "http://127.0.0.1:9/v1", "--model", "m", "--concurrency", "0"], "--concurrency must be 1…512"),
         ]
         for (extra, phrase) in cases {
-            let result = try ws.run(base + extra)
+            let result = try await ws.run(base + extra)
             #expect(result.status != 0 && result.errorLines.count == 1 && result.stderr.contains(phrase), "\(extra): \(result.stderr)")
             #expect(try ws.storeDigest() == "absent")
         }

@@ -47,7 +47,7 @@ import TestSupport
     ]
 
     @Test(arguments: 0..<cases.count)
-    func importedScoresMatchTheOfficialFormulas(caseIndex: Int) throws {
+    func importedScoresMatchTheOfficialFormulas(caseIndex: Int) async throws {
         let (set, p, missingCount) = Self.cases[caseIndex]
         // Given official-format score files, complete or with 37 ids missing
         let ws = try Workspace()
@@ -56,9 +56,9 @@ import TestSupport
         while leaveOut.count < missingCount { leaveOut.insert(Int(rng.next() % 1000) + 1) }
         let files = try ws.writeScoreFiles(set: set, scoringProtocol: p, leaveOut: leaveOut, seed: UInt64(caseIndex), into: "scores")
         // When imported and reported as JSON
-        let imported = try ws.run(["import", "m", "--set", set.rawValue, "--protocol", p.rawValue, "--store", ws.storePath] + files.map(\.path))
+        let imported = try await ws.run(["import", "m", "--set", set.rawValue, "--protocol", p.rawValue, "--store", ws.storePath] + files.map(\.path))
         #expect(imported.status == 0, "\(imported.stderr)")
-        let report = try ws.run(["report", "m", "--format", "json", "--store", ws.storePath])
+        let report = try await ws.run(["report", "m", "--format", "json", "--store", ws.storePath])
         #expect(report.status == 0, "\(report.stderr)")
         let run = try ReportJSON.decode(report.stdout).runs[0]
         // Then every category and the overall equal the formulas to 1e-12, with the gaps counted
@@ -71,12 +71,12 @@ import TestSupport
         #expect(run.categories.values.map(\.missing).reduce(0, +) == missingCount)
         #expect(run.scored == 1000 - missingCount)
         // And the two-decimal printout is what the official scripts print
-        let md = try ws.run(["report", "m", "--format", "md", "--decimals", "2", "--store", ws.storePath]).stdout
+        let md = try await ws.run(["report", "m", "--format", "md", "--decimals", "2", "--store", ws.storePath]).stdout
         let order = ["CULTURE", "TIME", "SPACE", "BIOLOGY", "PHYSICS", "CHEMISTRY"]
         let cells = [String(format: "%.2f", want.overall!)] + order.map { String(format: "%.2f", want.means[$0]!!) }
         #expect(md.contains("| m | " + cells.joined(separator: " | ") + " | \(1000 - missingCount)/1000 |"), "\(md)")
         // And an independent Python reference of the published formulas agrees (where python3 exists)
-        if let python = try pythonReference(p, files) {
+        if let python = try await pythonReference(p, files) {
             #expect(abs(run.overall! - python.overall!) < 1e-12)
             #expect(md.contains("| m | \(python.printedOverall!) | "))
         }
@@ -84,7 +84,7 @@ import TestSupport
 
     struct PythonResult: Decodable { var overall: Double?; var printed_overall: String?; var printedOverall: String? { printed_overall } }
 
-    func pythonReference(_ p: ScoringProtocol, _ files: [URL]) throws -> PythonResult? {
+    func pythonReference(_ p: ScoringProtocol, _ files: [URL]) async throws -> PythonResult? {
         let script = TestCatalogue.repositoryRoot.appendingPathComponent("Tests/reference/wiscore_reference.py").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -92,8 +92,11 @@ import TestSupport
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let data = try await onOwnThread {
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return data
+        }
         guard process.terminationStatus == 0 else {
             Issue.record("the Python reference failed (exit \(process.terminationStatus)); python3 is needed for this check")
             return nil
@@ -101,11 +104,11 @@ import TestSupport
         return try JSONDecoder().decode(PythonResult.self, from: data)
     }
 
-    @Test func aDuplicateIdIsRefusedWithFileAndLineAndNothingIsKept() throws {
+    @Test func aDuplicateIdIsRefusedWithFileAndLineAndNothingIsKept() async throws {
         // Given a good import already in the store, and a file with one id twice
         let ws = try Workspace()
         let good = try ws.writeScoreFiles(set: .legacy, scoringProtocol: .legacy, leaveOut: [], seed: 1, into: "good")
-        try ws.run(["import", "ok", "--set", "legacy", "--protocol", "legacy", "--store", ws.storePath] + good.map(\.path))
+        try await ws.run(["import", "ok", "--set", "legacy", "--protocol", "legacy", "--store", ws.storePath] + good.map(\.path))
         let before = try ws.storeDigest()
         let files = try ws.writeScoreFiles(set: .legacy, scoringProtocol: .legacy, leaveOut: [], seed: 2, into: "dup")
         var text = try String(contentsOf: files[1], encoding: .utf8)
@@ -113,7 +116,7 @@ import TestSupport
         text += first + "\n"
         try Data(text.utf8).write(to: files[1])
         // When imported
-        let result = try ws.run(["import", "dup", "--set", "legacy", "--protocol", "legacy", "--store", ws.storePath] + files.map(\.path))
+        let result = try await ws.run(["import", "dup", "--set", "legacy", "--protocol", "legacy", "--store", ws.storePath] + files.map(\.path))
         // Then one line names file:line, the exit is non-zero, and the store is as it was
         #expect(result.status == 65)
         #expect(result.errorLines.count == 1)
@@ -121,27 +124,27 @@ import TestSupport
         #expect(try ws.storeDigest() == before)
     }
 
-    @Test func aMalformedLineIsRefusedAndNothingIsKept() throws {
+    @Test func aMalformedLineIsRefusedAndNothingIsKept() async throws {
         let ws = try Workspace()
         let files = try ws.writeScoreFiles(set: .verified, scoringProtocol: .verified, leaveOut: [], seed: 3, into: "bad")
         var lines = try String(contentsOf: files[2], encoding: .utf8).split(separator: "\n").map(String.init)
         lines[99] = "{\"prompt_id\": 740, \"score\": "
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: files[2])
-        let result = try ws.run(["import", "bad", "--set", "verified", "--protocol", "verified", "--store", ws.storePath] + files.map(\.path))
+        let result = try await ws.run(["import", "bad", "--set", "verified", "--protocol", "verified", "--store", ws.storePath] + files.map(\.path))
         #expect(result.status == 65)
         #expect(result.errorLines == ["wise: \(files[2].path):100: not valid JSON ({\"prompt_id\": 740, \"score\":…)"])
         #expect(try ws.storeDigest() == "absent")
     }
 
-    @Test func exportWritesFilesThatScoreIdentically() throws {
+    @Test func exportWritesFilesThatScoreIdentically() async throws {
         // Given an import with 37 ids missing and raw replies
         let ws = try Workspace()
         let files = try ws.writeScoreFiles(set: .legacy, scoringProtocol: .legacy, leaveOut: Set(stride(from: 5, to: 1000, by: 27)), seed: 9, into: "in")
         let full = ws.path("in/natural_science_full_results.json")
         try Data(#"[{"prompt_id": 701, "evaluation": "Consistency: 1\nRealism: 2\nAesthetic Quality: 2"}]"#.utf8).write(to: full)
-        #expect(try ws.run(["import", "orig", "--set", "legacy", "--protocol", "legacy", "--store", ws.storePath] + files.map(\.path) + [full.path]).status == 0)
+        #expect(try await ws.run(["import", "orig", "--set", "legacy", "--protocol", "legacy", "--store", ws.storePath] + files.map(\.path) + [full.path]).status == 0)
         // When exported, then re-imported under another name
-        let export = try ws.run(["export", "orig", "--format", "wise-jsonl", "--out", ws.path("out").path, "--store", ws.storePath])
+        let export = try await ws.run(["export", "orig", "--format", "wise-jsonl", "--out", ws.path("out").path, "--store", ws.storePath])
         #expect(export.status == 0, "\(export.stderr)")
         let exported = ["cultural_common_sense", "spatio-temporal_reasoning", "natural_science"].map { ws.path("out/\($0)_scores_results.jsonl") }
         for (a, b) in zip(files, exported) {
@@ -150,30 +153,30 @@ import TestSupport
         }
         let fullBack = try String(contentsOf: ws.path("out/natural_science_full_results.json"), encoding: .utf8)
         #expect(fullBack.contains("\"evaluation\": \"Consistency: 1\\nRealism: 2\\nAesthetic Quality: 2\""))
-        #expect(try ws.run(["import", "again", "--set", "legacy", "--protocol", "legacy", "--store", ws.storePath] + exported.map(\.path)).status == 0)
-        let a = try ReportJSON.decode(ws.run(["report", "orig", "--format", "json", "--store", ws.storePath]).stdout).runs[0]
-        let b = try ReportJSON.decode(ws.run(["report", "again", "--format", "json", "--store", ws.storePath]).stdout).runs[0]
+        #expect(try await ws.run(["import", "again", "--set", "legacy", "--protocol", "legacy", "--store", ws.storePath] + exported.map(\.path)).status == 0)
+        let a = try await ReportJSON.decode(ws.run(["report", "orig", "--format", "json", "--store", ws.storePath]).stdout).runs[0]
+        let b = try await ReportJSON.decode(ws.run(["report", "again", "--format", "json", "--store", ws.storePath]).stdout).runs[0]
         #expect(a.overall == b.overall && a.categories == b.categories)
     }
 
-    @Test func reimportingTheSameFilesDoesNothingNew() throws {
+    @Test func reimportingTheSameFilesDoesNothingNew() async throws {
         let ws = try Workspace()
         let files = try ws.writeScoreFiles(set: .verified, scoringProtocol: .verified, leaveOut: [3], seed: 4, into: "s")
         let args = ["import", "v", "--set", "verified", "--protocol", "verified", "--store", ws.storePath] + files.map(\.path)
-        #expect(try ws.run(args).status == 0)
+        #expect(try await ws.run(args).status == 0)
         let digest = try ws.storeDigest()
-        let again = try ws.run(args)
+        let again = try await ws.run(args)
         #expect(again.status == 0 && again.stderr.contains("nothing new was written"))
         #expect(try ws.storeDigest() == digest)
     }
 
-    @Test func boardsOfDifferentSetsAreRefused() throws {
+    @Test func boardsOfDifferentSetsAreRefused() async throws {
         let ws = try Workspace()
         let l = try ws.writeScoreFiles(set: .legacy, scoringProtocol: .legacy, leaveOut: [], seed: 5, into: "l")
         let v = try ws.writeScoreFiles(set: .verified, scoringProtocol: .verified, leaveOut: [], seed: 6, into: "v")
-        try ws.run(["import", "l", "--set", "legacy", "--protocol", "legacy", "--store", ws.storePath] + l.map(\.path))
-        try ws.run(["import", "v", "--set", "verified", "--protocol", "verified", "--store", ws.storePath] + v.map(\.path))
-        let result = try ws.run(["report", "l", "v", "--store", ws.storePath])
+        try await ws.run(["import", "l", "--set", "legacy", "--protocol", "legacy", "--store", ws.storePath] + l.map(\.path))
+        try await ws.run(["import", "v", "--set", "verified", "--protocol", "verified", "--store", ws.storePath] + v.map(\.path))
+        let result = try await ws.run(["report", "l", "v", "--store", ws.storePath])
         #expect(result.status == 64)
         #expect(result.errorLines.count == 1 && result.stderr.contains("set verified"))
     }

@@ -21,7 +21,7 @@ struct Workspace {
 
     /// Runs `wise` with `--store` pointing at this workspace's store where the command takes one.
     @discardableResult
-    func run(_ arguments: [String]) throws -> WiseProcess.Result { try wise.run(arguments) }
+    func run(_ arguments: [String]) async throws -> WiseProcess.Result { try await wise.run(arguments) }
 
     func path(_ relative: String) -> URL { root.appendingPathComponent(relative) }
 
@@ -68,4 +68,22 @@ struct SplitMix {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+}
+
+/// Kills a running `wise` with SIGKILL as soon as its store shows some progress; true when the kill
+/// landed while it was still working.
+func killWhen(_ process: Process, storePath: String, _ condition: @escaping @Sendable ((images: Int, judgments: Int)) -> Bool) async throws -> Bool {
+    let landed = try await onOwnThread { () -> Bool in
+        let deadline = Date().addingTimeInterval(60)
+        while process.isRunning && Date() < deadline {
+            if let counts = ResultsStore.peekCounts(atPath: storePath), condition(counts) {
+                kill(process.processIdentifier, SIGKILL)
+                return true
+            }
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        return false
+    }
+    try await onOwnThread { process.waitUntilExit() }
+    return landed && process.terminationReason == .uncaughtSignal
 }

@@ -187,11 +187,13 @@ struct FakeJudgeServerTests {
         let transport = HTTPTransport()
         defer { transport.shutdown() }
 
-        // When requests come with no key, temperature 0.7, no system message, JPEG and WebP images
+        // When requests come with no key, temperature 0.7, no system message or one as text parts,
+        // JPEG and WebP images
         var jpeg = ChatBody(image: ImageFixtures.jpeg(seed: 5), mime: "image/jpeg")
         jpeg.fields["temperature"] = 0.7
         jpeg.system = nil
-        let webp = ChatBody(image: ImageFixtures.webp(seed: 5), mime: "image/webp")
+        var webp = ChatBody(image: ImageFixtures.webp(seed: 5), mime: "image/webp")
+        webp.systemAsParts = true
         let first = try await send(jpeg.data(), to: server, over: transport, key: nil)
         let second = try await send(webp.data(), to: server, over: transport, key: "anything")
 
@@ -200,6 +202,7 @@ struct FakeJudgeServerTests {
         #expect(second.status == 200)
         #expect(server.validationFailures.isEmpty)
         #expect(server.stats.okReplies == 2)
+        #expect(server.requestLog.map(\.systemPrompt) == [nil, webp.system])
     }
 
     // MARK: Faults
@@ -395,6 +398,8 @@ private struct ChatBody {
     var fields: [String: Any] = ["temperature": 0, "max_tokens": 512, "seed": 7, "top_p": 1]
     var extraParts: [[String: Any]] = []
     var trailingAssistant = false
+    /// Sends the system message as an array of text parts, as the official WISE script does.
+    var systemAsParts = false
     var userContentAsText = false
 
     init(image: Data, mime: String = "image/png") {
@@ -403,7 +408,9 @@ private struct ChatBody {
 
     func data() -> Data {
         var messages: [[String: Any]] = []
-        if let system { messages.append(["role": "system", "content": system]) }
+        if let system {
+            messages.append(["role": "system", "content": systemAsParts ? [["type": "text", "text": system]] as Any : system])
+        }
         let parts: [[String: Any]] = [
             ["type": "text", "text": text], ["type": "image_url", "image_url": ["url": imageURL]],
         ] + extraParts
