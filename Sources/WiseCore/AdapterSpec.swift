@@ -6,22 +6,37 @@ import Foundation
 /// `key` is a short hash of it, used to find earlier results for the same configuration.
 /// Secrets never belong in a spec: name the environment variable instead of its value.
 public struct AdapterSpec: Codable, Sendable, Hashable {
-    public var adapter: String
-    public var parameters: [String: String]
+    public let adapter: String
+    public let parameters: [String: String]
+    /// The spec as JSON with sorted keys, stable across runs.
+    public let canonicalJSON: String
+    /// A 16-hex-digit hash of the canonical JSON.
+    public let key: String
 
     public init(adapter: String, parameters: [String: String] = [:]) {
         self.adapter = adapter
         self.parameters = parameters
-    }
-
-    /// The spec as JSON with sorted keys, stable across runs.
-    public var canonicalJSON: String {
         let fields = [("adapter", jsonString(adapter))] + parameters.keys.sorted().map { ($0, jsonString(parameters[$0]!)) }
-        return "{" + fields.map { "\(jsonString($0.0)):\($0.1)" }.joined(separator: ",") + "}"
+        canonicalJSON = "{" + fields.map { "\(jsonString($0.0)):\($0.1)" }.joined(separator: ",") + "}"
+        key = String(SHA256.hex(canonicalJSON).prefix(16))
     }
 
-    /// A 16-hex-digit hash of the canonical JSON.
-    public var key: String { String(SHA256.hex(canonicalJSON).prefix(16)) }
+    enum CodingKeys: String, CodingKey { case adapter, parameters }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(adapter: try container.decode(String.self, forKey: .adapter),
+                  parameters: try container.decodeIfPresent([String: String].self, forKey: .parameters) ?? [:])
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(adapter, forKey: .adapter)
+        try container.encode(parameters, forKey: .parameters)
+    }
+
+    public static func == (a: AdapterSpec, b: AdapterSpec) -> Bool { a.canonicalJSON == b.canonicalJSON }
+    public func hash(into hasher: inout Hasher) { hasher.combine(canonicalJSON) }
 
     /// A one-line human description: `folder(path=/data/run1)`.
     public var summary: String {

@@ -9,15 +9,18 @@ public struct Prompt: Sendable, Equatable, Codable {
     public var subcategory: String
     /// The domain file the prompt came from, e.g. `cultural_common_sense`.
     public var domain: String
-    public var text: String
-    public var explanation: String
+    public var text: String { didSet { rehash() } }
+    public var explanation: String { didSet { rehash() } }
+
+    private mutating func rehash() { textHash = SHA256.hex(text + "\u{0}" + explanation) }
 
     public init(set: PromptSet, id: Int, category: Category, categoryLabel: String, subcategory: String,
                 domain: String, text: String, explanation: String) {
         self.set = set; self.id = id; self.category = category; self.categoryLabel = categoryLabel
         self.subcategory = subcategory; self.domain = domain; self.text = text; self.explanation = explanation
+        self.textHash = SHA256.hex(text + "\u{0}" + explanation)
     }
 
     /// A hash of what a judge sees of this prompt (its text and explanation).
-    public var textHash: String { SHA256.hex(text + "\u{0}" + explanation) }
+    public private(set) var textHash: String
 }

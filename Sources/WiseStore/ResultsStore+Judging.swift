@@ -71,11 +71,11 @@ extension ResultsStore {
             var reused = 0
             for item in pending {
                 guard let prompt = prompts[item.promptID] else { continue }
-                guard let source = try Row.fetchOne(db, sql: """
+                guard let source = try Row.fetchOne(db.cachedStatement(sql: """
                     SELECT * FROM judgment WHERE judge_key = ? AND prompt_hash = ? AND image_sha256 = ? AND repeat_index = ?
                       AND status IN ('ok', 'unscored') AND image_id != ?
                     ORDER BY id LIMIT 1
-                    """, arguments: [judge.key, prompt.textHash, item.sha256, item.repeatIndex, item.imageID]) else { continue }
+                    """), arguments: [judge.key, prompt.textHash, item.sha256, item.repeatIndex, item.imageID]) else { continue }
                 if countOnly { reused += 1; continue }
                 try db.execute(sql: """
                     INSERT INTO judgment (image_id, judge_key, judge_spec, protocol, rubric_sha256, repeat_index, status, scores, wiscore,
@@ -118,7 +118,7 @@ extension ResultsStore {
         ]
         do {
             try await queue.write { db in
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO judgment (image_id, judge_key, judge_spec, protocol, rubric_sha256, repeat_index, status, scores, wiscore,
                                           raw_reply, error, latency_ms, tokens_in, tokens_out, created_at, prompt_hash, image_sha256, attempts, http_status)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -128,7 +128,7 @@ extension ResultsStore {
                       tokens_in = judgment.tokens_in + excluded.tokens_in, tokens_out = judgment.tokens_out + excluded.tokens_out,
                       created_at = excluded.created_at, attempts = judgment.attempts + excluded.attempts, http_status = excluded.http_status
                     WHERE judgment.status = 'failed'
-                    """, arguments: arguments)
+                    """).execute(arguments: arguments)
             }
         } catch let error as DatabaseError {
             throw StoreError.wrap(error, path: path)

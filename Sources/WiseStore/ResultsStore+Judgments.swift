@@ -101,7 +101,7 @@ extension ResultsStore {
             for row in rows {
                 let id: Int = row["id"]
                 if (row["ok"] as Int) > 0 {
-                    outcomes[id] = .scored(try meanScore(db, run: run, promptID: id, judge: judge))
+                    outcomes[id] = .scored(row["mean"])
                 } else if (row["unscored"] as Int) > 0 {
                     outcomes[id] = .unscored
                 } else {
@@ -110,16 +110,6 @@ extension ResultsStore {
             }
             return outcomes
         }
-    }
-
-    /// The mean WiScore over repeats, summed in repeat order so one repeat gives exactly its own value.
-    private func meanScore(_ db: Database, run: StoredRun, promptID: Int, judge: AdapterSpec) throws -> Double {
-        let values = try Double.fetchAll(db, sql: """
-            SELECT j.wiscore FROM judgment j JOIN image i ON i.id = j.image_id
-            WHERE i.run_id = ? AND i.prompt_id = ? AND i.sample_index = 0 AND j.judge_key = ? AND j.status = 'ok'
-            ORDER BY j.repeat_index
-            """, arguments: [run.id, promptID, judge.key])
-        return values.count == 1 ? values[0] : values.reduce(0, +) / Double(values.count)
     }
 
     /// The scored items of a run under one judge (its first scored repeat), for export.

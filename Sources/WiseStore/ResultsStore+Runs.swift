@@ -120,7 +120,7 @@ extension ResultsStore {
         var summary = ImageRegistration()
         for entry in entries {
             let outcome: String = try write { db in
-                let existing = try Row.fetchOne(db, sql: "SELECT id, status, sha256 FROM image WHERE run_id = ? AND prompt_id = ? AND sample_index = 0",
+                let existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, status, sha256 FROM image WHERE run_id = ? AND prompt_id = ? AND sample_index = 0"),
                                                 arguments: [run.id, entry.promptID])
                 let status = entry.isUsable ? "ok" : "missing"
                 if let existing {
@@ -135,10 +135,10 @@ extension ResultsStore {
                                    arguments: [status, entry.path, entry.sha256, entry.format?.rawValue, entry.byteCount, entry.problem, now(), existing["id"] as Int64])
                     return status == "ok" ? "repaired" : "missing"
                 }
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO image (run_id, prompt_id, sample_index, status, path, sha256, format, byte_count, problem, recorded_at)
                     VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [run.id, entry.promptID, status, entry.path, entry.sha256, entry.format?.rawValue, entry.byteCount, entry.problem, now()])
+                    """).execute(arguments: [run.id, entry.promptID, status, entry.path, entry.sha256, entry.format?.rawValue, entry.byteCount, entry.problem, now()])
                 return status == "ok" ? "added" : "missing"
             }
             switch outcome {
@@ -159,9 +159,17 @@ extension ResultsStore {
     }
 }
 
-/// The current time as ISO 8601 with milliseconds, UTC.
+/// The current time as ISO 8601 with milliseconds, UTC (`2026-11-25T22:33:37.123Z`).
 func now() -> String {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return formatter.string(from: Date())
+    var spec = timespec()
+    clock_gettime(CLOCK_REALTIME, &spec)
+    var seconds = spec.tv_sec
+    var parts = tm()
+    gmtime_r(&seconds, &parts)
+    func pad(_ value: Int32, _ width: Int) -> String {
+        let text = String(value)
+        return String(repeating: "0", count: max(0, width - text.count)) + text
+    }
+    return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+        + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(spec.tv_nsec / 1_000_000), 3))Z"
 }

@@ -115,7 +115,7 @@ extension ResultsStore {
                     hasher.update(Array(row.description.utf8))
                 }
             }
-            return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            return SHA256.hexString(hasher.finalize())
         }
     }
 }
