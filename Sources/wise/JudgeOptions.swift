@@ -60,11 +60,7 @@ struct JudgeOptions: ParsableArguments {
     @Option(help: "Independent judgments per image (for judge-variance studies).")
     var repeats = 1
 
-    @Option(help: ArgumentHelp("Price per million input tokens, for the cost in reports and --dry-run.", valueName: "price"))
-    var priceIn: Double?
-
-    @Option(help: ArgumentHelp("Price per million output tokens.", valueName: "price"))
-    var priceOut: Double?
+    @OptionGroup var priceOptions: PriceOptions
 
     @Flag(help: "Print how many requests would be sent (after the store's cache) and an estimate of tokens and cost; send nothing.")
     var dryRun = false
@@ -72,10 +68,7 @@ struct JudgeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds between progress lines when stderr is not a terminal.", valueName: "seconds"))
     var progressInterval = 5.0
 
-    var prices: TokenPrices? {
-        guard priceIn != nil || priceOut != nil else { return nil }
-        return TokenPrices(input: priceIn ?? 0, output: priceOut ?? 0)
-    }
+    var prices: TokenPrices? { priceOptions.prices }
 
     func validate() throws {
         guard (1...512).contains(concurrency) else { throw ValidationError("--concurrency must be 1…512") }

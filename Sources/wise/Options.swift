@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WiseCore
+import WiseReport
 import WiseStore
 
 /// The `--store PATH` option that every command touching results takes.
@@ -12,6 +13,20 @@ struct StoreOptions: ParsableArguments {
     func openForWriting() throws -> ResultsStore { try ResultsStore(path: store, create: true) }
     /// Opens an existing store; a missing one is an error, never a new empty file.
     func openExisting() throws -> ResultsStore { try ResultsStore(path: store, create: false) }
+}
+
+/// The `--price-in` / `--price-out` options that turn judge tokens into a cost.
+struct PriceOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Price per million judge input tokens; adds the cost to reports and --dry-run.", valueName: "price"))
+    var priceIn: Double?
+
+    @Option(help: ArgumentHelp("Price per million judge output tokens.", valueName: "price"))
+    var priceOut: Double?
+
+    var prices: TokenPrices? {
+        guard priceIn != nil || priceOut != nil else { return nil }
+        return TokenPrices(input: priceIn ?? 0, output: priceOut ?? 0)
+    }
 }
 
 extension PromptSet: ExpressibleByArgument {

@@ -33,11 +33,7 @@ struct ReportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write to this file instead of stdout.", valueName: "file"))
     var out: String?
 
-    @Option(help: ArgumentHelp("Price per million judge input tokens; adds the cost of each run.", valueName: "price"))
-    var priceIn: Double?
-
-    @Option(help: ArgumentHelp("Price per million judge output tokens.", valueName: "price"))
-    var priceOut: Double?
+    @OptionGroup var priceOptions: PriceOptions
 
     @OptionGroup var storeOptions: StoreOptions
 
@@ -50,8 +46,7 @@ struct ReportCommand: ParsableCommand {
         let store = try storeOptions.openExisting()
         let summaries = try runs.map { try store.summary(of: try store.requireRun($0), judgeKey: judge) }
         let board = try Leaderboard(summaries)
-        let prices = priceIn == nil && priceOut == nil ? nil : TokenPrices(input: priceIn ?? 0, output: priceOut ?? 0)
-        try emit(board.render(format, decimals: decimals, prices: prices), to: out)
+        try emit(board.render(format, decimals: decimals, prices: priceOptions.prices), to: out)
     }
 }
 

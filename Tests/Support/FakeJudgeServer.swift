@@ -115,11 +115,11 @@ public final class FakeJudgeServer: Sendable {
     final class Core: Sendable {
         let configuration: Configuration
         let state = Mutex(State())
-        let generator: Mutex<SplitMix64>
+        let generator: Mutex<SplitMix>
 
         init(configuration: Configuration) {
             self.configuration = configuration
-            generator = Mutex(SplitMix64(seed: configuration.seed))
+            generator = Mutex(SplitMix(seed: configuration.seed))
         }
     }
 
@@ -229,24 +229,4 @@ public final class FakeJudgeServer: Sendable {
     }
 }
 
-extension FakeJudgeServer {
-    /// A small seeded generator (SplitMix64): fast, and the same sequence on every platform.
-    struct SplitMix64 {
-        private var state: UInt64
 
-        init(seed: UInt64) { state = seed }
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-
-        /// A uniform value in [0, 1).
-        mutating func nextUnit() -> Double {
-            Double(next() >> 11) * 0x1p-53
-        }
-    }
-}

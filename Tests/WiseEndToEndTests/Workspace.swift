@@ -57,19 +57,6 @@ struct Workspace {
     }
 }
 
-/// A small deterministic random source for fixtures.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Kills a running `wise` with SIGKILL as soon as its store shows some progress; true when the kill
 /// landed while it was still working.
 func killWhen(_ process: Process, storePath: String, _ condition: @escaping @Sendable ((images: Int, judgments: Int)) -> Bool) async throws -> Bool {
