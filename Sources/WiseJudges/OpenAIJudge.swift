@@ -45,8 +45,9 @@ public final class OpenAIJudge: Judge {
         try configuration.options.validate()
         self.configuration = configuration
         self.transport = transport
+        // The recorded URL drops user info and query, where keys sometimes travel.
         var parameters = [
-            "base_url": configuration.endpoint,
+            "base_url": HTTPError.redact(configuration.endpoint),
             "model": configuration.options.model,
             "temperature": "\(configuration.options.temperature)",
             "protocol": configuration.rubric.scoringProtocol.rawValue,

@@ -87,18 +87,16 @@ public final class JudgeRunner: Sendable {
     private func process(_ item: PendingJudgment, prompts: [Int: Prompt], tally: Tally, progress: ProgressMeter?) async throws {
         guard let prompt = prompts[item.promptID] else { return }
         let start = ContinuousClock.now
-        var result: Result<Verdict, JudgeFailure>
-        var attempts = 1
+        let result: Result<Verdict, JudgeFailure>
         do {
             let image = try readImage(item)
             result = .success(try await judge.judge(JudgeRequest(prompt: prompt, image: image, format: item.format, repeatIndex: item.repeatIndex)))
         } catch let failure as JudgeFailure {
             result = .failure(failure)
-            attempts = 1
         }
         let elapsed = ContinuousClock.now - start
         let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-        try await store.record(JudgmentRecord(verdict: result, latencyMs: ms, attempts: attempts), for: item, prompt: prompt,
+        try await store.record(JudgmentRecord(verdict: result, latencyMs: ms, attempts: 1), for: item, prompt: prompt,
                                judge: judge.spec, scoringProtocol: run.scoringProtocol, rubricSHA256: rubricSHA256)
         tally.add(result)
         let counts = tally.snapshot()

@@ -18,6 +18,7 @@ public struct PendingJudgment: Sendable, Equatable {
 public struct JudgmentRecord: Sendable {
     public var verdict: Result<Verdict, JudgeFailure>
     public var latencyMs: Double
+    /// Judging passes this record stands for (added to earlier passes of a failed item).
     public var attempts: Int
     public init(verdict: Result<Verdict, JudgeFailure>, latencyMs: Double, attempts: Int) {
         self.verdict = verdict; self.latencyMs = latencyMs; self.attempts = attempts

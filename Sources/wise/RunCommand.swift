@@ -53,10 +53,8 @@ struct RunCommand: AsyncParsableCommand {
         if strict, let first = scan.problems.first {
             throw DataError("--strict: \(scan.problems.count) of \(scan.entries.count) images are missing or unreadable, first prompt \(first.promptID): \(first.problem!); nothing was written")
         }
-        if judgeOptions.judge != nil {
-            // Check the judge's options before anything is written.
-            _ = try JudgeRegistry.make(judgeOptions, scoringProtocol: scoringProtocol ?? set.defaultProtocol)
-        }
+        // Make the judge (checking its options) before anything is written.
+        let judge = try judgeOptions.judge.map { _ in try JudgeRegistry.make(judgeOptions, scoringProtocol: scoringProtocol ?? set.defaultProtocol) }
         if judgeOptions.dryRun {
             let requests = scan.usable.count * judgeOptions.repeats
             Console.out("dry run: \(scan.usable.count) usable images, \(scan.problems.count) missing; at most \(requests) requests would be sent (fewer where the store already holds the answer); nothing was registered\n")
@@ -76,8 +74,8 @@ struct RunCommand: AsyncParsableCommand {
             \(registration.added) images added, \(registration.repaired) filled in, \(registration.unchanged) already recorded, \
             \(registration.missing) missing; store \(store.path)
             """)
-        if judgeOptions.judge != nil {
-            try await judgeRun(run, store: store, options: judgeOptions)
+        if let judge {
+            try await judgeRun(run, store: store, options: judgeOptions, made: judge)
             return
         }
         let board = try Leaderboard([try store.summary(of: run)])

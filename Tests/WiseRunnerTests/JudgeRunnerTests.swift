@@ -55,3 +55,23 @@ final class ScriptedJudge: Judge {
         #expect(try store.judgmentRows(run: run).count == 200)
     }
 }
+
+@Suite struct ProgressMeterTests {
+    @Test func plainLinesWhenNotATerminal() throws {
+        // Given a meter writing to a pipe (not a terminal), one line per update
+        let pipe = Pipe()
+        let meter = ProgressMeter(label: "judging m", output: pipe.fileHandleForWriting, interactive: false, interval: 0)
+        meter.start(total: 4)
+        // When two of four items finish, one of them failed, then all four
+        meter.update(done: 2, failed: 1, unscored: 0)
+        meter.update(done: 4, failed: 1, unscored: 1)
+        meter.finish()
+        try pipe.fileHandleForWriting.close()
+        let lines = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        // Then each line says done/total, percent, rate, ETA and the failures, with no control characters
+        #expect(lines.count == 3)
+        #expect(lines[0].hasPrefix("judging m  2/4  50%  ") && lines[0].hasSuffix("failed 1  unscored 0"))
+        #expect(lines[1].hasPrefix("judging m  4/4  100%  ") && lines[1].contains("ETA —"))
+        #expect(!lines.joined().contains("\u{1B}") && !lines.joined().contains("\r"))
+    }
+}
