@@ -139,8 +139,10 @@ func judgeRun(_ run: StoredRun, store: ResultsStore, options: JudgeOptions, made
         Console.out(line + " (estimate: an image at 765 tokens, mean image \(meanBytes / 1024) KiB)\n")
         return
     }
+    let lock = try JudgeLock(storePath: store.path)
     let progress = ProgressMeter(label: "judging \(run.name)", interval: options.progressInterval)
     let summary = try await runner.judgeAll(progress: progress)
+    withExtendedLifetime(lock) {}
     var line = "judged \(summary.pending) items in \(String(format: "%.1f", summary.seconds)) s: \(summary.scored) scored, \(summary.unscored) unscored, \(summary.failed) failed; \(summary.reused) answered from the store; tokens \(summary.usage.input) in, \(summary.usage.output) out"
     if let prices = options.prices { line += String(format: ", cost %.4f", prices.cost(summary.usage)) }
     Console.note(line)

@@ -157,6 +157,36 @@ import TestSupport
         #expect(done.stdout.hasPrefix("dry run: 0 requests would be sent"))
     }
 
+    @Test func aSecondJudgeOnTheSameStoreIsTurnedAway() async throws {
+        // Given a judge at work on a slow server
+        let ws = try workspace("lock")
+        try ImageFixtures.writeFolder(ws.path("img"), ids: 1...40)
+        var config = FakeJudgeServer.Configuration(scoringProtocol: .verified)
+        config.latency = 0.2
+        let server = try FakeJudgeServer(config)
+        defer { server.stop() }
+        #expect(try await ws.run(["run", "l", "--set", "verified", "--images", ws.path("img").path, "--store", ws.storePath]).status == 0)
+        let args = ["judge", "l", "--store", ws.storePath] + judgeArgs(server, concurrency: 2)
+        let first = try ws.wise.start(args)
+        let working = try await onOwnThread { () -> Bool in
+            let deadline = Date().addingTimeInterval(30)
+            while first.isRunning && Date() < deadline {
+                if let counts = ResultsStore.peekCounts(atPath: ws.storePath), counts.judgments >= 1 { return true }
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+            return false
+        }
+        #expect(working)
+        // When a second judge starts on the same store
+        let second = try await ws.run(args)
+        // Then it is refused in one line and sends nothing, and the first finishes its work
+        #expect(second.status == 69 && second.errorLines.count == 1 && second.stderr.contains("another wise process is judging"))
+        try await onOwnThread { first.waitUntilExit() }
+        #expect(first.terminationStatus == 0)
+        #expect(server.stats.requests == 40)
+        #expect(try ResultsStore(path: ws.storePath, create: false).judgmentRows(run: try ResultsStore(path: ws.storePath, create: false).requireRun("l")).count == 40)
+    }
+
     @Test func aWrongKeyFailsFastAndIsNeverRecorded() async throws {
         let wrong = "sk-wrong-key-7777777777"
         let ws = try Workspace(label: "badkey", extraEnvironment: ["WISE_TEST_KEY": wrong])
