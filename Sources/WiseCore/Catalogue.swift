@@ -112,14 +112,9 @@ public struct Catalogue: Sendable {
 
 /// Reads a catalogue file, turning "missing" and "is a directory" into clear errors.
 func readCatalogueFile(_ url: URL, label: String) throws -> Data {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-        throw FileError("catalogue file \(url.path) does not exist; run `wise catalogue fetch` or point WISE_DATA at a folder laid out like legacy/, verified/", exitCode: ExitStatus.noInput)
-    }
-    if isDirectory.boolValue { throw FileError("catalogue file \(url.path) is a directory, expected the JSON file \(label)", exitCode: ExitStatus.noInput) }
-    do { return try Data(contentsOf: url) } catch {
-        throw FileError("cannot read catalogue file \(url.path): \(error.localizedDescription)")
-    }
+    try readUserFile(url.path, noun: "catalogue file", expected: "the JSON file \(label)",
+                     missingHint: "; run `wise catalogue fetch` or point WISE_DATA at a folder laid out like legacy/, verified/",
+                     readFailure: ExitStatus.ioError)
 }
 
 /// An integer from a JSON value written as an integer literal; rejects booleans, `12.0`, `12.5` and strings.

@@ -23,8 +23,7 @@ public struct CatalogueLocation: Sendable {
         let manifest = try env["WISE_MANIFEST"].map { try CatalogueManifest.load(from: URL(fileURLWithPath: $0)) } ?? .official
         var data: URL?
         if let dir = env["WISE_DATA"], !dir.isEmpty {
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+            guard PathKind(dir) == .directory else {
                 throw FileError("WISE_DATA=\(dir) is not a directory; point it at a folder laid out like legacy/, verified/ or unset it", exitCode: ExitStatus.noInput)
             }
             data = URL(fileURLWithPath: dir, isDirectory: true)

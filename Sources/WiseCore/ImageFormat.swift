@@ -52,12 +52,12 @@ public struct ImageFolder: Sendable {
 
     /// Checks that the folder exists and is a directory.
     public func validate() throws {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDir) else {
+        switch PathKind(directory.path) {
+        case .missing:
             throw FileError("image folder \(directory.path) does not exist; pass the folder that holds 1.png … 1000.png with --images", exitCode: ExitStatus.noInput)
-        }
-        guard isDir.boolValue else {
+        case .file:
             throw FileError("--images \(directory.path) is a file, expected the folder that holds 1.png … 1000.png", exitCode: ExitStatus.noInput)
+        case .directory: break
         }
     }
 
@@ -104,8 +104,7 @@ public struct ImageFolder: Sendable {
     private func inspect(id: Int, name: String) -> Entry {
         let url = directory.appendingPathComponent(name)
         var entry = Entry(promptID: id, path: url.path, byteCount: 0, problem: nil)
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue {
+        if PathKind(url.path) == .directory {
             entry.problem = "\(name) is a directory, not an image"
             return entry
         }

@@ -143,14 +143,7 @@ public enum ScoreFile {
 
     /// Reads an input file, turning missing files and directories into clear errors.
     public static func readInput(_ url: URL) throws -> Data {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else {
-            throw FileError("\(url.path) does not exist", exitCode: ExitStatus.noInput)
-        }
-        if isDir.boolValue { throw FileError("\(url.path) is a directory, expected a scores file (.jsonl)", exitCode: ExitStatus.noInput) }
-        do { return try Data(contentsOf: url) } catch {
-            throw FileError("cannot read \(url.path): \(error.localizedDescription)", exitCode: ExitStatus.noInput)
-        }
+        try readUserFile(url.path, noun: "", expected: "a scores file (.jsonl)")
     }
 
     /// One scored item to write back out in the official format.

@@ -94,18 +94,8 @@ public struct Rubric: Sendable, Equatable {
     /// Throws `FileError` when the file is missing, a directory or unreadable, and `DataError`
     /// when it is not UTF-8, empty, or lacks the `{prompt}` placeholder.
     public static func load(from path: String, scoringProtocol: ScoringProtocol) throws -> Rubric {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw FileError("rubric file \(path) does not exist; pass the path of a text file with a {prompt} placeholder",
-                            exitCode: ExitStatus.noInput)
-        }
-        guard !isDirectory.boolValue else {
-            throw FileError("rubric \(path) is a directory, expected a text file", exitCode: ExitStatus.noInput)
-        }
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw FileError("cannot read rubric file \(path): \(error.localizedDescription)", exitCode: ExitStatus.noInput)
-        }
+        let data = try readUserFile(path, noun: "rubric file", expected: "a text file",
+                                    missingHint: "; pass the path of a text file with a {prompt} placeholder")
         guard let contents = String(data: data, encoding: .utf8) else {
             throw DataError("rubric file \(path) is not UTF-8 text")
         }

@@ -17,9 +17,9 @@ public final class ResultsStore: Sendable {
     public init(path: String, create: Bool) throws {
         self.path = path
         let url = URL(fileURLWithPath: path)
-        var isDir: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
-        if exists && isDir.boolValue {
+        let kind = PathKind(path)
+        let exists = kind != .missing
+        if kind == .directory {
             throw StoreError("store \(path) is a directory; pass a file path such as \(path)/wise.sqlite to --store", exitCode: ExitStatus.cannotCreate)
         }
         if !exists {
@@ -27,9 +27,9 @@ public final class ResultsStore: Sendable {
                 throw StoreError("no store at \(path); create one with `wise run` or `wise import`, or pass the right --store", exitCode: ExitStatus.noInput)
             }
             let parent = url.deletingLastPathComponent()
-            var parentIsDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: parent.path, isDirectory: &parentIsDir) {
-                guard parentIsDir.boolValue else {
+            let parentKind = PathKind(parent.path)
+            if parentKind != .missing {
+                guard parentKind == .directory else {
                     throw StoreError("cannot create store \(path): \(parent.path) is a file, not a directory", exitCode: ExitStatus.cannotCreate)
                 }
             } else {

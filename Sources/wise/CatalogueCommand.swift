@@ -40,8 +40,7 @@ struct CatalogueCommand: AsyncParsableCommand {
             let location = try CatalogueLocation.fromEnvironment()
             let source: CatalogueSource
             if let from {
-                var isDir: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: from, isDirectory: &isDir), isDir.boolValue else {
+                guard PathKind(from) == .directory else {
                     throw FileError("--from \(from) is not a directory; pass a folder laid out like legacy/, verified/", exitCode: ExitStatus.noInput)
                 }
                 source = DirectorySource(directory: URL(fileURLWithPath: from, isDirectory: true))
