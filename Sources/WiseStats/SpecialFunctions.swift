@@ -12,9 +12,13 @@ enum SpecialFunctions {
     static let tiny = 1e-300
     static let maxIterations = 10_000
 
-    /// `lgamma` without the global sign variable; arguments here are always positive.
+    /// ln Γ(x) for x > 0, through `lgamma_r`: plain `lgamma` writes the global `signgam`, a data
+    /// race when tests run in parallel.
     @inline(__always)
-    static func logGamma(_ x: Double) -> Double { Foundation.lgamma(x) }
+    static func logGamma(_ x: Double) -> Double {
+        var sign: Int32 = 0
+        return lgamma_r(x, &sign)
+    }
 
     static func logBeta(_ a: Double, _ b: Double) -> Double {
         logGamma(a) + logGamma(b) - logGamma(a + b)
