@@ -47,6 +47,10 @@ public struct CatalogueManifest: Codable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey {
             case scoringProtocol = "protocol", path, source, sha256, extracted
         }
+
+        public init(scoringProtocol: ScoringProtocol, path: String, source: String, sha256: String, extracted: [String: String]) {
+            self.scoringProtocol = scoringProtocol; self.path = path; self.source = source; self.sha256 = sha256; self.extracted = extracted
+        }
     }
 
     /// The evaluator entry of a protocol.

@@ -33,6 +33,10 @@ public struct OfficialEvaluator: Sendable, Equatable {
         public var reads: Int
         /// The request timeout in seconds, when the script sets one (verified: `--timeout` default).
         public var timeout: Double?
+
+        public init(body: [String: String], reads: Int, timeout: Double?) {
+            self.body = body; self.reads = reads; self.timeout = timeout
+        }
     }
 
     /// The SHA-256 of each extracted part, as the manifest records them.

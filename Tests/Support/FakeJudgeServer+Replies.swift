@@ -102,6 +102,9 @@ extension FakeJudgeServer {
 
         static func answer(to chat: Wire.Chat, fault: Fault?, configuration: Configuration, id: String) -> Answer {
             let proto = configuration.scoringProtocol
+            if let scripted = configuration.scriptedReplies[chat.imageSHA256] {
+                return completion(chat, text: scripted, id: id, carriesScores: false)
+            }
             guard let fault else {
                 return completion(chat, text: replyText(for: chat.image, scoringProtocol: proto), id: id, carriesScores: true)
             }

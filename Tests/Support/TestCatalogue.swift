@@ -16,8 +16,10 @@ public struct TestCatalogue: Sendable {
     public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// `../shared/wise` from the repository root, when it holds the official files.
+    /// `../shared/wise` from the repository root, when it holds the official files
+    /// (and `WISE_TEST_SYNTHETIC=1` does not ask for the synthetic catalogue instead).
     public static var officialDirectory: URL? {
+        if ProcessInfo.processInfo.environment["WISE_TEST_SYNTHETIC"] == "1" { return nil }
         let dir = repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/wise")
         let probe = dir.appendingPathComponent("verified/cultural_common_sense_verified.json")
         return FileManager.default.fileExists(atPath: probe.path) ? dir : nil
@@ -114,7 +116,8 @@ public struct TestCatalogue: Sendable {
             Answer in the form
             \(answer.replacingOccurrences(of: "\\n", with: "\n"))
             PROMPT: "{prompt_data['Prompt']}"
-            EXPLANATION: "{prompt_data['Explanation']}"\"\"\",
+            EXPLANATION: "{prompt_data['Explanation']}"
+            Answer now.\"\"\",
                             },
                         ],
                     },

@@ -224,17 +224,19 @@ import WiseCore
         }
     }
 
-    /// A reply on which `ReplyParser.parse` (the strict reading) traps today: NSRegularExpression's
-    /// case-insensitive match takes `Conſistency` for a label, its key `conſistency` makes three keys
-    /// found, and `texts[aspect.key]!` (ReplyParser.swift:54) finds no `consistency`. Left out of the
-    /// strict side here until ReplyParser is fixed (not this branch's file to change).
-    static let strictReaderTrapsOn: Set<String> = ["Conſistency: 2\nRealism: 1\nAesthetic Quality: 0"]
+    /// A reply on which `ReplyParser.parse` (the strict reading) once trapped: NSRegularExpression's
+    /// case-insensitive match takes `Conſistency` for a label, and its key `conſistency` made three
+    /// keys "found" without `consistency`. Now it must be refused, never crash.
+    @Test func theStrictReaderRefusesALongSLabelInsteadOfCrashing() {
+        let outcome = Reading.strict.read("Conſistency: 2\nRealism: 1\nAesthetic Quality: 0", scoringProtocol: .legacy)
+        #expect(outcome.scores == nil)
+    }
 
     @Test func theTwoReadingsDisagreeOnSomeTrickyReplies() {
-        // Given the tricky lists (less the reply the strict reader traps on)
+        // Given the tricky lists
         var counts: [ScoringProtocol: Int] = [:]
         for (p, all) in [(ScoringProtocol.verified, Self.verified), (.legacy, Self.legacy)] {
-            let list = all.filter { !Self.strictReaderTrapsOn.contains($0.reply) }
+            let list = all
             // When each reply is read both ways
             counts[p] = list.filter { Reading.official.read($0.reply, scoringProtocol: p) != Reading.strict.read($0.reply, scoringProtocol: p) }.count
             print("official and strict readings disagree on \(counts[p]!) of \(list.count) tricky \(p.rawValue) replies")
