@@ -21,7 +21,13 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
         .target(name: "WiseCore"),
+        .target(name: "WiseCrypto", dependencies: ["WiseCore", "CCrypto"]),
         .target(name: "WiseHTTP", dependencies: ["CCurl"]),
         .target(
             name: "WiseStore",
@@ -34,18 +40,19 @@ let package = Package(
         .executableTarget(
             name: "wise",
             dependencies: [
-                "WiseCore", "WiseStore", "WiseHTTP", "WiseReport", "WiseJudges", "WiseRunner",
+                "WiseCore", "WiseStore", "WiseHTTP", "WiseReport", "WiseJudges", "WiseRunner", "WiseCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "wise-bench",
-            dependencies: ["WiseCore", "WiseHTTP", "TestSupport"],
+            dependencies: ["WiseCore", "WiseHTTP", "WiseCrypto", "TestSupport"],
             path: "Benchmarks/wise-bench"
         ),
         .executableTarget(name: "stats-bench", dependencies: ["WiseStats"], path: "Benchmarks/stats-bench"),
         .target(name: "TestSupport", dependencies: ["WiseCore"], path: "Tests/Support"),
         .testTarget(name: "WiseCoreTests", dependencies: ["WiseCore", "TestSupport"]),
+        .testTarget(name: "WiseCryptoTests", dependencies: ["WiseCrypto", "WiseCore"]),
         .testTarget(name: "WiseHTTPTests", dependencies: ["WiseHTTP", "TestSupport"]),
         .testTarget(name: "WiseJudgesTests", dependencies: ["WiseJudges", "WiseCore", "WiseHTTP", "TestSupport"]),
         .testTarget(name: "WiseRunnerTests", dependencies: ["WiseRunner", "WiseStore", "WiseCore", "TestSupport"]),

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import WiseCore
 import WiseStore
 
@@ -34,9 +35,15 @@ public final class JudgeRunner: Sendable {
     let judge: Judge
     let rubricSHA256: String?
     let options: Options
+    let hasher: any ContentHasher
+    /// Images whose bytes were checked against their registered hash in this runner's lifetime:
+    /// each file is hashed once, not once per repeat.
+    private let checked = Mutex<Set<Int64>>([])
 
-    public init(store: ResultsStore, run: StoredRun, judge: Judge, rubricSHA256: String?, options: Options) {
+    public init(store: ResultsStore, run: StoredRun, judge: Judge, rubricSHA256: String?, options: Options,
+                hasher: any ContentHasher = SwiftHasher()) {
         self.store = store; self.run = run; self.judge = judge; self.rubricSHA256 = rubricSHA256; self.options = options
+        self.hasher = hasher
     }
 
     /// What a pass would do, writing nothing: items pending, and how many the store could answer.
@@ -109,10 +116,12 @@ public final class JudgeRunner: Sendable {
         guard let data = FileManager.default.contents(atPath: item.path) else {
             throw JudgeFailure(reason: "image \(item.path) cannot be read any more; restore it and judge again")
         }
-        let sha = SHA256.hex(data)
+        if checked.withLock({ $0.contains(item.imageID) }) { return data }
+        let sha = hasher.hex(data)
         guard sha == item.sha256 else {
             throw JudgeFailure(reason: "image \(item.path) changed since it was registered (SHA-256 \(sha.prefix(12))…, registered \(item.sha256.prefix(12))…); register the new images as a new run")
         }
+        checked.withLock { _ = $0.insert(item.imageID) }
         return data
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WiseCore
+import WiseCrypto
 import WiseHTTP
 import WiseJudges
 import WiseReport
@@ -219,7 +220,7 @@ func judgeRun(_ run: StoredRun, store: ResultsStore, options: JudgeOptions, made
     let made = try made ?? JudgeRegistry.make(options, scoringProtocol: run.scoringProtocol)
     let judge = made.judge
     let runner = JudgeRunner(store: store, run: run, judge: judge, rubricSHA256: made.rubric?.sha256,
-                             options: .init(repeats: options.repeats, concurrency: options.concurrency))
+                             options: .init(repeats: options.repeats, concurrency: options.concurrency), hasher: OpenSSLHasher())
     if options.dryRun {
         let (pending, answerable) = try runner.plan()
         let requests = pending.count - answerable

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WiseCore
+import WiseCrypto
 import WiseReport
 import WiseStore
 
@@ -18,7 +19,7 @@ struct RunCommand: AsyncParsableCommand {
             Register and judge it in one go:
               wise run flux-dev --set verified --images out/flux-dev \\
                 --judge openai --base-url http://localhost:8000/v1 \\
-                --model Qwen/Qwen3.5-35B-A3B --concurrency 64
+                --model Qwen3.5-35B-A3B --concurrency 64
             """
     )
 
@@ -45,7 +46,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         try RunSpec.validateName(name)
         let catalogue = try loadCatalogue(set)
-        let folder = ImageFolder(directory: URL(fileURLWithPath: images, isDirectory: true).standardizedFileURL)
+        let folder = ImageFolder(directory: URL(fileURLWithPath: images, isDirectory: true).standardizedFileURL, hasher: OpenSSLHasher())
         let scan = try folder.scan(ids: catalogue.prompts.map(\.id))
         guard !scan.usable.isEmpty else {
             throw DataError("no usable image in \(folder.directory.path) for set \(set.rawValue): expected files named 1.png … 1000.png (or .jpg, .jpeg, .webp)")
