@@ -120,9 +120,13 @@ extension ResultsStore {
                          replacing: ["image_id": imageID, "cached_from": nil])
             summary.judgments += 1
         }
-        for row in try Row.fetchAll(db, sql: "SELECT id, run_id FROM \(src).generation_pass ORDER BY id") {
+        for row in try Row.fetchAll(db, sql: "SELECT id, run_id, selection, started_at FROM \(src).generation_pass ORDER BY id") {
+            let runID = runIDs[row["run_id"]]!
+            let known = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM main.generation_pass WHERE run_id = ? AND selection = ? AND started_at = ?)",
+                                          arguments: [runID, row["selection"] as String, row["started_at"] as String]) ?? false
+            if known { continue }
             try copyRows(db, table: "generation_pass", from: src, where: "id = ?", arguments: [row["id"] as Int64],
-                         replacing: ["run_id": runIDs[row["run_id"]]!])
+                         replacing: ["run_id": runID])
             summary.passes += 1
         }
     }

@@ -70,18 +70,14 @@ func generateImages(name: String, set: PromptSet, scoringProtocol: ScoringProtoc
     }
     let spec = RunSpec(name: name, set: set, scoringProtocol: scoringProtocol ?? set.defaultProtocol,
                        generator: made.runSpec, catalogueHash: catalogue.contentHash)
-    let (run, created) = try store.beginRun(spec, catalogue: catalogue)
-    let seedRule = SeedRule(base: options.seedBase)
-    try store.recordGenerationPass(run: run, generator: made.runSpec, selection: selection, requestedIDs: ids,
-                                   samples: options.samples, seedRule: seedRule)
-    var runnerOptions = GenerationRunner.Options(outputDirectory: URL(fileURLWithPath: options.out ?? "results/images/\(name)", isDirectory: true).standardizedFileURL)
-    runnerOptions.samples = options.samples
-    runnerOptions.seedRule = seedRule
-    runnerOptions.settings = made.settings
-    runnerOptions.concurrency = made.capacity
-    let runner = GenerationRunner(store: store, run: run, generator: made.generator, options: runnerOptions)
-    let prompts = catalogue.prompts.filter { Set(ids).contains($0.id) }
-    let pendingCount = try store.pendingGenerations(run: run, ids: ids, samples: options.samples).count
+    // Check the run and start the workers before writing anything, so a clash or a worker that
+    // will not start leaves the store as it was.
+    let existing = try store.run(named: name)
+    if let existing, existing.fingerprint != spec.fingerprint {
+        _ = try store.beginRun(spec, catalogue: catalogue)  // throws the clash, writing nothing
+    }
+    let pendingCount = try existing.map { try store.pendingGenerations(run: $0, ids: ids, samples: options.samples).count }
+        ?? ids.count * options.samples
     if pendingCount > 0, let worker = made.worker {
         Console.note("starting \(worker.capacity / worker.configuration.batch) worker(s): \(worker.configuration.argv.joined(separator: " "))")
         do { try await worker.start() } catch {
@@ -89,6 +85,23 @@ func generateImages(name: String, set: PromptSet, scoringProtocol: ScoringProtoc
             throw error
         }
     }
+    let (run, created): (StoredRun, Bool)
+    let seedRule = SeedRule(base: options.seedBase)
+    do {
+        (run, created) = try store.beginRun(spec, catalogue: catalogue)
+        try store.recordGenerationPass(run: run, generator: made.runSpec, selection: selection, requestedIDs: ids,
+                                       samples: options.samples, seedRule: seedRule)
+    } catch {
+        await made.worker?.finish(grace: 1)
+        throw error
+    }
+    var runnerOptions = GenerationRunner.Options(outputDirectory: URL(fileURLWithPath: options.out ?? "results/images/\(name)", isDirectory: true).standardizedFileURL)
+    runnerOptions.samples = options.samples
+    runnerOptions.seedRule = seedRule
+    runnerOptions.settings = made.settings
+    runnerOptions.concurrency = made.capacity
+    let runner = GenerationRunner(store: store, run: run, generator: made.generator, options: runnerOptions)
+    let prompts = catalogue.prompts.filter { Set(ids).contains($0.id) }
     let progress = ProgressMeter(label: "generating \(name)", interval: options.generateProgressInterval)
     let summary: GenerationRunner.Summary
     do {

@@ -11,6 +11,7 @@ Speaks the worker protocol of the README (JSON lines on stdin/stdout). The image
   --fail-on ID           answer prompt ID with status "error"
   --delay SECONDS        take this long per image (requests in flight are served concurrently)
   --record FILE          append every request line to FILE
+The environment variable TINY_SALT, when set, changes every image's bytes (for conflict tests).
 """
 import argparse, binascii, hashlib, json, os, struct, sys, threading, time, zlib
 
@@ -73,14 +74,16 @@ def main():
             return
         width, height = request.get("width") or 16, request.get("height") or 16
         width, height = min(width, 64), min(height, 64)
-        data = png(width, height, "%s|%d|%dx%d" % (request["prompt"], request["seed"], width, height))
+        data = png(width, height, "%s|%d|%dx%d%s" % (request["prompt"], request["seed"], width, height,
+                                                      os.environ.get("TINY_SALT", "")))
         output = request["output"]
         temp = output + ".tmp-%d" % os.getpid()
         with open(temp, "wb") as handle:
             handle.write(data)
         os.replace(temp, output)
         say({"id": request["id"], "status": "ok", "path": output, "seconds": round(time.time() - started, 6),
-             "metadata": {"seed": request["seed"], "width": width, "height": height, "options": request.get("options")}})
+             "metadata": {"seed": request["seed"], "width": width, "height": height, "options": request.get("options"),
+                          "gpu": os.environ.get("CUDA_VISIBLE_DEVICES")}})
 
     threads = []
     for line in sys.stdin:
