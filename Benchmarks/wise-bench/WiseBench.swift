@@ -31,6 +31,9 @@ enum WiseBench {
           all [--wise PATH] [--count 1000] [--concurrency 64] [--latency 0.1]
               [--python python3] [--repo DIR]
               Runs every client as a measured child process and prints a comparison table.
+          generators [--count 1000] [--delay 0.05] [--repo DIR]
+              The generation harness with the tiny test worker: harness ms per image against a
+              worker that answers at once, and 4 workers × --delay s/image against 4 × one.
         """
 
     static func main() {
@@ -46,6 +49,7 @@ enum WiseBench {
             case "minimal-client": try MinimalClient.run(Arguments(rest, allowed: MinimalClient.options))
             case "images": try makeImages(Arguments(rest, allowed: ["--out", "--count"]))
             case "all": try Orchestrator.run(Arguments(rest, allowed: Orchestrator.options))
+            case "generators": try GeneratorBench.run(Arguments(rest, allowed: GeneratorBench.options))
             case "help", "-h", "--help": print(usage)
             default: throw BenchError("unknown command \(argv[1])\n\n\(usage)")
             }
