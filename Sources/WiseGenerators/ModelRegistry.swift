@@ -43,12 +43,15 @@ public struct ModelRegistry: Sendable, Decodable {
     public var workers: [String: [String]]
     public var models: [Model]
 
+    /// The folder relative worker scripts are found in: the one above `models/` (the repository).
+    public var root: URL?
+
     enum CodingKeys: String, CodingKey { case defaultModel = "default", workers, models }
 
     /// Reads a registry file, checking every model names a known adapter and worker.
     public static func load(from url: URL) throws -> ModelRegistry {
         let data = try readUserFile(url.path, noun: "model registry", expected: "a JSON file")
-        let registry: ModelRegistry
+        var registry: ModelRegistry
         do { registry = try JSONDecoder().decode(ModelRegistry.self, from: data) } catch {
             throw DataError("model registry \(url.path) is not valid: \(error); fix the file or point WISE_MODELS at another")
         }
@@ -60,6 +63,7 @@ public struct ModelRegistry: Sendable, Decodable {
                 throw DataError("model registry \(url.path): model \(model.name) names worker '\(model.worker ?? "")', which is not under \"workers\"")
             }
         }
+        registry.root = url.deletingLastPathComponent().deletingLastPathComponent()
         return registry
     }
 
@@ -83,13 +87,22 @@ public struct ModelRegistry: Sendable, Decodable {
         throw UsageError("no model named '\(name)' in the registry\(didYouMean(name, among: models.map(\.name))); see `wise models list`, or use --generator worker --worker-cmd … for an unregistered model")
     }
 
-    /// The worker command of a worker model, `{model_id}` and `{dtype}` filled in.
+    /// The worker command of a worker model, `{model_id}` and `{dtype}` filled in, and a relative
+    /// script path that exists in the registry's repository made absolute (so any folder works).
     public func workerCommand(for model: Model) -> [String] {
-        (workers[model.worker ?? ""] ?? []).compactMap { argument in
-            if argument == "{dtype}" && model.dtype == nil { return nil }
-            return argument.replacingOccurrences(of: "{model_id}", with: model.modelID)
+        var argv = workers[model.worker ?? ""] ?? []
+        if model.dtype == nil, let flag = argv.firstIndex(of: "{dtype}").map({ $0 - 1 }), flag >= 0, argv[flag].hasPrefix("--") {
+            argv.removeSubrange(flag...(flag + 1))
+        }
+        return argv.map { argument in
+            let filled = argument.replacingOccurrences(of: "{model_id}", with: model.modelID)
                 .replacingOccurrences(of: "{dtype}", with: model.dtype ?? "")
-        }.filter { !$0.isEmpty }
+            if let root, !filled.hasPrefix("/"), filled.hasSuffix(".py"),
+               FileManager.default.fileExists(atPath: root.appendingPathComponent(filled).path) {
+                return root.appendingPathComponent(filled).path
+            }
+            return filled
+        }
     }
 }
 

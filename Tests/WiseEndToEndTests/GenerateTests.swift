@@ -210,3 +210,26 @@ import TestSupport
         #expect(list.status == 0 && list.stdout.contains("tiny *") && list.stdout.contains("24x16"))
     }
 }
+
+/// `wise judge --shard I/N` judges the same share of ids that `wise generate --shard I/N` makes.
+@Suite struct ShardedJudgeTests {
+    @Test func judgeShardsSplitTheIdsLikeGenerateShards() async throws {
+        // Given 12 generated images and a loopback judge
+        let ws = try Workspace(label: "judgeshard", extraEnvironment: ["WISE_TEST_KEY": "sk-test-0123456789abcdef"])
+        #expect(try await ws.run(["generate", "j", "--set", "verified", "--generator", "worker", "--worker-cmd", TinyWorker.command(),
+                                  "--limit", "12", "--store", ws.storePath]).status == 0)
+        let server = try FakeJudgeServer(FakeJudgeServer.Configuration(scoringProtocol: .verified))
+        defer { server.stop() }
+        let judge = ["--base-url", server.baseURL, "--model", server.configuration.model, "--api-key-env", "WISE_TEST_KEY", "--store", ws.storePath]
+        // When shard 1 of 3 is judged
+        let first = try await ws.run(["judge", "j", "--shard", "1/3"] + judge)
+        #expect(first.status == 0, "\(first.stderr)")
+        // Then exactly ids 2, 5, 8, 11 are judged; the other shards then complete the run
+        let store = try ResultsStore(path: ws.storePath, create: false)
+        #expect(try store.judgmentRows(run: store.requireRun("j")).map(\.promptID) == [2, 5, 8, 11])
+        for shard in ["0/3", "2/3"] { #expect(try await ws.run(["judge", "j", "--shard", shard] + judge).status == 0) }
+        #expect(try store.judgmentRows(run: store.requireRun("j")).map(\.promptID) == Array(1...12))
+        let bad = try await ws.run(["judge", "j", "--shard", "3/3"] + judge)
+        #expect(bad.status == 64 && bad.stderr.contains("--shard 3/3: expected I/N with 0 ≤ I < N"))
+    }
+}
