@@ -9,19 +9,20 @@ final class Subprocess: @unchecked Sendable {
     let stdinFD: Int32?
     let stdout: FileHandle
     let stderr: FileHandle
-    /// The last few kilobytes the child wrote to stderr.
-    let stderrTail = StreamTail()
+    /// The last few kilobytes the child wrote to stderr (all of it also goes to `log`, when given).
+    let stderrTail: StreamTail
 
     var pid: Int32 { process.processIdentifier }
 
     /// Starts `argv` with the current environment plus `environment`.
-    init(argv: [String], environment: [String: String], pipeStdin: Bool, label: String) throws {
+    init(argv: [String], environment: [String: String], pipeStdin: Bool, label: String, log: URL? = nil) throws {
         guard let first = argv.first, !first.isEmpty else {
             throw UsageError("\(label): the command is empty; give the program and its arguments")
         }
         guard let executable = Subprocess.resolve(first) else {
             throw GeneratorError("\(label): program '\(first)' was not found (not a path to an executable file, nor on PATH); check the command", kind: .missingInput)
         }
+        stderrTail = StreamTail(log: log)
         // A child that exits while we write to it must not kill wise with SIGPIPE.
         signal(SIGPIPE, SIG_IGN)
         process = Process()
@@ -100,17 +101,30 @@ final class Subprocess: @unchecked Sendable {
     }
 }
 
-/// Keeps the last few kilobytes of a stream, for error messages.
+/// Keeps the last few kilobytes of a stream, for error messages, and appends all of it to a log file when given one.
 final class StreamTail: Sendable {
     private let text = Mutex("")
     let limit: Int
-    init(limit: Int = 4000) { self.limit = limit }
+    private let log: Mutex<FileHandle?>
+
+    init(limit: Int = 4000, log: URL? = nil) {
+        self.limit = limit
+        var handle: FileHandle?
+        if let log {
+            try? FileManager.default.createDirectory(at: log.deletingLastPathComponent(), withIntermediateDirectories: true)
+            if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
+            handle = try? FileHandle(forWritingTo: log)
+            _ = try? handle?.seekToEnd()
+        }
+        self.log = Mutex(handle)
+    }
 
     /// Reads a handle to its end, keeping the tail.
     func drain(_ handle: FileHandle) {
         while true {
             let data = handle.availableData
-            if data.isEmpty { return }
+            if data.isEmpty { log.withLock { try? $0?.close(); $0 = nil }; return }
+            log.withLock { try? $0?.write(contentsOf: data) }
             append(String(decoding: data, as: UTF8.self))
         }
     }

@@ -18,6 +18,8 @@ public struct WorkerConfiguration: Sendable {
     public var options = "{}"
     /// What the run records about the model (model id, dtype, …) besides the command.
     public var parameters: [String: String] = [:]
+    /// A folder for the workers' stderr (`worker-0.log`, …, appended to); nil keeps only the last lines for messages.
+    public var logDirectory: URL?
 
     public init(argv: [String]) { self.argv = argv }
 }
@@ -130,9 +132,11 @@ public final class WorkerGenerator: Generator {
         func current(after dead: WorkerProcess?) async throws -> WorkerProcess {
             if let worker, !worker.isDead, worker !== dead { return worker }
             if let starting { return try await starting.value }
-            let configuration = self.configuration, gpu = self.gpu, label = self.label
+            let configuration = self.configuration, gpu = self.gpu, label = self.label, index = self.index
             let task = Task { () throws -> WorkerProcess in
-                let process = try WorkerProcess(argv: configuration.argv, environment: gpu.map { ["CUDA_VISIBLE_DEVICES": $0] } ?? [:], label: label)
+                let log = configuration.logDirectory?.appendingPathComponent("worker-\(index).log")
+                let process = try WorkerProcess(argv: configuration.argv, environment: gpu.map { ["CUDA_VISIBLE_DEVICES": $0] } ?? [:],
+                                                label: label, log: log)
                 do { try await process.waitUntilReady(timeout: configuration.startTimeout) } catch {
                     process.kill()
                     throw error

@@ -28,6 +28,8 @@ final class WorkerProcess: @unchecked Sendable {
 
     let label: String
     let commandText: String
+    /// Where the worker's stderr goes, when kept.
+    let logPath: String?
     private let child: Subprocess
     // Guarded by `lock`: continuations cannot live in a `Mutex` (they are not sendable across its closure).
     private let lock = NSLock()
@@ -36,12 +38,13 @@ final class WorkerProcess: @unchecked Sendable {
     /// The worker's ready line's `worker`, `model` and `metadata`, as JSON text.
     private let readyInfo = Mutex<String?>(nil)
 
-    init(argv: [String], environment: [String: String], label: String) throws {
+    init(argv: [String], environment: [String: String], label: String, log: URL?) throws {
         self.label = label
         commandText = argv.joined(separator: " ")
         var env = environment
         env["WISE_WORKER"] = "1"
-        child = try Subprocess(argv: argv, environment: env, pipeStdin: true, label: label)
+        child = try Subprocess(argv: argv, environment: env, pipeStdin: true, label: label, log: log)
+        logPath = log?.path
         let handle = child.stdout
         Thread { [self] in readLines(handle) }.start()
     }
@@ -74,6 +77,7 @@ final class WorkerProcess: @unchecked Sendable {
             var message = "\(label): worker command `\(commandText)` \(death) before it was ready"
             let tail = child.stderrTail.lastLine
             if !tail.isEmpty { message += "; its stderr ends: \(tail)" }
+            if let logPath { message += " (all of it in \(logPath))" }
             throw GeneratorError(message + "; run the command by hand to see why", kind: .unavailable)
         }
         readyInfo.withLock { $0 = line }

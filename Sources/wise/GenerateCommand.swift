@@ -50,7 +50,7 @@ struct GenerateCommand: AsyncParsableCommand {
 
     func run() async throws {
         try RunSpec.validateName(name)
-        let made = try GeneratorRegistry.make(model: model, options: generation, timeout: timeout)
+        let made = try GeneratorRegistry.make(model: model, run: name, options: generation, timeout: timeout)
         let store = try storeOptions.openForWriting()
         let run = try await generateImages(name: name, set: set, scoringProtocol: scoringProtocol, made: made,
                                            options: generation, store: store)
@@ -95,7 +95,7 @@ func generateImages(name: String, set: PromptSet, scoringProtocol: ScoringProtoc
         await made.worker?.finish(grace: 1)
         throw error
     }
-    var runnerOptions = GenerationRunner.Options(outputDirectory: URL(fileURLWithPath: options.out ?? "results/images/\(name)", isDirectory: true).standardizedFileURL)
+    var runnerOptions = GenerationRunner.Options(outputDirectory: URL(fileURLWithPath: options.outputDirectory(run: name), isDirectory: true).standardizedFileURL)
     runnerOptions.samples = options.samples
     runnerOptions.seedRule = seedRule
     runnerOptions.settings = made.settings

@@ -62,6 +62,9 @@ struct GenerationOptions: ParsableArguments {
         guard (1...64).contains(worker.batch) else { throw ValidationError("--batch must be 1…64") }
     }
 
+    /// Where the images of a run go: `--out`, else results/images/NAME.
+    func outputDirectory(run name: String) -> String { out ?? "results/images/\(name)" }
+
     /// The prompt selection the options name.
     func selection() throws -> PromptSelection {
         PromptSelection(ids: try ids.map(PromptSelection.parseIDs), limit: limit, shard: try shard.map(Shard.parse))
@@ -87,6 +90,9 @@ struct WorkerGeneratorOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("Seconds a worker may take to load its model and print its ready line.", valueName: "seconds"))
     var startTimeout = 1800.0
+
+    @Option(help: ArgumentHelp("A folder for each worker's stderr, worker-0.log … (default: logs/ beside the images).", valueName: "dir"))
+    var workerLogs: String?
 
     @Option(name: .customLong("option"), help: ArgumentHelp("An option sent to the worker with every request: key=value (value as JSON, else text); repeatable.", valueName: "key=value"))
     var options: [String] = []
@@ -142,7 +148,7 @@ struct MadeGenerator {
 /// Finds generator adapters by name and builds them from options and the model registry.
 enum GeneratorRegistry {
     /// Builds the generator the options (and, with `model`, the registry) describe; checks everything before any work.
-    static func make(model name: String?, options: GenerationOptions, timeout: Double,
+    static func make(model name: String?, run runName: String, options: GenerationOptions, timeout: Double,
                      environment: [String: String] = ProcessInfo.processInfo.environment) throws -> MadeGenerator {
         let registry = try name.map { _ in try ModelRegistry.load(from: ModelRegistry.locate(environment: environment)) }
         let model = try name.map { try registry!.model(named: $0) }
@@ -189,6 +195,7 @@ enum GeneratorRegistry {
             configuration.startTimeout = options.worker.startTimeout
             configuration.options = try options.worker.optionsJSON(base: model?.options ?? [:])
             configuration.parameters = parameters
+            configuration.logDirectory = URL(fileURLWithPath: options.worker.workerLogs ?? (options.outputDirectory(run: runName) + "/logs"), isDirectory: true)
             let generator = try WorkerGenerator(configuration)
             made = MadeGenerator(generator: generator, runSpec: generator.spec, settings: settings, capacity: generator.capacity, worker: generator)
         case .command:

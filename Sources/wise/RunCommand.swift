@@ -102,7 +102,7 @@ struct RunCommand: AsyncParsableCommand {
         let generatorModel = judgeOptions.model
         judgeOptions.model = judgeModel
         // Build the generator and the judge (checking their options) before anything is written.
-        let made = try GeneratorRegistry.make(model: generatorModel, options: generation, timeout: generateTimeout)
+        let made = try GeneratorRegistry.make(model: generatorModel, run: name, options: generation, timeout: generateTimeout)
         let judge = try judgeOptions.judge.map { _ in try JudgeRegistry.make(judgeOptions, scoringProtocol: scoringProtocol ?? set.defaultProtocol) }
         let store = try storeOptions.openForWriting()
         let run = try await generateImages(name: name, set: set, scoringProtocol: scoringProtocol, made: made,

@@ -45,6 +45,9 @@ import TestSupport
         #expect(result.stderr.contains("exited with status 4 before it was ready; its stderr ends: tiny worker: cannot load the model (on purpose)"))
         let store = try ResultsStore(path: ws.storePath, create: true)
         #expect(try store.runs().isEmpty)
+        // And the worker's whole stderr is kept in its log
+        let log = try String(contentsOf: ws.path("results/images/e/logs/worker-0.log"), encoding: .utf8)
+        #expect(log.contains("cannot load the model (on purpose)") && result.stderr.contains("worker-0.log"))
     }
 
     @Test func onlyThePromptTextReachesTheWorkerAndSeedsFollowTheRule() async throws {
