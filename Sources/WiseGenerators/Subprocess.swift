@@ -31,19 +31,19 @@ final class Subprocess: @unchecked Sendable {
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { $1 }
         process.environment = env
-        let input = Pipe(), output = Pipe(), errors = Pipe()
-        process.standardInput = pipeStdin ? input : FileHandle.nullDevice
+        let input = pipeStdin ? Pipe() : nil, output = Pipe(), errors = Pipe()
+        process.standardInput = input ?? FileHandle.nullDevice
         process.standardOutput = output
         process.standardError = errors
         do { try process.run() } catch {
             throw GeneratorError("\(label): cannot start '\(first)': \(error.localizedDescription)", kind: .unavailable)
         }
-        stdinFD = pipeStdin ? input.fileHandleForWriting.fileDescriptor : nil
-        if pipeStdin { try? input.fileHandleForReading.close() } else { try? input.fileHandleForWriting.close() }
+        // Close the child's ends here, so end of file arrives when the child exits.
+        try? input?.fileHandleForReading.close()
         try? output.fileHandleForWriting.close()
         try? errors.fileHandleForWriting.close()
-        // Keep the write end of stdin alive as long as this object.
-        stdinHandle = pipeStdin ? input.fileHandleForWriting : nil
+        stdinFD = input?.fileHandleForWriting.fileDescriptor
+        stdinHandle = input?.fileHandleForWriting
         stdout = output.fileHandleForReading
         stderr = errors.fileHandleForReading
         let tail = stderrTail, handle = stderr

@@ -153,9 +153,11 @@ public final class WorkerGenerator: Generator {
 
         func readyLine() -> String? { worker?.info }
 
-        func finish(grace: Double) {
-            worker?.finish(grace: grace)
-            worker = nil
+        func finish(grace: Double) async {
+            guard let worker else { return }
+            self.worker = nil
+            // Waiting for the exit blocks, so it gets a thread of its own, not one of the cooperative pool's.
+            _ = try? await onThread { worker.finish(grace: grace) }
         }
     }
 }

@@ -42,7 +42,7 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(name: .customLong("protocol"), help: "The judging protocol (default: the set's own).")
     var scoringProtocol: ScoringProtocol?
 
-    @Option(help: ArgumentHelp("Seconds one image may take before its worker or command is killed.", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Seconds one image may take, from when its request is sent (with --batch K, allow for K images), before its worker or command is killed.", valueName: "seconds"))
     var timeout = 600.0
 
     @OptionGroup var generation: GenerationOptions

@@ -81,6 +81,8 @@ import TestSupport
         let store = try ResultsStore(path: ws.storePath, create: false)
         let pass = try store.generationPasses(run: store.requireRun("p"))
         #expect(pass.count == 1 && pass[0].requestedIDs == Array(401...405) && pass[0].samples == 2)
+        let runs = try await ws.run(["runs", "--store", ws.storePath])
+        #expect(runs.stdout.contains("generated for ids 401–405 only (5 of 1000 prompts asked for)"), "\(runs.stdout)")
     }
 
     @Test func fourGPUsEachGetAWorkerAndAllAreKeptBusy() async throws {
