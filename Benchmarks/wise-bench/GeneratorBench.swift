@@ -30,6 +30,9 @@ enum GeneratorBench {
         let instant = try measure(name: "instant", argv: ["python3", script], gpus: [], images: Array(prompts.prefix(count)), catalogue: catalogue)
         print(String(format: "instant worker, %d images: wall %.3f ms/image, harness CPU %.3f ms/image (aim ≤ 1 ms), %.0f images/s",
                      count, instant.wall * 1000 / Double(count), instant.cpu * 1000 / Double(count), Double(count) / instant.wall))
+        let piped = try measure(name: "piped", argv: ["python3", script], gpus: [], batch: 8, images: Array(prompts.prefix(count)), catalogue: catalogue)
+        print(String(format: "instant worker, --batch 8: wall %.3f ms/image, harness CPU %.3f ms/image, %.0f images/s",
+                     piped.wall * 1000 / Double(count), piped.cpu * 1000 / Double(count), Double(count) / piped.wall))
 
         // 2. Workers that take `delay` s per image: 4 of them against one.
         let slowCount = min(count, 200)
@@ -44,12 +47,13 @@ enum GeneratorBench {
 
     /// Generates `images` with a pool of the given worker into a fresh store; returns wall and harness CPU seconds,
     /// counted from the moment the workers are ready (model loading is not the harness's cost).
-    static func measure(name: String, argv: [String], gpus: [String], images: [Prompt], catalogue: Catalogue) throws -> (wall: Double, cpu: Double) {
+    static func measure(name: String, argv: [String], gpus: [String], batch: Int = 1, images: [Prompt], catalogue: Catalogue) throws -> (wall: Double, cpu: Double) {
         let dir = try TempDirectory.make("bench-\(name)")
         let store = try ResultsStore(path: dir.appendingPathComponent("bench.sqlite").path, create: true)
         var configuration = WorkerConfiguration(argv: argv)
         configuration.gpus = gpus
         configuration.timeout = 60
+        configuration.batch = batch
         let worker = try WorkerGenerator(configuration)
         let spec = RunSpec(name: name, set: .legacy, scoringProtocol: .legacy, generator: worker.spec, catalogueHash: catalogue.contentHash)
         let (run, _) = try store.beginRun(spec, catalogue: catalogue)
