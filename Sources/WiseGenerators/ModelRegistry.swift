@@ -89,7 +89,9 @@ public struct ModelRegistry: Sendable, Decodable {
 
     /// The worker command of a worker model, `{model_id}` and `{dtype}` filled in, and a relative
     /// script path that exists in the registry's repository made absolute (so any folder works).
-    public func workerCommand(for model: Model) -> [String] {
+    /// With `resolvingPaths: false` the paths stay as the registry writes them (what a run records,
+    /// so shards checked out in different folders still agree).
+    public func workerCommand(for model: Model, resolvingPaths: Bool = true) -> [String] {
         var argv = workers[model.worker ?? ""] ?? []
         if model.dtype == nil, let flag = argv.firstIndex(of: "{dtype}").map({ $0 - 1 }), flag >= 0, argv[flag].hasPrefix("--") {
             argv.removeSubrange(flag...(flag + 1))
@@ -97,7 +99,7 @@ public struct ModelRegistry: Sendable, Decodable {
         return argv.map { argument in
             let filled = argument.replacingOccurrences(of: "{model_id}", with: model.modelID)
                 .replacingOccurrences(of: "{dtype}", with: model.dtype ?? "")
-            if let root, !filled.hasPrefix("/"), filled.hasSuffix(".py"),
+            if resolvingPaths, let root, !filled.hasPrefix("/"), filled.hasSuffix(".py"),
                FileManager.default.fileExists(atPath: root.appendingPathComponent(filled).path) {
                 return root.appendingPathComponent(filled).path
             }

@@ -18,6 +18,8 @@ public struct WorkerConfiguration: Sendable {
     public var options = "{}"
     /// What the run records about the model (model id, dtype, …) besides the command.
     public var parameters: [String: String] = [:]
+    /// The command as the run records it, when it differs from `argv` (a registry path made absolute).
+    public var recordedCommand: String?
     /// A folder for the workers' stderr (`worker-0.log`, …, appended to); nil keeps only the last lines for messages.
     public var logDirectory: URL?
 
@@ -47,7 +49,7 @@ public final class WorkerGenerator: Generator {
         }
         self.configuration = configuration
         var parameters = configuration.parameters
-        parameters["command"] = configuration.argv.joined(separator: " ")
+        parameters["command"] = configuration.recordedCommand ?? configuration.argv.joined(separator: " ")
         if configuration.options != "{}" { parameters["options"] = configuration.options }
         spec = AdapterSpec(adapter: "worker", parameters: parameters)
         let devices: [String?] = configuration.gpus.isEmpty ? [nil] : configuration.gpus.map { $0 }

@@ -184,6 +184,9 @@ enum GeneratorRegistry {
                 throw UsageError("the worker generator needs --worker-cmd 'PROGRAM ARGS…' (or a registered --model)")
             }
             var configuration = WorkerConfiguration(argv: argv)
+            if options.worker.workerCmd == nil, let model, let registry {
+                configuration.recordedCommand = registry.workerCommand(for: model, resolvingPaths: false).joined(separator: " ")
+            }
             if let gpus = options.worker.gpus {
                 configuration.gpus = gpus.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 guard !configuration.gpus.isEmpty, configuration.gpus.allSatisfy({ !$0.isEmpty }) else {

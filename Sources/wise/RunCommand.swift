@@ -16,7 +16,7 @@ struct RunCommand: AsyncParsableCommand {
               wise run flux-dev --set verified --images out/flux-dev
 
             Generate with a registered model, judge and report in one go (with --images, --model names the judge's model; without, the generator's, and --judge-model the judge's):
-              wise run flux-dev --model flux.1-dev --set verified \
+              wise run flux-dev --model flux.1-dev --set verified \\
                 --judge openai --base-url http://localhost:8000/v1 --judge-model Qwen/Qwen3.5-35B-A3B
 
             Register and judge it in one go:
