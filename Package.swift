@@ -28,6 +28,7 @@ let package = Package(
             dependencies: ["WiseCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(name: "WiseReport", dependencies: ["WiseCore"]),
+        .target(name: "WiseStats", exclude: ["README.md"]),
         .target(name: "WiseJudges", dependencies: ["WiseCore", "WiseHTTP"]),
         .target(name: "WiseRunner", dependencies: ["WiseCore", "WiseStore"]),
         .target(name: "WiseGenerators", dependencies: ["WiseCore", "WiseHTTP", "WiseJudges"]),
@@ -43,6 +44,7 @@ let package = Package(
             dependencies: ["WiseCore", "WiseHTTP", "WiseStore", "WiseRunner", "WiseGenerators", "TestSupport"],
             path: "Benchmarks/wise-bench"
         ),
+        .executableTarget(name: "stats-bench", dependencies: ["WiseStats"], path: "Benchmarks/stats-bench"),
         .target(name: "TestSupport", dependencies: ["WiseCore"], path: "Tests/Support"),
         .testTarget(name: "WiseCoreTests", dependencies: ["WiseCore", "TestSupport"]),
         .testTarget(name: "WiseHTTPTests", dependencies: ["WiseHTTP", "TestSupport"]),
@@ -51,6 +53,7 @@ let package = Package(
         .testTarget(name: "WiseStoreTests", dependencies: ["WiseStore", "WiseCore", "TestSupport"]),
         .testTarget(name: "WiseGeneratorsTests", dependencies: ["WiseGenerators", "WiseCore", "WiseHTTP", "TestSupport"]),
         .testTarget(name: "WiseReportTests", dependencies: ["WiseReport", "WiseCore", "TestSupport"]),
+        .testTarget(name: "WiseStatsTests", dependencies: ["WiseStats"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "WiseEndToEndTests",
             dependencies: ["WiseCore", "WiseStore", "TestSupport", "wise"]

@@ -99,8 +99,8 @@ struct RunCommand: AsyncParsableCommand {
     /// Generates the run's images with the generator `--model` (or `--generator`) names, then judges and reports.
     func generateAndJudge() async throws {
         var judgeOptions = self.judgeOptions
-        let generatorModel = judgeOptions.model
-        judgeOptions.model = judgeModel
+        let generatorModel = judgeOptions.openai.model
+        judgeOptions.openai.model = judgeModel
         // Build the generator and the judge (checking their options) before anything is written.
         let made = try GeneratorRegistry.make(model: generatorModel, run: name, options: generation, timeout: generateTimeout)
         let judge = try judgeOptions.judge.map { _ in try JudgeRegistry.make(judgeOptions, scoringProtocol: scoringProtocol ?? set.defaultProtocol) }

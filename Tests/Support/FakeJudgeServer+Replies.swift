@@ -20,11 +20,11 @@ extension FakeJudgeServer {
 
     /// The reply text of a normal answer for an image.
     ///
-    /// Its style (plain, `**Consistency**: 2`, lower case with a spaced colon, a full-width
-    /// colon `：`, a sentence first, one line without colons; for verified `Score: 1`,
-    /// `Score:1`, a sentence first) is picked by the image hash. Every style matches the
-    /// official patterns: legacy `\*{0,2}(Consistency|Realism|Aesthetic Quality)\*{0,2}\s*[:：]?\s*(\d)`
-    /// (any case), verified `Score:\s*([01])`.
+    /// Its style (plain, `**Consistency**: 2`, lower case with a spaced colon, upper case with a
+    /// tab, a sentence first, one line without colons; for verified `Score: 1`, `Score:1`, a
+    /// sentence first) is picked by the image hash. Every style matches the official patterns:
+    /// legacy `\*{0,2}(Consistency|Realism|Aesthetic Quality)\*{0,2}\s*[::]?\s*(\d)` (any case,
+    /// two ASCII colons in the class), verified `\*{0,2}Score\*{0,2}\s*[::]?\s*([01])\b`.
     public static func replyText(for image: Data, scoringProtocol: ScoringProtocol) -> String {
         let d = digest(image)
         switch scoringProtocol {
@@ -34,7 +34,7 @@ extension FakeJudgeServer {
             case 0: return "Consistency: \(c)\nRealism: \(r)\nAesthetic Quality: \(a)"
             case 1: return "**Consistency**: \(c)\n**Realism**: \(r)\n**Aesthetic Quality**: \(a)"
             case 2: return "consistency : \(c)\nrealism : \(r)\naesthetic quality : \(a)"
-            case 3: return "Consistency：\(c)\nRealism：\(r)\nAesthetic Quality：\(a)"
+            case 3: return "CONSISTENCY:\t\(c)\nREALISM:\t\(r)\nAESTHETIC QUALITY:\t\(a)"
             case 4: return "Here is my evaluation of the image.\n\nConsistency: \(c)\nRealism: \(r)\nAesthetic Quality: \(a)"
             default: return "Consistency \(c), Realism \(r), Aesthetic Quality \(a)."
             }

@@ -47,6 +47,17 @@ public struct TestCatalogue: Sendable {
                 manifest.sets[s].files[f].sha256 = SHA256.hex(data)
             }
         }
+        for e in (manifest.evaluators ?? []).indices {
+            let entry = manifest.evaluators![e]
+            let text = syntheticEvaluator(entry.scoringProtocol)
+            let url = root.appendingPathComponent(entry.path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: url)
+            let sha = SHA256.hex(text)
+            manifest.evaluators![e].sha256 = sha
+            manifest.evaluators![e].extracted = try OfficialEvaluator.extract(from: text, scoringProtocol: entry.scoringProtocol,
+                                                                            source: entry.source, scriptSHA256: sha).partHashes
+        }
         let manifestURL = root.appendingPathComponent("manifest.json")
         try manifest.jsonData().write(to: manifestURL)
         return TestCatalogue(directory: root, manifest: manifest, manifestPath: manifestURL.path, isOfficial: false)
@@ -64,6 +75,54 @@ public struct TestCatalogue: Sendable {
                 """)
         }
         return Data(("[\n" + objects.joined(separator: ",\n") + "\n]\n").utf8)
+    }
+
+    /// An evaluator script of the official scripts' shape with texts of its own, for machines without `../shared/wise`.
+    public static func syntheticEvaluator(_ scoringProtocol: ScoringProtocol) -> String {
+        let verified = scoringProtocol == .verified
+        let call = verified
+            ? """
+                payload = {
+                    "model": cfg["model"],
+                    "messages": messages,
+                    "temperature": 0.0,
+                    "max_tokens": 500,
+                    # thinking off
+                    "chat_template_kwargs": {"enable_thinking": False},
+                }
+            """
+            : """
+                resp = openai.ChatCompletion.create(
+                    model=cfg["model"], messages=msgs, temperature=0.0, max_tokens=2000
+                )
+            """
+        let answer = verified ? "Score: 0 or Score: 1" : "Consistency: N\nRealism: N\nAesthetic Quality: N"
+        return """
+            MAX_EXTRACT_RETRIES = 3
+            def parse_arguments():
+                parser.add_argument("--timeout", type=int, default=\(verified ? 300 : 60))
+
+            def build_evaluation_messages(prompt_data, image_base64):
+                return [
+                    {"role": "system", "content": [{"type": "text", "text": "You are a synthetic \(scoringProtocol.rawValue) judge."}]},
+                    {
+                        "role": "user",
+                        "content": [
+                            {
+                                "type": "text",
+                                "text": f\"\"\"Judge this image (a synthetic rubric for tests, {{not}} the official one).
+            Answer in the form
+            \(answer.replacingOccurrences(of: "\\n", with: "\n"))
+            PROMPT: "{prompt_data['Prompt']}"
+            EXPLANATION: "{prompt_data['Explanation']}"\"\"\",
+                            },
+                        ],
+                    },
+                ]
+
+            def call(msgs):
+            \(call)
+            """
     }
 
     /// Environment variables that make the `wise` binary read this catalogue.
