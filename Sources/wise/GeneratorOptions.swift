@@ -19,14 +19,7 @@ struct GenerationOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The base seed: an image's seed is base + prompt id + 1000 × sample index.", valueName: "n"))
     var seedBase = 0
 
-    @Option(help: ArgumentHelp("Only these prompt ids, e.g. 1-40,401.", valueName: "ids"))
-    var ids: String?
-
-    @Option(help: ArgumentHelp("Only the first N selected prompt ids (a quick smoke run).", valueName: "n"))
-    var limit: Int?
-
-    @Option(help: ArgumentHelp("Only shard I of N (0 ≤ I < N) of the selected ids, split round-robin; the same split on generate and judge.", valueName: "I/N"))
-    var shard: String?
+    @OptionGroup var selectionOptions: SelectionOptions
 
     @Option(help: ArgumentHelp("Where images are written (default results/images/NAME): {id}.png, {id}_s{sample}.png.", valueName: "dir"))
     var out: String?
@@ -57,7 +50,6 @@ struct GenerationOptions: ParsableArguments {
 
     func validate() throws {
         guard (1...100).contains(samples) else { throw ValidationError("--samples must be 1…100") }
-        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         guard (1...256).contains(jobs) else { throw ValidationError("--jobs must be 1…256") }
         guard (1...64).contains(worker.batch) else { throw ValidationError("--batch must be 1…64") }
     }
@@ -66,8 +58,33 @@ struct GenerationOptions: ParsableArguments {
     func outputDirectory(run name: String) -> String { out ?? "results/images/\(name)" }
 
     /// The prompt selection the options name.
+    func selection() throws -> PromptSelection { try selectionOptions.selection() }
+}
+
+/// `--ids`, `--limit` and `--shard`: which prompt ids a command works on; shared by generate, run and judge.
+struct SelectionOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Only these prompt ids, e.g. 1-40,401.", valueName: "ids"))
+    var ids: String?
+
+    @Option(help: ArgumentHelp("Only the first N selected prompt ids (a quick smoke run).", valueName: "n"))
+    var limit: Int?
+
+    @Option(help: ArgumentHelp("Only shard I of N (0 ≤ I < N) of the selected ids, split round-robin; the same split on generate and judge.", valueName: "I/N"))
+    var shard: String?
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+    }
+
+    /// The prompt selection the options name.
     func selection() throws -> PromptSelection {
         PromptSelection(ids: try ids.map(PromptSelection.parseIDs), limit: limit, shard: try shard.map(Shard.parse))
+    }
+
+    /// The selected ids of a set as a filter, or nil when every id is selected.
+    func promptIDs(among all: [Int]) throws -> Set<Int>? {
+        let selection = try selection()
+        return selection.isAll ? nil : Set(selection.apply(to: all))
     }
 }
 

@@ -108,8 +108,7 @@ struct RunCommand: AsyncParsableCommand {
         let run = try await generateImages(name: name, set: set, scoringProtocol: scoringProtocol, made: made,
                                            options: generation, store: store)
         if let judge {
-            let selection = try generation.selection()
-            let promptIDs = selection.isAll ? nil : Set(selection.apply(to: try store.prompts(of: run.set).map(\.id)))
+            let promptIDs = try generation.selectionOptions.promptIDs(among: try store.prompts(of: run.set).map(\.id))
             try await judgeRun(run, store: store, options: judgeOptions, made: judge, promptIDs: promptIDs)
             return
         }
