@@ -194,18 +194,21 @@ import TestSupport
         let ws = try Workspace(label: "runmodel", extraEnvironment: ["WISE_MODELS": registry.path, "WISE_TEST_KEY": "sk-test-0123456789abcdef"])
         let server = try FakeJudgeServer(FakeJudgeServer.Configuration(scoringProtocol: .verified))
         defer { server.stop() }
-        // When `wise run NAME --model tiny --set verified --judge openai …` runs on 12 ids
-        let result = try await ws.run(["run", "t", "--model", "tiny", "--set", "verified", "--limit", "12",
+        // When `wise run NAME --model tiny --set verified --judge openai …` runs on 12 ids, two samples each
+        let result = try await ws.run(["run", "t", "--model", "tiny", "--set", "verified", "--limit", "12", "--samples", "2",
                                        "--judge", "openai", "--base-url", server.baseURL, "--judge-model", server.configuration.model,
                                        "--api-key-env", "WISE_TEST_KEY", "--store", ws.storePath])
-        // Then 12 images are made with the registered settings, judged and reported
+        // Then 24 images are made with the registered settings, judged and reported
         #expect(result.status == 0, "\(result.stderr)")
         #expect(server.validationFailures.isEmpty, "\(server.validationFailures.prefix(2))")
         let store = try ResultsStore(path: ws.storePath, create: false)
         let run = try store.requireRun("t")
         #expect(run.generator.parameters["registry_model"] == "tiny" && run.generator.parameters["family"] == "test")
         #expect(run.generator.parameters["width"] == "24" && run.generator.parameters["seed_rule"] == "base+prompt_id+1000*sample (base 0)")
-        #expect(try store.judgmentRows(run: run).filter { $0.status == .ok }.count == 12)
+        #expect(try store.judgmentRows(run: run).filter { $0.status == .ok }.count == 24)
+        // And the report scores each of the 12 prompts once, over its two samples
+        let report = try await ReportJSON.decode(ws.run(["report", "t", "--format", "json", "--store", ws.storePath]).stdout).runs[0]
+        #expect(report.scored == 12)
         #expect(result.stdout.contains("t "))
         #expect(try !store.allJudgmentTexts(run: run).joined().contains("sk-test-0123456789abcdef"))
         // And a typo in the model name gets a suggestion
