@@ -37,16 +37,17 @@ let package = Package(
         .target(name: "WiseStats", exclude: ["README.md"]),
         .target(name: "WiseJudges", dependencies: ["WiseCore", "WiseHTTP"]),
         .target(name: "WiseRunner", dependencies: ["WiseCore", "WiseStore"]),
+        .target(name: "WiseGenerators", dependencies: ["WiseCore", "WiseHTTP", "WiseJudges"]),
         .executableTarget(
             name: "wise",
             dependencies: [
-                "WiseCore", "WiseStore", "WiseHTTP", "WiseReport", "WiseJudges", "WiseRunner", "WiseCrypto",
+                "WiseCore", "WiseStore", "WiseHTTP", "WiseReport", "WiseJudges", "WiseRunner", "WiseCrypto", "WiseGenerators",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "wise-bench",
-            dependencies: ["WiseCore", "WiseHTTP", "WiseCrypto", "TestSupport"],
+            dependencies: ["WiseCore", "WiseHTTP", "WiseCrypto", "WiseStore", "WiseRunner", "WiseGenerators", "TestSupport"],
             path: "Benchmarks/wise-bench"
         ),
         .executableTarget(name: "stats-bench", dependencies: ["WiseStats"], path: "Benchmarks/stats-bench"),
@@ -57,6 +58,7 @@ let package = Package(
         .testTarget(name: "WiseJudgesTests", dependencies: ["WiseJudges", "WiseCore", "WiseHTTP", "TestSupport"]),
         .testTarget(name: "WiseRunnerTests", dependencies: ["WiseRunner", "WiseStore", "WiseCore", "TestSupport"]),
         .testTarget(name: "WiseStoreTests", dependencies: ["WiseStore", "WiseCore", "TestSupport"]),
+        .testTarget(name: "WiseGeneratorsTests", dependencies: ["WiseGenerators", "WiseCore", "WiseHTTP", "TestSupport"]),
         .testTarget(name: "WiseReportTests", dependencies: ["WiseReport", "WiseCore", "TestSupport"]),
         .testTarget(name: "WiseStatsTests", dependencies: ["WiseStats"], resources: [.copy("Fixtures")]),
         .testTarget(

@@ -35,6 +35,9 @@ enum WiseBench {
               [--python python3] [--repo DIR]
               Runs every client as a measured child process and prints a comparison table;
               with --wise, also `wise run` registering only and `wise judge` alone.
+          generators [--count 1000] [--delay 0.05] [--repo DIR]
+              The generation harness with the tiny test worker: harness ms per image against a
+              worker that answers at once, and 4 workers × --delay s/image against 4 × one.
         """
 
     static func main() {
@@ -51,6 +54,7 @@ enum WiseBench {
             case "images": try makeImages(Arguments(rest, allowed: ["--out", "--count", "--px"]))
             case "hash": try HashBench.run(Arguments(rest, allowed: ["--images"]))
             case "all": try Orchestrator.run(Arguments(rest, allowed: Orchestrator.options))
+            case "generators": try GeneratorBench.run(Arguments(rest, allowed: GeneratorBench.options))
             case "help", "-h", "--help": print(usage)
             default: throw BenchError("unknown command \(argv[1])\n\n\(usage)")
             }

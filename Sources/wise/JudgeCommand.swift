@@ -29,6 +29,8 @@ struct JudgeCommand: AsyncParsableCommand {
     @Option(name: .customLong("protocol"), help: "legacy or verified; must be the run's own protocol (default: the run's).")
     var scoringProtocol: ScoringProtocol?
 
+    @OptionGroup var selectionOptions: SelectionOptions
+
     @OptionGroup var judgeOptions: JudgeOptions
     @OptionGroup var storeOptions: StoreOptions
 
@@ -38,6 +40,7 @@ struct JudgeCommand: AsyncParsableCommand {
         if let scoringProtocol, scoringProtocol != run.scoringProtocol {
             throw UsageError("run '\(name)' uses protocol \(run.scoringProtocol.rawValue), not \(scoringProtocol.rawValue); register the images as a new run with --protocol \(scoringProtocol.rawValue)")
         }
-        try await judgeRun(run, store: store, options: judgeOptions)
+        let promptIDs = try selectionOptions.promptIDs(among: try store.prompts(of: run.set).map(\.id))
+        try await judgeRun(run, store: store, options: judgeOptions, promptIDs: promptIDs)
     }
 }

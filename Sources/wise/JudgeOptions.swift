@@ -216,11 +216,12 @@ func specDifferences(_ old: AdapterSpec, _ new: AdapterSpec) -> String {
 }
 
 /// Judges a registered run with the judge the options describe (or one already made from them), then prints its report.
-func judgeRun(_ run: StoredRun, store: ResultsStore, options: JudgeOptions, made: MadeJudge? = nil) async throws {
+func judgeRun(_ run: StoredRun, store: ResultsStore, options: JudgeOptions, made: MadeJudge? = nil, promptIDs: Set<Int>? = nil) async throws {
     let made = try made ?? JudgeRegistry.make(options, scoringProtocol: run.scoringProtocol)
     let judge = made.judge
     let runner = JudgeRunner(store: store, run: run, judge: judge, rubricSHA256: made.rubric?.sha256,
-                             options: .init(repeats: options.repeats, concurrency: options.concurrency), hasher: OpenSSLHasher())
+                             options: .init(repeats: options.repeats, concurrency: options.concurrency, promptIDs: promptIDs),
+                             hasher: OpenSSLHasher())
     if options.dryRun {
         let (pending, answerable) = try runner.plan()
         let requests = pending.count - answerable
