@@ -34,6 +34,10 @@ import wise_protocol as wp  # noqa: E402
 
 WORKER_NAME = "diffusers"
 KNOWN_OPTIONS = {"negative_prompt", "pipeline_kwargs"}
+# Pipeline arguments the worker sets from the request; pipeline_kwargs may not override them.
+OWNED_ARGUMENTS = {"prompt", "negative_prompt", "generator", "num_images_per_prompt", "output_type",
+                   "num_inference_steps", "guidance_scale", "width", "height", "latents",
+                   "return_dict", "callback_on_step_end"}
 
 
 def parse_arguments(argv=None):
@@ -111,6 +115,10 @@ class DiffusersWorker:
         self.pipeline = pipeline
         self.load_seconds = time.monotonic() - started
         self.defaults = call_defaults(pipeline)
+        self.call_parameters = {name for name, parameter in
+                                inspect.signature(pipeline.__call__).parameters.items()
+                                if parameter.kind not in (inspect.Parameter.VAR_KEYWORD,
+                                                          inspect.Parameter.VAR_POSITIONAL)}
         self.generator_device = "cpu" if arguments.generator_device == "cpu" else arguments.device
 
     def metadata(self) -> dict:
@@ -166,6 +174,14 @@ class DiffusersWorker:
         extra = request.options.get("pipeline_kwargs") or {}
         if not isinstance(extra, dict):
             raise wp.BadRequest("option 'pipeline_kwargs' must be an object")
+        owned = sorted(set(extra) & OWNED_ARGUMENTS)
+        if owned:
+            raise wp.BadRequest(f"pipeline_kwargs may not set {', '.join(owned)}: "
+                                "use the request's own fields")
+        unknown = sorted(set(extra) - self.call_parameters)
+        if unknown:
+            raise wp.BadRequest(f"{type(self.pipeline).__name__} takes no argument "
+                                f"{', '.join(unknown)}")
         kwargs.update(extra)
         return kwargs
 

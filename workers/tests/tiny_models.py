@@ -56,7 +56,7 @@ def tiny_stable_diffusion(seed: int = 0):
         num_attention_heads=4, max_position_embeddings=77, bos_token_id=0, eos_token_id=1,
         pad_token_id=1, projection_dim=32))
     scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
-                              clip_sample=False, set_alpha_to_one=False)
+                              clip_sample=False, set_alpha_to_one=False, steps_offset=1)
     return StableDiffusionPipeline(vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
                                    unet=unet, scheduler=scheduler, safety_checker=None,
                                    feature_extractor=None, requires_safety_checker=False)
