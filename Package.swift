@@ -30,16 +30,17 @@ let package = Package(
         .target(name: "WiseReport", dependencies: ["WiseCore"]),
         .target(name: "WiseJudges", dependencies: ["WiseCore", "WiseHTTP"]),
         .target(name: "WiseRunner", dependencies: ["WiseCore", "WiseStore"]),
+        .target(name: "WiseGenerators", dependencies: ["WiseCore", "WiseHTTP", "WiseJudges"]),
         .executableTarget(
             name: "wise",
             dependencies: [
-                "WiseCore", "WiseStore", "WiseHTTP", "WiseReport", "WiseJudges", "WiseRunner",
+                "WiseCore", "WiseStore", "WiseHTTP", "WiseReport", "WiseJudges", "WiseRunner", "WiseGenerators",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "wise-bench",
-            dependencies: ["WiseCore", "WiseHTTP", "TestSupport"],
+            dependencies: ["WiseCore", "WiseHTTP", "WiseStore", "WiseRunner", "WiseGenerators", "TestSupport"],
             path: "Benchmarks/wise-bench"
         ),
         .target(name: "TestSupport", dependencies: ["WiseCore"], path: "Tests/Support"),
@@ -48,6 +49,7 @@ let package = Package(
         .testTarget(name: "WiseJudgesTests", dependencies: ["WiseJudges", "WiseCore", "WiseHTTP", "TestSupport"]),
         .testTarget(name: "WiseRunnerTests", dependencies: ["WiseRunner", "WiseStore", "WiseCore", "TestSupport"]),
         .testTarget(name: "WiseStoreTests", dependencies: ["WiseStore", "WiseCore", "TestSupport"]),
+        .testTarget(name: "WiseGeneratorsTests", dependencies: ["WiseGenerators", "WiseCore", "WiseHTTP", "TestSupport"]),
         .testTarget(name: "WiseReportTests", dependencies: ["WiseReport", "WiseCore", "TestSupport"]),
         .testTarget(
             name: "WiseEndToEndTests",

@@ -13,7 +13,11 @@ public final class JudgeRunner: Sendable {
         public var repeats = 1
         /// Requests in flight at once.
         public var concurrency = 16
-        public init(repeats: Int = 1, concurrency: Int = 16) { self.repeats = repeats; self.concurrency = concurrency }
+        /// Only these prompt ids (`--ids`, `--shard`); nil for all.
+        public var promptIDs: Set<Int>?
+        public init(repeats: Int = 1, concurrency: Int = 16, promptIDs: Set<Int>? = nil) {
+            self.repeats = repeats; self.concurrency = concurrency; self.promptIDs = promptIDs
+        }
     }
 
     /// What a judging pass found and did.
@@ -41,7 +45,7 @@ public final class JudgeRunner: Sendable {
 
     /// What a pass would do, writing nothing: items pending, and how many the store could answer.
     public func plan() throws -> (pending: [PendingJudgment], answerable: Int) {
-        let pending = try store.pendingJudgments(run: run, judge: judge.spec, repeats: options.repeats)
+        let pending = try pendingJudgments()
         let answerable = try store.reuseCachedJudgments(pending, judge: judge.spec, prompts: try prompts(), countOnly: true)
         return (pending, answerable)
     }
@@ -51,9 +55,9 @@ public final class JudgeRunner: Sendable {
         let start = ContinuousClock.now
         let prompts = try self.prompts()
         var summary = Summary()
-        let before = try store.pendingJudgments(run: run, judge: judge.spec, repeats: options.repeats)
+        let before = try pendingJudgments()
         summary.reused = try store.reuseCachedJudgments(before, judge: judge.spec, prompts: prompts)
-        let pending = summary.reused == 0 ? before : try store.pendingJudgments(run: run, judge: judge.spec, repeats: options.repeats)
+        let pending = summary.reused == 0 ? before : try pendingJudgments()
         summary.pending = pending.count
         progress?.start(total: pending.count)
         let tally = Tally()
@@ -78,6 +82,13 @@ public final class JudgeRunner: Sendable {
         let elapsed = ContinuousClock.now - start
         summary.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return summary
+    }
+
+    /// The run's pending items among the selected prompt ids.
+    private func pendingJudgments() throws -> [PendingJudgment] {
+        let all = try store.pendingJudgments(run: run, judge: judge.spec, repeats: options.repeats)
+        guard let ids = options.promptIDs else { return all }
+        return all.filter { ids.contains($0.promptID) }
     }
 
     private func prompts() throws -> [Int: Prompt] {

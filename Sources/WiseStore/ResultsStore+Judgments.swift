@@ -82,12 +82,14 @@ extension ResultsStore {
         return uses.last?.spec
     }
 
-    /// What became of each prompt of a run under one judge.
+    /// What became of each prompt of a run under one judge; a prompt's score is the mean over its
+    /// scored samples and repeats.
     public func outcomes(of run: StoredRun, judge: AdapterSpec?) throws -> [Int: ItemOutcome] {
         try read { db in
             var outcomes: [Int: ItemOutcome] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT prompt_id, status FROM image WHERE run_id = ? AND sample_index = 0", arguments: [run.id]) {
-                outcomes[row["prompt_id"]] = (row["status"] as ImageStatus) == .missing ? .missing : .unjudged
+            // A prompt is missing only when none of its samples has an image.
+            for row in try Row.fetchAll(db, sql: "SELECT prompt_id, SUM(status != 'missing') AS present FROM image WHERE run_id = ? GROUP BY prompt_id", arguments: [run.id]) {
+                outcomes[row["prompt_id"]] = (row["present"] as Int) == 0 ? .missing : .unjudged
             }
             guard let judge else { return outcomes }
             let rows = try Row.fetchAll(db, sql: """
@@ -95,7 +97,7 @@ extension ResultsStore {
                        SUM(j.status = 'ok') AS ok, AVG(CASE WHEN j.status = 'ok' THEN j.wiscore END) AS mean,
                        SUM(j.status = 'unscored') AS unscored, SUM(j.status = 'failed') AS failed
                 FROM judgment j JOIN image i ON i.id = j.image_id
-                WHERE i.run_id = ? AND i.sample_index = 0 AND j.judge_key = ?
+                WHERE i.run_id = ? AND j.judge_key = ?
                 GROUP BY i.prompt_id
                 """, arguments: [run.id, judge.key])
             for row in rows {

@@ -28,6 +28,15 @@ struct JudgeCommand: AsyncParsableCommand {
     @Option(name: .customLong("protocol"), help: "legacy or verified; must be the run's own protocol (default: the run's).")
     var scoringProtocol: ScoringProtocol?
 
+    @Option(help: ArgumentHelp("Only these prompt ids, e.g. 1-40,401.", valueName: "ids"))
+    var ids: String?
+
+    @Option(help: ArgumentHelp("Only the first N selected prompt ids.", valueName: "n"))
+    var limit: Int?
+
+    @Option(help: ArgumentHelp("Only shard I of N (0 ≤ I < N) of the selected ids: the same split as `wise generate --shard`.", valueName: "I/N"))
+    var shard: String?
+
     @OptionGroup var judgeOptions: JudgeOptions
     @OptionGroup var storeOptions: StoreOptions
 
@@ -37,6 +46,8 @@ struct JudgeCommand: AsyncParsableCommand {
         if let scoringProtocol, scoringProtocol != run.scoringProtocol {
             throw UsageError("run '\(name)' uses protocol \(run.scoringProtocol.rawValue), not \(scoringProtocol.rawValue); register the images as a new run with --protocol \(scoringProtocol.rawValue)")
         }
-        try await judgeRun(run, store: store, options: judgeOptions)
+        let selection = PromptSelection(ids: try ids.map(PromptSelection.parseIDs), limit: limit, shard: try shard.map(Shard.parse))
+        let promptIDs = selection.isAll ? nil : Set(selection.apply(to: try store.prompts(of: run.set).map(\.id)))
+        try await judgeRun(run, store: store, options: judgeOptions, promptIDs: promptIDs)
     }
 }

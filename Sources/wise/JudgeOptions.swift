@@ -121,10 +121,10 @@ enum JudgeRegistry {
 }
 
 /// Judges a registered run with the judge the options describe (or one already made from them), then prints its report.
-func judgeRun(_ run: StoredRun, store: ResultsStore, options: JudgeOptions, made: (Judge, Rubric)? = nil) async throws {
+func judgeRun(_ run: StoredRun, store: ResultsStore, options: JudgeOptions, made: (Judge, Rubric)? = nil, promptIDs: Set<Int>? = nil) async throws {
     let (judge, rubric) = try made ?? JudgeRegistry.make(options, scoringProtocol: run.scoringProtocol)
     let runner = JudgeRunner(store: store, run: run, judge: judge, rubricSHA256: rubric.sha256,
-                             options: .init(repeats: options.repeats, concurrency: options.concurrency))
+                             options: .init(repeats: options.repeats, concurrency: options.concurrency, promptIDs: promptIDs))
     if options.dryRun {
         let (pending, answerable) = try runner.plan()
         let requests = pending.count - answerable

@@ -8,12 +8,16 @@ import WiseStore
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Register a folder of images ({id}.png, .jpg or .webp for ids 1–1000) as a run.",
+        abstract: "Make or register a run's images, then (with --judge) judge them and report: generate → judge → report.",
         discussion: """
             Each image is hashed and recorded as it is found; a missing or unreadable image is listed and counted as missing. Running the same command again does nothing new, and fills in images that were missing before. Formats are recognised by content (PNG, JPEG, WebP).
 
             Register a folder:
               wise run flux-dev --set verified --images out/flux-dev
+
+            Generate with a registered model, judge and report in one go (with --images, --model names the judge's model; without, the generator's, and --judge-model the judge's):
+              wise run flux-dev --model flux.1-dev --set verified \
+                --judge openai --base-url http://localhost:8000/v1 --judge-model Qwen/Qwen3.5-35B-A3B
 
             Register and judge it in one go:
               wise run flux-dev --set verified --images out/flux-dev \\
@@ -28,14 +32,20 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The prompt set the images were made from: legacy, legacy-rewrite or verified.")
     var set: PromptSet
 
-    @Option(help: ArgumentHelp("The folder that holds 1.png … 1000.png.", valueName: "dir"))
-    var images: String
-
     @Option(name: .customLong("protocol"), help: "The judging protocol (default: the set's own: legacy for legacy sets, verified for verified).")
     var scoringProtocol: ScoringProtocol?
 
     @Flag(help: "Refuse the folder (and write nothing) if any image is missing or unreadable.")
     var strict = false
+
+    @Option(help: ArgumentHelp("The judge's model when --model names the generator's (runs without --images).", valueName: "name"))
+    var judgeModel: String?
+
+    @Option(help: ArgumentHelp("Seconds one image may take before its worker or command is killed.", valueName: "seconds"))
+    var generateTimeout = 600.0
+
+    @OptionGroup(title: "Generation (without --images: --model NAME or --generator …)")
+    var generation: GenerationOptions
 
     @OptionGroup(title: "Judging (optional: give --judge to judge the images after registering them)")
     var judgeOptions: JudgeOptions
@@ -44,6 +54,10 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         try RunSpec.validateName(name)
+        guard let images = generation.folder.images, generation.generator == nil else {
+            try await generateAndJudge()
+            return
+        }
         let catalogue = try loadCatalogue(set)
         let folder = ImageFolder(directory: URL(fileURLWithPath: images, isDirectory: true).standardizedFileURL)
         let scan = try folder.scan(ids: catalogue.prompts.map(\.id))
@@ -76,6 +90,27 @@ struct RunCommand: AsyncParsableCommand {
             """)
         if let judge {
             try await judgeRun(run, store: store, options: judgeOptions, made: judge)
+            return
+        }
+        let board = try Leaderboard([try store.summary(of: run)])
+        Console.out(board.render(.terminal))
+    }
+
+    /// Generates the run's images with the generator `--model` (or `--generator`) names, then judges and reports.
+    func generateAndJudge() async throws {
+        var judgeOptions = self.judgeOptions
+        let generatorModel = judgeOptions.model
+        judgeOptions.model = judgeModel
+        // Build the generator and the judge (checking their options) before anything is written.
+        let made = try GeneratorRegistry.make(model: generatorModel, options: generation, timeout: generateTimeout)
+        let judge = try judgeOptions.judge.map { _ in try JudgeRegistry.make(judgeOptions, scoringProtocol: scoringProtocol ?? set.defaultProtocol) }
+        let store = try storeOptions.openForWriting()
+        let run = try await generateImages(name: name, set: set, scoringProtocol: scoringProtocol, made: made,
+                                           options: generation, store: store)
+        if let judge {
+            let selection = try generation.selection()
+            let promptIDs = selection.isAll ? nil : Set(selection.apply(to: try store.prompts(of: run.set).map(\.id)))
+            try await judgeRun(run, store: store, options: judgeOptions, made: judge, promptIDs: promptIDs)
             return
         }
         let board = try Leaderboard([try store.summary(of: run)])
