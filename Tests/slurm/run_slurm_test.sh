@@ -76,6 +76,9 @@ case "$WISE_BIN" in */standin_wise.py) mode=standin;; esac
 export WISE_BIN
 say "wise: $WISE_BIN ($mode); temporary folder $tmp"
 
+# The prompt catalogue: WISE_DATA, else ../shared/wise beside the repository when it exists.
+if [ -z "${WISE_DATA:-}" ] && [ -d "$repo/../shared/wise" ]; then export WISE_DATA="$(cd "$repo/../shared/wise" && pwd)"; fi
+
 # --- the cluster ------------------------------------------------------------------------------
 host="$(hostname -s)"
 ctld_port="$(free_port)"; slurmd_port="$(free_port)"
@@ -125,7 +128,7 @@ if [ "$mode" = real ]; then
   wait_for 20 "the judge server to start" test -s "$tmp/judge.url" || exit 1
   export WISE_TEST_JUDGE_KEY=sk-bench
   judge_args="--base-url $(cat "$tmp/judge.url") --model bench-judge --api-key-env WISE_TEST_JUDGE_KEY"
-  gen_args="${TEST_GEN_ARGS:---limit 40 --worker 'python3 $repo/Tests/Support/workers/tiny_worker.py'}"
+  gen_args="${TEST_GEN_ARGS:---generator worker --worker-cmd 'python3 $repo/Tests/Support/workers/tiny_worker.py' --ids 1-40}"
 fi
 
 export RUN_NAME=slurm-test SET="${SET:-verified}" GEN_ARGS="$gen_args" JUDGE_ARGS="$judge_args"
