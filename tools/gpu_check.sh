@@ -33,7 +33,7 @@ for batch in (1, 4):
                        "--device", device, "--dtype", dtype, "--batch", str(batch), "--batch-wait", "0.2"],
                       stderr_path=f"{tmp}/worker-{batch}.log")
     ready = w.next_message(300)
-    print(f"batch {batch}: ready in {time.monotonic() - started:.1f} s on {ready["metadata"]["device_name"]}")
+    print(f"batch {batch}: ready in {time.monotonic() - started:.1f} s on {ready['metadata']['device_name']}")
     for size, steps, count in ((64, 2, 16), (512, 20, 16)):
         reqs = [{"id": f"{size}-{i}", "prompt": f"a red cat number {i}", "seed": 1000 + i, "width": size, "height": size,
                  "steps": steps, "guidance": 7.0, "output": f"{tmp}/out-{batch}/{size}-{i}.png", "options": {}} for i in range(count)]
