@@ -16,7 +16,7 @@ struct RunCommand: AsyncParsableCommand {
             Register a folder:
               wise run flux-dev --set verified --images out/flux-dev
 
-            Generate with a registered model, judge and report in one go (with --images, --model names the judge's model; without, the generator's, and --judge-model the judge's):
+            Generate with a registered model, judge and report in one go (--model names the generator's model, --judge-model the judge's; with --images, where there is no generator, --model is also read as the judge's):
               wise run flux-dev --model flux.1-dev --set verified \\
                 --judge openai --base-url http://localhost:8000/v1 --judge-model Qwen/Qwen3.5-35B-A3B
 
@@ -68,7 +68,15 @@ struct RunCommand: AsyncParsableCommand {
         if strict, let first = scan.problems.first {
             throw DataError("--strict: \(scan.problems.count) of \(scan.entries.count) images are missing or unreadable, first prompt \(first.promptID): \(first.problem!); nothing was written")
         }
-        // Make the judge (checking its options) before anything is written.
+        // Make the judge (checking its options) before anything is written. --judge-model names the
+        // judge's model in every form of `wise run`; with --images, --model is accepted for it too.
+        var judgeOptions = self.judgeOptions
+        if let judgeModel {
+            if let model = judgeOptions.openai.model, model != judgeModel {
+                throw UsageError("--model \(model) and --judge-model \(judgeModel): with --images there is no generator to name; give the judge's model once, with --judge-model")
+            }
+            judgeOptions.openai.model = judgeModel
+        }
         let judge = try judgeOptions.judge.map { _ in try JudgeRegistry.make(judgeOptions, scoringProtocol: scoringProtocol ?? set.defaultProtocol) }
         if judgeOptions.dryRun {
             let requests = scan.usable.count * judgeOptions.repeats
