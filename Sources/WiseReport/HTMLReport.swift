@@ -240,7 +240,7 @@ public struct HTMLReport: Sendable {
         .pid{font-weight:700}.cat{color:#666}.dis,.ps{color:#b35c00;font-size:12px}
         .prompt{font-weight:600;margin:.4em 0}.expl{color:#555;margin:.2em 0 .5em}
         .runs{display:flex;flex-wrap:wrap;gap:8px}.run{flex:1 1 150px;border-top:1px solid #eee}.run h4{margin:.3em 0}
-        .run img{max-width:160px;max-height:160px;display:block}.noimg{width:160px;height:60px;background:#eee;color:#777;display:flex;align-items:center;justify-content:center;font-size:12px}
+        .run img{width:160px;height:auto;max-height:240px;object-fit:contain;display:block;background:#eee}.noimg{width:160px;height:60px;background:#eee;color:#777;display:flex;align-items:center;justify-content:center;font-size:12px}
         .judge{font-size:12px;margin-top:4px}.jname{color:#555;overflow-wrap:anywhere}.card,.run{min-width:0}td small{overflow-wrap:anywhere}pre{white-space:pre-wrap;max-height:200px;overflow:auto;background:#f3f3f3;padding:4px}
         """
 

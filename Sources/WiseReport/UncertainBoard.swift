@@ -68,38 +68,47 @@ public struct UncertainBoard: Sendable {
         for category in Category.allCases {
             common[category] = (idsByCategory[category] ?? []).filter { id in rankable.allSatisfy { $0.value(id) != nil } }
         }
-        var joint: BoardUncertainty?
+        // Which bootstraps to run: the joint one, and one per run whose scored items are not the common ones.
+        typealias Strata = [(Category, Double, [Int])]
+        var jobs: [(runs: [StudyRun], strata: Strata)] = []
+        var jointJob: Int?
         if resamples > 0, !rankable.isEmpty {
             if Category.allCases.allSatisfy({ !(common[$0] ?? []).isEmpty }) {
-                joint = try Self.bootstrap(bootstrap, rankable, Category.allCases.map { ($0, weights[$0]!, common[$0]!) })
+                jointJob = jobs.count
+                jobs.append((rankable, Category.allCases.map { ($0, weights[$0]!, common[$0]!) }))
             } else {
                 notes.append("no ranks with intervals: some category has no item that every run scored")
             }
         }
+        var ownJob: [String: (job: Int, strata: Strata)] = [:]
+        for run in ranked where resamples > 0 {
+            let scoredIDs = Category.allCases.map { c in (c, weights[c]!, (idsByCategory[c] ?? []).filter { run.value($0) != nil }) }
+            let inJoint = jointJob != nil && run.summary.score.overall != nil && scoredIDs.allSatisfy { $0.2 == common[$0.0]! }
+            let present = scoredIDs.filter { !$0.2.isEmpty }
+            guard !inJoint, !present.isEmpty else { continue }
+            ownJob[run.name] = (jobs.count, present)
+            jobs.append(([run], present))
+        }
+        let results = try Self.bootstrapAll(bootstrap, jobs)
+        let joint = jointJob.map { results[$0] }
         let jointIndex = Dictionary(uniqueKeysWithValues: rankable.enumerated().map { ($1.name, $0) })
 
         var rows: [Row] = []
         for run in ranked {
             var row = Row(run: run, fingerprintMixed: distinct.count > 1 && run.fingerprint != majority,
                           overall: nil, categories: [:], rank: nil, rankInterval: nil, coverage: Coverage(run, prompts: prompts))
-            guard resamples > 0 else { rows.append(row); continue }
-            let scoredIDs = Category.allCases.map { c in (c, weights[c]!, (idsByCategory[c] ?? []).filter { run.value($0) != nil }) }
             if let joint, let j = jointIndex[run.name] {
                 row.rank = joint.runs[j].rank
                 row.rankInterval = joint.runs[j].rankInterval
-                if scoredIDs.allSatisfy({ $0.2 == common[$0.0]! }) {
-                    row.overall = joint.runs[j].overall
-                    for (s, c) in Category.allCases.enumerated() { row.categories[c] = joint.runs[j].strata[s] }
-                    rows.append(row)
-                    continue
-                }
+                row.overall = joint.runs[j].overall
+                for (s, c) in Category.allCases.enumerated() { row.categories[c] = joint.runs[j].strata[s] }
             }
-            // The run's own scored items: intervals for the categories that have any.
-            let present = scoredIDs.filter { !$0.2.isEmpty }
-            if !present.isEmpty {
-                let own = try Self.bootstrap(bootstrap, [run], present)
+            if let (job, present) = ownJob[run.name] {
+                // The run's own scored items: intervals for the categories that have any.
+                let own = results[job]
+                row.overall = present.count == Category.allCases.count ? own.runs[0].overall : nil
+                row.categories = [:]
                 for (s, stratum) in present.enumerated() { row.categories[stratum.0] = own.runs[0].strata[s] }
-                if present.count == Category.allCases.count { row.overall = own.runs[0].overall }
             }
             rows.append(row)
         }
@@ -117,6 +126,15 @@ public struct UncertainBoard: Sendable {
         self.notes = notes
     }
 
+    /// Runs several independent bootstraps, on as many cores as there are; results in job order.
+    static func bootstrapAll(_ bootstrap: StratifiedBootstrap, _ jobs: [(runs: [StudyRun], strata: [(Category, Double, [Int])])]) throws -> [BoardUncertainty] {
+        let results = ResultSlots<Result<BoardUncertainty, Error>>(count: jobs.count)
+        DispatchQueue.concurrentPerform(iterations: jobs.count) { i in
+            results.set(i, Result { try Self.bootstrap(bootstrap, jobs[i].runs, jobs[i].strata) })
+        }
+        return try results.values.map { try $0!.get() }
+    }
+
     /// Runs a stratified bootstrap over the given items of each stratum.
     static func bootstrap(_ bootstrap: StratifiedBootstrap, _ runs: [StudyRun], _ strata: [(Category, Double, [Int])]) throws -> BoardUncertainty {
         let board = try BootstrapBoard(strata: strata.map { category, weight, ids in
@@ -124,6 +142,15 @@ public struct UncertainBoard: Sendable {
         })
         return try bootstrap.leaderboard(board)
     }
+}
+
+/// Slots that parallel workers fill, one each.
+final class ResultSlots<T>: @unchecked Sendable {
+    private var slots: [T?]
+    private let lock = NSLock()
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ value: T) { lock.withLock { slots[i] = value } }
+    var values: [T?] { lock.withLock { slots } }
 }
 
 /// A stats failure is a bug in wise or unusable data; it reaches the user as bad data.
