@@ -258,6 +258,43 @@ import TestSupport
         #expect(g["kendall_problem"] as? String != nil)
         #expect((g["notes"] as! [String]).contains { $0.contains("generator family") })
 
+        // And the tables for people name what they show
+        let varianceText = try await ws.run(["variance", "m", "--judge", keyA, "--store", ws.storePath])
+        #expect(varianceText.status == 0 && varianceText.stdout.contains("Krippendorff α · consistency") && varianceText.stdout.contains("least stable"))
+        let agreementText = try await ws.run(["agreement", "m", "--judges", "\(keyA),\(keyB)", "--store", ws.storePath])
+        #expect(agreementText.status == 0 && agreementText.stdout.contains("confusion · consistency") && agreementText.stdout.contains("κ quadratic"))
+
+        // Given two more runs judged by both judges, when the judges are compared over the three runs
+        for (n, name) in ["m2", "m3"].enumerated() {
+            try ImageFixtures.writeFolder(ws.path(name), ids: ids, seedOffset: 5000 * (n + 1))
+            let made = try await ws.run(["run", name, "--set", "legacy", "--images", ws.path(name).path, "--store", ws.storePath])
+            #expect(made.status == 0, "\(made.stderr)")
+            for server in [serverA, serverB] {
+                let judged = try await ws.run(["judge", name, "--store", ws.storePath, "--base-url", server.baseURL, "--model", server.configuration.model,
+                                               "--api-key-env", "WISE_TEST_KEY", "--temperature", "0.7", "--concurrency", "16"])
+                #expect(judged.status == 0, "\(judged.stderr)")
+            }
+        }
+        let overRuns = try await ws.run(["agreement", "m", "m2", "m3", "--judges", "\(keyA),\(keyB)", "--format", "json", "--store", ws.storePath])
+        #expect(overRuns.status == 0, "\(overRuns.stderr)")
+        // Then Kendall's τ-b compares each judge's overalls (items averaged over repeats, as the report scores them)
+        func overall(_ name: String, _ model: String) throws -> Double {
+            let judged = try store.judgmentRows(run: try store.requireRun(name)).filter { $0.status == .ok && $0.servedModel == model }
+            var total = 0.0
+            for c in Category.allCases {
+                let means = byCategory[c]!.compactMap { id -> Double? in
+                    let values = judged.filter { $0.promptID == id }.map { wiscore($0.scores!) }
+                    return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
+                }
+                total += ScoringProtocol.legacy.weights[c]! * means.reduce(0, +) / Double(means.count)
+            }
+            return total
+        }
+        let names = ["m", "m2", "m3"]
+        let tau = try KendallTau.tauB(try names.map { try overall($0, "judge-a") }, try names.map { try overall($0, "judge-b") })
+        let tauJSON = try object(overRuns.stdout)["kendall_tau_b"] as! [String: Any]
+        #expect(abs(num(tauJSON["tau"]) - tau.tau!) < 1e-12 && abs(num(tauJSON["p"]) - tau.pValue!) < 1e-12)
+
         // Given an imported run of the same set, when both are put on one board
         let imported = try ws.writeScoreFiles(set: .legacy, scoringProtocol: .legacy, leaveOut: [], seed: 8, into: "imp")
         try await importRun(ws, "imp", .legacy, imported)
