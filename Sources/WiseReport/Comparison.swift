@@ -125,19 +125,20 @@ public struct Comparison: Sendable {
         let places = decimals ?? (original.summary.scoringProtocol == .legacy ? 2 : 4)
         var out = "Compare \(original.name) (\(original.summary.set.rawValue)) → \(rewrite.name) (\(rewrite.summary.set.rawValue)) · protocol \(original.summary.scoringProtocol.rawValue)\n"
         let verified = original.summary.scoringProtocol == .verified
-        var headers = ["Category", "Paired", original.name, rewrite.name, "Δ", "95% CI", "p (bootstrap)", "p (Wilcoxon)"]
-        if verified { headers.append("p (McNemar)") }
-        let table = rows.map { r -> [String] in
-            var cells = [r.category?.title ?? "Overall", "\(r.paired)", fixed(r.original, places), fixed(r.rewrite, places),
-                         signed(r.difference?.estimate ?? zip2(r.original, r.rewrite), places),
-                         formatInterval(r.difference?.lower, r.difference?.upper, places),
-                         r.bootstrapP.map { $0 == 0 ? "< \(formatP(1 / Double(resamples)))" : formatP($0) } ?? "—",
-                         formatP(r.wilcoxon?.pValue)]
-            if verified { cells.append(r.mcnemar.map { "\(formatP($0.pValue)) (b \($0.b), c \($0.c))" } ?? "—") }
-            return cells
-        }
+        // The paper's layout: categories as columns, the two runs and their difference as rows.
+        let headers = [""] + rows.map { $0.category?.title ?? "Overall" }
+        var table = [
+            [original.name] + rows.map { fixed($0.original, places) },
+            [rewrite.name] + rows.map { fixed($0.rewrite, places) },
+            ["Δ"] + rows.map { signed($0.difference?.estimate ?? zip2($0.original, $0.rewrite), places) },
+            ["95% CI"] + rows.map { formatInterval($0.difference?.lower, $0.difference?.upper, places) },
+            ["p (bootstrap)"] + rows.map { r in r.bootstrapP.map { $0 == 0 ? "< \(formatP(1 / Double(resamples)))" : formatP($0) } ?? "—" },
+            ["p (Wilcoxon)"] + rows.map { formatP($0.wilcoxon?.pValue) },
+        ]
+        if verified { table.append(["p (McNemar)"] + rows.map { r in r.mcnemar.map { "\(formatP($0.pValue)) (\($0.b)/\($0.c))" } ?? "—" }) }
+        table.append(["paired items"] + rows.map { "\($0.paired)" })
         out += textTable(headers, table)
-        out += "Means over the items both runs scored; Δ = \(rewrite.name) − \(original.name); paired bootstrap over prompts within categories (\(resamples) resamples, seed \(seed)); Wilcoxon signed-rank on integer differences (\(verified ? "0/1 scores" : "7c + 2r + a"), zeros dropped); the overall's rank tests pool all paired items\n"
+        out += (verified ? "McNemar: exact, discordant items b/c (\(original.name) 1 and \(rewrite.name) 0 / the reverse); " : "") + "Means over the items both runs scored; Δ = \(rewrite.name) − \(original.name); paired bootstrap over prompts within categories (\(resamples) resamples, seed \(seed)); Wilcoxon signed-rank on integer differences (\(verified ? "0/1 scores" : "7c + 2r + a"), zeros dropped); the overall's rank tests pool all paired items\n"
         for note in notes { out += note + "\n" }
         return out
     }

@@ -35,7 +35,7 @@ public struct VarianceStudy: Sendable {
         let p = run.summary.scoringProtocol
         let repeats = (judgments.map(\.repeatIndex).max() ?? -1) + 1
         guard repeats >= 2 else {
-            throw UsageError("run '\(run.name)' has \(repeats) judgment\(repeats == 1 ? "" : "s") per image under this judge; judge it again with `wise judge \(run.name) --repeats K --temperature T` (K ≥ 2, T > 0) to measure variance")
+            throw UsageError("run '\(run.name)' has \(repeats) judgment\(repeats == 1 ? "" : "s") per image under this judge; judge it again with `wise judge \(run.name) --repeats K --temperature T` (K ≥ 2, T > 0) to measure variance, or pick a judge that has repeats with --judge KEY (`wise report \(run.name)` lists the run's judges)")
         }
         let byItem = Dictionary(grouping: judgments, by: \.promptID)
         var items: [Item] = []
