@@ -33,7 +33,7 @@ let package = Package(
             name: "WiseStore",
             dependencies: ["WiseCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .target(name: "WiseReport", dependencies: ["WiseCore"]),
+        .target(name: "WiseReport", dependencies: ["WiseCore", "WiseStats"]),
         .target(name: "WiseStats", exclude: ["README.md"]),
         .target(name: "WiseJudges", dependencies: ["WiseCore", "WiseHTTP"]),
         .target(name: "WiseRunner", dependencies: ["WiseCore", "WiseStore"]),
@@ -41,7 +41,7 @@ let package = Package(
         .executableTarget(
             name: "wise",
             dependencies: [
-                "WiseCore", "WiseStore", "WiseHTTP", "WiseReport", "WiseJudges", "WiseRunner", "WiseCrypto", "WiseGenerators",
+                "WiseCore", "WiseStore", "WiseHTTP", "WiseReport", "WiseJudges", "WiseRunner", "WiseCrypto", "WiseGenerators", "WiseStats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -59,11 +59,11 @@ let package = Package(
         .testTarget(name: "WiseRunnerTests", dependencies: ["WiseRunner", "WiseStore", "WiseCore", "TestSupport"]),
         .testTarget(name: "WiseStoreTests", dependencies: ["WiseStore", "WiseCore", "TestSupport"]),
         .testTarget(name: "WiseGeneratorsTests", dependencies: ["WiseGenerators", "WiseCore", "WiseHTTP", "TestSupport"]),
-        .testTarget(name: "WiseReportTests", dependencies: ["WiseReport", "WiseCore", "TestSupport"]),
+        .testTarget(name: "WiseReportTests", dependencies: ["WiseReport", "WiseCore", "WiseStats", "TestSupport"]),
         .testTarget(name: "WiseStatsTests", dependencies: ["WiseStats"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "WiseEndToEndTests",
-            dependencies: ["WiseCore", "WiseStore", "TestSupport", "wise"]
+            dependencies: ["WiseCore", "WiseStore", "WiseStats", "TestSupport", "wise"]
         ),
     ]
 )

@@ -120,31 +120,3 @@ public enum GeneratorKind: String, CaseIterable, Sendable {
         throw UsageError("unknown generator '\(name)'\(didYouMean(name, among: names)); the generators are \(names.joined(separator: ", "))")
     }
 }
-
-/// Any JSON value, for free-form options.
-public enum JSONValue: Sendable, Equatable, Decodable {
-    case string(String), number(Double), bool(Bool), null
-    case array([JSONValue]), object([String: JSONValue])
-
-    public init(from decoder: Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? container.decode(Double.self) { self = .number(value) }
-        else if let value = try? container.decode(String.self) { self = .string(value) }
-        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
-        else { self = .object(try container.decode([String: JSONValue].self)) }
-    }
-
-    /// The value as canonical JSON text (sorted keys).
-    public var json: String {
-        switch self {
-        case .string(let s): return jsonString(s)
-        case .number(let d): return d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d)
-        case .bool(let b): return b ? "true" : "false"
-        case .null: return "null"
-        case .array(let items): return "[" + items.map(\.json).joined(separator: ",") + "]"
-        case .object(let fields): return "{" + fields.keys.sorted().map { jsonString($0) + ":" + fields[$0]!.json }.joined(separator: ",") + "}"
-        }
-    }
-}

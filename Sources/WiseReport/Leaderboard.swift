@@ -53,6 +53,8 @@ public struct TokenPrices: Sendable, Equatable {
 /// The output formats of `wise report`.
 public enum ReportFormat: String, CaseIterable, Sendable {
     case terminal, md, csv, json
+    /// A folder with `index.html`: made by `HTMLReport`, which needs the store's prompts and images.
+    case html
 }
 
 extension Leaderboard {
@@ -63,7 +65,7 @@ extension Leaderboard {
         case .terminal: return renderTerminal(places) + usageNotes(prices)
         case .md: return renderMarkdown(places) + usageNotes(prices).split(separator: "\n").map { "- \($0)\n" }.joined()
         case .csv: return renderCSV()
-        case .json: return renderJSON(prices)
+        case .json, .html: return renderJSON(prices)
         }
     }
 

@@ -124,7 +124,7 @@ struct WorkerGeneratorOptions: ParsableArguments {
             let key = String(pair[..<eq]), raw = String(pair[pair.index(after: eq)...])
             fields[key] = (try? JSONDecoder().decode(JSONValue.self, from: Data(raw.utf8))) ?? .string(raw)
         }
-        return JSONValue.object(fields).json
+        return JSONValue.object(fields.map { ($0.key, $0.value) }).json
     }
 }
 

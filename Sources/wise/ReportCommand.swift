@@ -8,20 +8,21 @@ import WiseStore
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Print a leaderboard of runs: overall WiScore, the six categories and coverage.",
+        abstract: "Print a leaderboard of runs: overall WiScore, the six categories, 95% intervals, ranks and coverage.",
         discussion: """
-            Runs must share one prompt set and protocol. Scores follow the official scripts: a category is the mean over its scored items; the overall exists only when every category has one. JSON and CSV keep full precision; terminal and Markdown round (2 decimals legacy, 4 verified).
+            Runs must share one prompt set and protocol, and (unless --allow-mixed) one fingerprint: catalogue, protocol and judge identity (model, request, rubric hash, reading). Intervals come from a stratified bootstrap over prompts within categories (--resamples, --seed); a run's unscored items do not enter it, and its best and worst possible scores are shown instead. Scores follow the official scripts: a category is the mean over its scored items; the overall exists only when every category has one. JSON and CSV keep full precision; terminal and Markdown round (2 decimals legacy, 4 verified).
 
             Examples:
               wise report flux-dev sd35 --format md
               wise report flux-dev --format json --out results/flux.json
+              wise report flux-dev sd35 --format html --out results/report   # results/report/index.html
             """
     )
 
     @Argument(help: "The runs to compare.")
     var runs: [String]
 
-    @Option(help: "terminal, md, csv or json.")
+    @Option(help: "terminal, md, csv, json or html (a folder: --out DIR).")
     var format: ReportFormat = .terminal
 
     @Option(help: "Decimals in terminal and Markdown output (default 2 for legacy, 4 for verified).")
@@ -36,6 +37,11 @@ struct ReportCommand: ParsableCommand {
     @Flag(help: "List the parse-sensitive items instead: judgments whose reply the official and strict readings read differently, with both outcomes and the reply.")
     var parseSensitive = false
 
+    @Flag(help: "Put runs with different fingerprints on one board, marked.")
+    var allowMixed = false
+
+    @OptionGroup var studyOptions: StudyOptions
+
     @OptionGroup var priceOptions: PriceOptions
 
     @OptionGroup var storeOptions: StoreOptions
@@ -43,6 +49,8 @@ struct ReportCommand: ParsableCommand {
     func validate() throws {
         if runs.isEmpty { throw ValidationError("name at least one run (see `wise runs`)") }
         if let decimals, !(0...15).contains(decimals) { throw ValidationError("--decimals must be 0…15") }
+        if studyOptions.resamples < 0 { throw ValidationError("--resamples must be 0 or more") }
+        if format == .html && out == nil { throw ValidationError("--format html writes a folder: pass --out DIR") }
     }
 
     func run() throws {
@@ -55,9 +63,18 @@ struct ReportCommand: ParsableCommand {
                              + uses.map { "\($0.spec.key.prefix(8)) \($0.spec.judgeDescription) (\($0.judgments) judgments)" }.joined(separator: "; "))
             }
         }
-        let summaries = try runs.map { try store.summary(of: try store.requireRun($0), judgeKey: judge) }
-        let board = try Leaderboard(summaries)
-        try emit(board.render(format, decimals: decimals, prices: priceOptions.prices), to: out)
+        let studies = try runs.map { try store.studyRun($0, judgeKey: judge) }
+        let board = try UncertainBoard(studies, prompts: try store.prompts(of: studies[0].summary.set),
+                                       resamples: studyOptions.resamples, seed: studyOptions.seed, allowMixed: allowMixed)
+        switch format {
+        case .terminal, .md: try emit(board.renderTerminal(decimals: decimals, markdown: format == .md, prices: priceOptions.prices), to: out)
+        case .json: try emit(board.renderJSON(prices: priceOptions.prices), to: out)
+        case .csv: try emit(board.board.render(.csv), to: out)
+        case .html:
+            let report = HTMLReport(board: board, prompts: try store.prompts(of: board.board.set), runs: try studies.map(store.galleryRun))
+            let index = try report.write(to: URL(fileURLWithPath: out!))
+            Console.note("wrote \(index.path)")
+        }
     }
 
     /// Prints each parse-sensitive judgment: id, repeat, what each reading made of the reply, and the reply.

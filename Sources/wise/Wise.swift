@@ -19,7 +19,8 @@ struct Wise: AsyncParsableCommand {
             Everything is kept in one SQLite store (default results/wise.sqlite, --store PATH). Environment: WISE_DATA (a folder laid out like legacy/, verified/), WISE_CACHE (where `wise catalogue fetch` keeps files), WISE_MANIFEST (another catalogue manifest). Exit status: 0 ok, 64 usage, 65 bad data, 66 missing input, 69 unreachable, 73 cannot create, 74 I/O.
             """,
         subcommands: [CatalogueCommand.self, RunCommand.self, GenerateCommand.self, JudgeCommand.self, ImportCommand.self,
-                      ExportCommand.self, ReportCommand.self, RunsCommand.self, MergeCommand.self, ModelsCommand.self]
+                      ExportCommand.self, ReportCommand.self, RunsCommand.self, MergeCommand.self, ModelsCommand.self,
+                      CompareCommand.self, VarianceCommand.self, AgreementCommand.self]
     )
 }
 

@@ -100,12 +100,15 @@ extension FakeJudgeServer {
             var carriesScores: Bool
         }
 
-        static func answer(to chat: Wire.Chat, fault: Fault?, configuration: Configuration, id: String) -> Answer {
+        static func answer(to chat: Wire.Chat, fault: Fault?, configuration: Configuration, id: String, asked: Int = 1) -> Answer {
             let proto = configuration.scoringProtocol
             if let scripted = configuration.scriptedReplies[chat.imageSHA256] {
                 return completion(chat, text: scripted, id: id, carriesScores: false)
             }
             guard let fault else {
+                if configuration.jitter > 0 {
+                    return completion(chat, text: jitteredText(chat, configuration: configuration, asked: asked), id: id, carriesScores: true)
+                }
                 return completion(chat, text: replyText(for: chat.image, scoringProtocol: proto), id: id, carriesScores: true)
             }
             switch fault {
@@ -137,6 +140,22 @@ extension FakeJudgeServer {
                 let text = replyText(for: chat.image, scoringProtocol: proto, fault: fault)!
                 return completion(chat, text: text, id: id, carriesScores: fault != .unparseable)
             }
+        }
+
+        /// The image's scores, each moved one step with probability `jitter`, as a plain reply.
+        static func jitteredText(_ chat: Wire.Chat, configuration: Configuration, asked: Int) -> String {
+            let proto = configuration.scoringProtocol
+            let base = expectedScores(for: chat.image, scoringProtocol: proto)
+            var rng = SplitMix(seed: UInt64(digest(chat.image).prefix(8).reduce(0) { $0 << 8 | UInt64($1) }) ^ configuration.seed &+ UInt64(asked) &* 0x9E37_79B9)
+            var moved: [String: Int] = [:]
+            for aspect in proto.aspects {
+                var v = Int(base[aspect]!)
+                if rng.nextUnit() < configuration.jitter { v = v == 0 ? 1 : v == proto.maxAspectValue ? v - 1 : v + (rng.next() % 2 == 0 ? 1 : -1) }
+                moved[aspect] = v
+            }
+            return proto == .legacy
+                ? "Consistency: \(moved["consistency"]!)\nRealism: \(moved["realism"]!)\nAesthetic Quality: \(moved["aesthetic_quality"]!)"
+                : "Score: \(moved["score"]!)"
         }
 
         /// A chat.completion body with one choice holding `text`, or no choices when nil.

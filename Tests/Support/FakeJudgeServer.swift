@@ -43,6 +43,10 @@ public final class FakeJudgeServer: Sendable {
         public var keepBodies = false
         /// Image SHA-256s (lowercase hex) that always get HTTP 500.
         public var failForever: Set<String> = []
+        /// The probability that each aspect of a normal reply moves by one step (within its range),
+        /// drawn from the image, `seed` and how many times the image was asked: repeats then differ,
+        /// as a judge sampled at a temperature above 0 does. 0 keeps replies a pure function of the image.
+        public var jitter: Double = 0
 
         public init(scoringProtocol: ScoringProtocol) {
             self.scoringProtocol = scoringProtocol
@@ -204,7 +208,7 @@ public final class FakeJudgeServer: Sendable {
             }
             let fault = chooseFault(for: chat, core: core)
             let answer = Replies.answer(
-                to: chat, fault: fault, configuration: configuration, id: "chatcmpl-\(chat.imageSHA256.prefix(20))\(perImage)")
+                to: chat, fault: fault, configuration: configuration, id: "chatcmpl-\(chat.imageSHA256.prefix(20))\(perImage)", asked: perImage)
             if fault == .slow { sleep(seconds: configuration.slowDelay) }
             entry.status = answer.status
             entry.fault = fault

@@ -34,7 +34,9 @@ public struct TestCatalogue: Sendable {
     }
 
     /// A synthetic catalogue with the official layout, ranges and quirks, and a manifest pinning its hashes.
-    public static func synthetic(in parent: URL? = nil) throws -> TestCatalogue {
+    ///
+    /// `texts` replaces the prompt text of some ids in every set (to test how reports show odd text).
+    public static func synthetic(in parent: URL? = nil, texts: [Int: String] = [:]) throws -> TestCatalogue {
         let root = try parent ?? TempDirectory.make("catalogue")
         var manifest = CatalogueManifest.official
         manifest.baseURL = "http://127.0.0.1:1/"
@@ -42,7 +44,7 @@ public struct TestCatalogue: Sendable {
             let entry = manifest.sets[s]
             for f in entry.files.indices {
                 let file = entry.files[f]
-                let data = syntheticFile(set: entry.name, entry: entry, file: file)
+                let data = syntheticFile(set: entry.name, entry: entry, file: file, texts: texts)
                 let url = root.appendingPathComponent(file.path)
                 try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                 try data.write(to: url)
@@ -66,12 +68,12 @@ public struct TestCatalogue: Sendable {
     }
 
     /// The JSON of one synthetic file: prompts whose text names set and id, so sets differ from 401 on.
-    static func syntheticFile(set: PromptSet, entry: CatalogueManifest.SetEntry, file: CatalogueManifest.FileEntry) -> Data {
+    static func syntheticFile(set: PromptSet, entry: CatalogueManifest.SetEntry, file: CatalogueManifest.FileEntry, texts: [Int: String] = [:]) -> Data {
         var objects: [String] = []
         for id in file.ids[0]...file.ids[1] {
             let category = entry.category(of: id)!
             let sub = "\(category.title) topic \(id % 3)\(set == .legacyRewrite ? " (rewrite)" : "")"
-            let text = set == .verified && id > 400 ? "verified scene number \(id)" : "\(set == .legacyRewrite ? "simple" : "knowledge") scene number \(id)"
+            let text = texts[id] ?? (set == .verified && id > 400 ? "verified scene number \(id)" : "\(set == .legacyRewrite ? "simple" : "knowledge") scene number \(id)")
             objects.append("""
                   {"Prompt": \(jsonString(text)), "Explanation": \(jsonString("what scene \(id) should show")), "Category": \(jsonString(category.title)), "Subcategory": \(jsonString(sub)), "prompt_id": \(id)}
                 """)
