@@ -122,12 +122,24 @@ public final class JudgeRunner: Sendable {
         progress?.update(done: counts.scored + counts.unscored + counts.failed, failed: counts.failed, unscored: counts.unscored)
     }
 
+    /// Whether a file still has the size it had when it was hashed at registration and was last
+    /// modified before then, so its registered hash still holds and it need not be hashed again.
+    /// (A file rewritten since has a later modification time; one rewritten with its old time
+    /// forged and the same size would pass, which is why a run can be re-registered to re-hash.)
+    static func unchangedSinceRegistration(_ item: PendingJudgment) -> Bool {
+        guard let size = item.byteCount, let registered = item.registeredAt else { return false }
+        var info = stat()
+        guard stat(item.path, &info) == 0, Int(info.st_size) == size else { return false }
+        let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+        return modified < registered
+    }
+
     /// Reads an image and checks it is still the one registered.
     private func readImage(_ item: PendingJudgment) throws -> Data {
         guard let data = FileManager.default.contents(atPath: item.path) else {
             throw JudgeFailure(reason: "image \(item.path) cannot be read any more; restore it and judge again")
         }
-        if checked.withLock({ $0.contains(item.imageID) }) { return data }
+        if checked.withLock({ $0.contains(item.imageID) }) || Self.unchangedSinceRegistration(item) { return data }
         let sha = hasher.hex(data)
         guard sha == item.sha256 else {
             throw JudgeFailure(reason: "image \(item.path) changed since it was registered (SHA-256 \(sha.prefix(12))…, registered \(item.sha256.prefix(12))…); register the new images as a new run")

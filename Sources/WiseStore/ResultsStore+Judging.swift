@@ -12,6 +12,10 @@ public struct PendingJudgment: Sendable, Equatable {
     public var repeatIndex: Int
     /// True when an earlier attempt failed (this is a retry).
     public var retry: Bool
+    /// The file's size and the time (Unix seconds) it was hashed at registration: a file of that
+    /// size last modified before then still has the registered bytes, so it need not be hashed again.
+    public var byteCount: Int? = nil
+    public var registeredAt: Double? = nil
 }
 
 /// How a judge's work on one item ended, as the store records it.
@@ -39,8 +43,9 @@ extension ResultsStore {
     public func pendingJudgments(run: StoredRun, judge: AdapterSpec, repeats: Int) throws -> [PendingJudgment] {
         try read { db in
             let rows = try Row.fetchAll(db, sql: """
-                SELECT id, prompt_id, path, sha256, format FROM image
-                WHERE run_id = ? AND status = 'ok' ORDER BY prompt_id, sample_index
+                SELECT id, prompt_id, path, sha256, format, byte_count,
+                       (julianday(recorded_at) - 2440587.5) * 86400.0 AS registered_at
+                FROM image WHERE run_id = ? AND status = 'ok' ORDER BY prompt_id, sample_index
                 """, arguments: [run.id])
             var done: [Int64: [Int: JudgmentStatus]] = [:]
             for row in try Row.fetchAll(db, sql: """
@@ -57,7 +62,8 @@ extension ResultsStore {
                     if status?.isFinal == true { continue }
                     pending.append(PendingJudgment(imageID: imageID, promptID: row["prompt_id"], path: row["path"],
                                                    sha256: row["sha256"], format: ImageFormat(rawValue: row["format"]) ?? .png,
-                                                   repeatIndex: index, retry: status == .failed))
+                                                   repeatIndex: index, retry: status == .failed,
+                                                   byteCount: row["byte_count"], registeredAt: row["registered_at"]))
                 }
             }
             return pending

@@ -123,3 +123,41 @@ struct MeasuringJudge: Judge {
         #expect(!lines.joined().contains("\u{1B}") && !lines.joined().contains("\r"))
     }
 }
+
+/// Counts how many times it hashed, to show which images were hashed again while judging.
+final class CountingHasher: ContentHasher, @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    var calls: Int { lock.lock(); defer { lock.unlock() }; return count }
+    func sha256(_ data: Data) -> [UInt8] {
+        lock.lock(); count += 1; lock.unlock()
+        return SwiftHasher().sha256(data)
+    }
+}
+
+@Suite struct HashOnceTests {
+    @Test func imagesUnchangedSinceRegistrationAreNotHashedAgainAndAChangedOneIsCaught() async throws {
+        // Given 10 registered images, judged with 3 repeats
+        let fixture = try TestCatalogue.make()
+        let catalogue = try fixture.load(.verified)
+        let dir = try TempDirectory.make("hash-once")
+        let images = dir.appendingPathComponent("img")
+        try ImageFixtures.writeFolder(images, ids: 1...10)
+        try await Task.sleep(for: .milliseconds(10))
+        let store = try ResultsStore(path: dir.appendingPathComponent("s.sqlite").path, create: true)
+        let spec = RunSpec(name: "h", set: .verified, scoringProtocol: .verified, generator: AdapterSpec(adapter: "folder"), catalogueHash: catalogue.contentHash)
+        let (run, _) = try store.beginRun(spec, catalogue: catalogue)
+        _ = try store.registerImages(run: run, entries: try ImageFolder(directory: images).scan(ids: catalogue.prompts.map(\.id)).entries)
+        // When image 3 is rewritten with other bytes of the same size after registration, and all are judged
+        try await Task.sleep(for: .milliseconds(10))
+        try ImageFixtures.png(seed: 333).write(to: images.appendingPathComponent("3.png"))
+        let hasher = CountingHasher()
+        let summary = try await JudgeRunner(store: store, run: run, judge: MeasuringJudge(), rubricSHA256: nil,
+                                            options: .init(repeats: 3), hasher: hasher).judgeAll()
+        // Then only the rewritten image was hashed (once per repeat, since it never matched), and it failed as changed
+        #expect(hasher.calls == 3)
+        #expect(summary.scored == 27 && summary.failed == 3)
+        let failed = try store.judgmentRows(run: run).filter { $0.status == .failed }
+        #expect(failed.count == 3 && failed.allSatisfy { $0.promptID == 3 && $0.error!.contains("changed since it was registered") })
+    }
+}
