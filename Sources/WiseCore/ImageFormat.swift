@@ -114,11 +114,13 @@ public struct ImageFolder: Sendable {
             return entry
         }
         entry.byteCount = data.count
-        guard let format = ImageFormat.sniff(data) else {
-            entry.problem = data.isEmpty ? "\(name) is empty" : "\(name) is not a PNG, JPEG or WebP image"
+        switch ImageCheck.inspect(data) {
+        case .failure(let problem):
+            entry.problem = "\(name) \(problem.text)"
             return entry
+        case .success(let info):
+            entry.format = info.format
         }
-        entry.format = format
         entry.sha256 = SHA256.hex(data)
         return entry
     }

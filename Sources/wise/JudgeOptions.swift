@@ -68,15 +68,22 @@ struct JudgeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds between progress lines when stderr is not a terminal.", valueName: "seconds"))
     var progressInterval = 5.0
 
+    @Option(help: ArgumentHelp("A PEM file of the certificate authority that signed the judge server's certificate (default: SSL_CERT_FILE or CURL_CA_BUNDLE when set, else the system's).", valueName: "file"))
+    var caCert: String?
+
     var prices: TokenPrices? { priceOptions.prices }
 
     func validate() throws {
         guard (1...512).contains(concurrency) else { throw ValidationError("--concurrency must be 1…512") }
         guard (1...100).contains(repeats) else { throw ValidationError("--repeats must be 1…100") }
-        guard retries >= 1, parseAttempts >= 1 else { throw ValidationError("--retries and --parse-attempts must be at least 1") }
-        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
-        if let rpm, rpm <= 0 { throw ValidationError("--rpm must be positive") }
-        if let tpm, tpm <= 0 { throw ValidationError("--tpm must be positive") }
+        guard (1...100).contains(retries), (1...100).contains(parseAttempts) else { throw ValidationError("--retries and --parse-attempts must be 1…100") }
+        try checkRange("--temperature", temperature, 0...2)
+        try checkRange("--timeout", timeout, 0.001...86_400)
+        try checkRange("--retry-base-delay", retryBaseDelay, 0...3600)
+        try checkRange("--progress-interval", progressInterval, 0.01...86_400)
+        if let maxTokens, !(1...10_000_000).contains(maxTokens) { throw ValidationError("--max-tokens must be 1…10000000") }
+        if let rpm { try checkRange("--rpm", rpm, 0.01...1e9) }
+        if let tpm { try checkRange("--tpm", tpm, 1...1e12) }
     }
 }
 
@@ -115,7 +122,7 @@ enum JudgeRegistry {
         configuration.parseAttempts = options.parseAttempts
         configuration.requestsPerMinute = options.rpm
         configuration.tokensPerMinute = options.tpm
-        let transport = HTTPTransport(options: .init())
+        let transport = HTTPTransport(options: try transportOptions(options))
         return (try OpenAIJudge(configuration, transport: transport), rubric)
     }
 }
@@ -139,14 +146,5 @@ func judgeRun(_ run: StoredRun, store: ResultsStore, options: JudgeOptions, made
         Console.out(line + " (estimate: an image at 765 tokens, mean image \(meanBytes / 1024) KiB)\n")
         return
     }
-    let lock = try JudgeLock(storePath: store.path)
-    let progress = ProgressMeter(label: "judging \(run.name)", interval: options.progressInterval)
-    let summary = try await runner.judgeAll(progress: progress)
-    withExtendedLifetime(lock) {}
-    var line = "judged \(summary.pending) items in \(String(format: "%.1f", summary.seconds)) s: \(summary.scored) scored, \(summary.unscored) unscored, \(summary.failed) failed; \(summary.reused) answered from the store; tokens \(summary.usage.input) in, \(summary.usage.output) out"
-    if let prices = options.prices { line += String(format: ", cost %.4f", prices.cost(summary.usage)) }
-    Console.note(line)
-    if summary.failed > 0 { Console.note("\(summary.failed) items failed (see `wise report \(run.name)`); run the same command again to retry only those") }
-    let board = try Leaderboard([try store.summary(of: run, judgeKey: judge.spec.key)])
-    Console.out(board.render(.terminal, prices: options.prices))
+    try await judgePass(run, store: store, judge: judge, runner: runner, options: options)
 }

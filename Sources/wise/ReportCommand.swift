@@ -43,9 +43,10 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let store = try storeOptions.openExisting()
+        let store = try storeOptions.openReadOnly()
         let summaries = try runs.map { try store.summary(of: try store.requireRun($0), judgeKey: judge) }
         let board = try Leaderboard(summaries)
+        if let out { try refuseStoreFiles(out, option: "--out", store: store.path) }
         try emit(board.render(format, decimals: decimals, prices: priceOptions.prices), to: out)
     }
 }

@@ -13,7 +13,7 @@ struct RunsCommand: ParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     func run() throws {
-        let store = try storeOptions.openExisting()
+        let store = try storeOptions.openReadOnly()
         let runs = try store.runs()
         if runs.isEmpty { Console.out("no runs in \(store.path)\n"); return }
         for run in runs {

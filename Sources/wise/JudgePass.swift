@@ -1,0 +1,104 @@
+import Dispatch
+import Foundation
+import WiseCore
+import WiseHTTP
+import WiseJudges
+import WiseReport
+import WiseRunner
+import WiseStore
+
+/// Seconds in-flight requests get to finish after SIGINT/SIGTERM before they are abandoned.
+let interruptGrace = 10.0
+
+/// Runs one judging pass under the store's judging lock and tells the truth about how it ended:
+/// failures grouped and counted with the next step (exit 75), replies cut off by `max_tokens`,
+/// a fatal judge error at once (exit 64, 69 or 77), and SIGINT/SIGTERM as "interrupted: N done, M left" (exit 130).
+func judgePass(_ run: StoredRun, store: ResultsStore, judge: Judge, runner: JudgeRunner, options: JudgeOptions) async throws {
+    let lock = try JudgeLock(storePath: store.path)
+    defer { withExtendedLifetime(lock) {} }
+    let progress = ProgressMeter(label: "judging \(run.name)", interval: options.progressInterval)
+    let signals = StopOnSignals { runner.requestStop() }
+    let pass = Task { try await runner.judgeAll(progress: progress) }
+    signals.onGraceExpired = { pass.cancel() }
+    let summary: JudgeRunner.Summary
+    do {
+        summary = try await pass.value
+    } catch let fatal as OutcomeError {
+        progress.finish()
+        throw OutcomeError("judging stopped: \(fatal.message)", kind: fatal.kind)
+    }
+    signals.disarm()
+    let cutOff = (judge as? OpenAIJudge)?.health.cutOffReplies ?? 0
+    if summary.stopped {
+        let left = try store.pendingJudgments(run: run, judge: judge.spec, repeats: options.repeats).count
+        let done = summary.scored + summary.unscored + summary.failed
+        throw OutcomeError("interrupted: \(done) done, \(left) left; run again to resume", kind: .interrupted)
+    }
+    var line = "judged \(summary.pending) items in \(String(format: "%.1f", summary.seconds)) s: \(summary.scored) scored, \(summary.unscored) unscored, \(summary.failed) failed; \(summary.reused) answered from the store; tokens \(summary.usage.input) in, \(summary.usage.output) out"
+    if let prices = options.prices { line += String(format: ", cost %.4f", prices.cost(summary.usage)) }
+    Console.note(line)
+    if cutOff > 0 {
+        let limit = options.maxTokens.map { "--max-tokens \($0)" } ?? "the default --max-tokens"
+        Console.note("\(cutOff) \(cutOff == 1 ? "reply was" : "replies were") cut off by the token limit (finish_reason: length, or a <think> block never closed); raise \(limit), or turn thinking off (e.g. --extra-body '{\"chat_template_kwargs\":{\"enable_thinking\":false}}')")
+    }
+    let board = try Leaderboard([try store.summary(of: run, judgeKey: judge.spec.key)])
+    Console.out(board.render(.terminal, prices: options.prices))
+    guard summary.failed > 0 else { return }
+    for (reason, count) in summary.failureReasons.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }).prefix(5) {
+        Console.note("  \(count) × \(reason)")
+    }
+    if summary.failureReasons.count > 5 { Console.note("  … and \(summary.failureReasons.count - 5) other reasons (see `wise failures \(run.name)`)") }
+    throw OutcomeError("\(summary.failed) of \(summary.pending) items failed; see `wise failures \(run.name)`, fix the cause, then run the same command again to retry only those", kind: .incomplete)
+}
+
+/// The transport options the judge options ask for: a CA file from `--ca-cert`, else `SSL_CERT_FILE`, else `CURL_CA_BUNDLE`.
+func transportOptions(_ options: JudgeOptions, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> HTTPTransport.Options {
+    var transport = HTTPTransport.Options()
+    let named: (String, String)? = options.caCert.map { ("--ca-cert", $0) }
+        ?? environment["SSL_CERT_FILE"].flatMap { $0.isEmpty ? nil : ("SSL_CERT_FILE", $0) }
+        ?? environment["CURL_CA_BUNDLE"].flatMap { $0.isEmpty ? nil : ("CURL_CA_BUNDLE", $0) }
+    if let (source, path) = named {
+        guard PathKind(path) == .file, FileManager.default.isReadableFile(atPath: path) else {
+            throw UsageError("\(source) \(path) is not a readable file; name the PEM file of the certificate authority that signed the judge server's certificate")
+        }
+        transport.caFile = URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+    return transport
+}
+
+/// Turns the first SIGINT or SIGTERM into a request to stop taking work, and abandons what is in
+/// flight after `interruptGrace` seconds (or at a second signal).
+final class StopOnSignals: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+    private let queue = DispatchQueue(label: "wise.signals")
+    private var signalled = false
+    /// What to do once in-flight work has had its grace; set before a signal can matter.
+    var onGraceExpired: @Sendable () -> Void = {}
+
+    init(onStop: @escaping @Sendable () -> Void) {
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
+                if self.signalled { self.onGraceExpired(); return }
+                self.signalled = true
+                FileHandle.standardError.write(Data("\nwise: stopping: no new requests; waiting up to \(Int(interruptGrace)) s for those in flight (signal again to abandon them)\n".utf8))
+                onStop()
+                self.queue.asyncAfter(deadline: .now() + interruptGrace) { [weak self] in self?.onGraceExpired() }
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    /// Restores the default signal behaviour once the pass is over.
+    func disarm() {
+        queue.sync {
+            for source in sources { source.cancel() }
+            sources = []
+        }
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+    }
+}
