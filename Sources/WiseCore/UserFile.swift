@@ -29,7 +29,7 @@ public func readUserFile(_ path: String, noun: String, expected: String, missing
 
 /// Calls `body` with each line of a user's file (LF or CRLF endings, the ending removed) and its
 /// 1-based number, reading a megabyte at a time, so line 1 is checked before the rest is read.
-public func forEachLine(ofUserFile path: String, noun: String, expected: String, maxBytes: Int,
+public func forEachLine(ofUserFile path: String, noun: String, expected: String, maxBytes: Int, maxLineBytes: Int = 1 << 20,
                         _ body: (Data, Int) throws -> Void) throws {
     var pending = Data()
     var number = 0
@@ -38,13 +38,17 @@ public func forEachLine(ofUserFile path: String, noun: String, expected: String,
         try body(line.last == UInt8(ascii: "\r") ? line.dropLast() : line, number)
     }
     try forEachChunk(ofUserFile: path, noun: noun, expected: expected, maxBytes: maxBytes) { chunk in
-        pending.append(chunk)
-        var start = pending.startIndex
-        while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
-            try emit(Data(pending[start..<newline]))
+        var start = chunk.startIndex
+        while let newline = chunk[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            pending.append(chunk[start..<newline])
+            try emit(pending)
+            pending = Data()
             start = newline + 1
         }
-        pending = Data(pending[start...])
+        pending.append(chunk[start...])
+        guard pending.count <= maxLineBytes else {
+            throw DataError("\(noun.isEmpty ? path : "\(noun) \(path)"):\(number + 1): a line longer than \(maxLineBytes >> 20) MiB; expected \(expected)")
+        }
     }
     if !pending.isEmpty { try emit(pending) }
 }

@@ -18,8 +18,8 @@ struct ReportCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The runs to compare.")
-    var runs: [String]
+    @Argument(help: "The runs to compare (default: every run in the store).")
+    var runs: [String] = []
 
     @Option(help: "terminal, md, csv or json.")
     var format: ReportFormat = .terminal
@@ -38,13 +38,14 @@ struct ReportCommand: ParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     func validate() throws {
-        if runs.isEmpty { throw ValidationError("name at least one run (see `wise runs`)") }
         if let decimals, !(0...15).contains(decimals) { throw ValidationError("--decimals must be 0…15") }
     }
 
     func run() throws {
         let store = try storeOptions.openReadOnly()
-        let summaries = try runs.map { try store.summary(of: try store.requireRun($0), judgeKey: judge) }
+        let names = runs.isEmpty ? try store.runs().map(\.name) : runs
+        if names.isEmpty { throw UsageError("the store \(store.path) holds no runs yet; register one with `wise run` or `wise import`") }
+        let summaries = try names.map { try store.summary(of: try store.requireRun($0), judgeKey: judge) }
         let board = try Leaderboard(summaries)
         if let out { try refuseStoreFiles(out, option: "--out", store: store.path) }
         try emit(board.render(format, decimals: decimals, prices: priceOptions.prices), to: out)

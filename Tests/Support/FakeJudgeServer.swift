@@ -39,6 +39,8 @@ public final class FakeJudgeServer: Sendable {
         public var alwaysUnparseable: Set<String> = []
         /// Image SHA-256s (lowercase hex) that always get HTTP 500.
         public var failForever: Set<String> = []
+        /// When set, every valid request gets this hostile answer instead (see `Hostile`).
+        public var hostile: Hostile?
 
         public init(scoringProtocol: ScoringProtocol) {
             self.scoringProtocol = scoringProtocol
@@ -194,6 +196,10 @@ public final class FakeJudgeServer: Sendable {
             let perImage = core.state.withLock { state in
                 state.stats.requestsByImage[chat.imageSHA256, default: 0] += 1
                 return state.stats.requestsByImage[chat.imageSHA256]!
+            }
+            if let hostile = configuration.hostile {
+                action = hostileAnswer(hostile, chat: chat, apiKey: configuration.apiKey)
+                break
             }
             let fault = chooseFault(for: chat, core: core)
             let answer = Replies.answer(
