@@ -62,7 +62,8 @@ public struct ImageFolder: Sendable {
     }
 
     /// Looks for the image of every id, hashing each one found.
-    public func scan(ids: [Int]) throws -> Scan {
+    /// `progress` is called with the number of ids looked at so far.
+    public func scan(ids: [Int], progress: ((Int) -> Void)? = nil) throws -> Scan {
         try validate()
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: directory.path) } catch {
@@ -85,6 +86,7 @@ public struct ImageFolder: Sendable {
         for id in ids.sorted() {
             guard let candidates = byID[id] else {
                 entries.append(Entry(promptID: id, path: nil, byteCount: 0, problem: "no image (\(id).png, .jpg, .jpeg or .webp)"))
+                progress?(entries.count)
                 continue
             }
             let ranked = candidates.sorted { rank($0) < rank($1) }
@@ -93,6 +95,7 @@ public struct ImageFolder: Sendable {
                 entry.problem = "several images for this id (\(ranked.joined(separator: ", "))); keep one"
             }
             entries.append(entry)
+            progress?(entries.count)
         }
         return Scan(entries: entries, ignored: ignored)
     }

@@ -149,4 +149,11 @@ public struct JudgeFailure: Error, Sendable, Equatable, CustomStringConvertible 
         self.reason = reason; self.status = status; self.usage = usage; self.fatal = fatal
     }
     public var description: String { reason }
+
+    /// The common form of a failure reason, for counting: the retry count dropped, so the same
+    /// server answer counts once whatever attempt it came on.
+    public static func group(_ reason: String) -> String {
+        guard reason.hasPrefix("gave up after "), let range = reason.range(of: "; last: ") else { return reason }
+        return String(reason[range.upperBound...])
+    }
 }

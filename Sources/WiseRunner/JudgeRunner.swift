@@ -28,7 +28,7 @@ public final class JudgeRunner: Sendable {
         public var failed = 0
         public var usage = TokenUsage.zero
         public var seconds = 0.0
-        /// Failure reasons of this pass, in their common form (`FailureGroups`), with how many items each.
+        /// Failure reasons of this pass, in their common form (`JudgeFailure.group`), with how many items each.
         public var failureReasons: [String: Int] = [:]
         /// True when `requestStop()` ended the pass before every pending item was judged.
         public var stopped = false
@@ -147,7 +147,7 @@ final class Tally: @unchecked Sendable {
             counts.usage = counts.usage + verdict.usage
         case .failure(let failure):
             counts.failed += 1; counts.usage = counts.usage + failure.usage
-            counts.reasons[failureGroup(failure.reason), default: 0] += 1
+            counts.reasons[JudgeFailure.group(failure.reason), default: 0] += 1
         }
     }
 
@@ -157,9 +157,3 @@ final class Tally: @unchecked Sendable {
     }
 }
 
-/// The common form of a failure reason, for counting: the retry count dropped, so the same server
-/// answer counts once whatever attempt it came on.
-public func failureGroup(_ reason: String) -> String {
-    guard reason.hasPrefix("gave up after "), let range = reason.range(of: "; last: ") else { return reason }
-    return String(reason[range.upperBound...])
-}

@@ -20,7 +20,7 @@ struct Wise: AsyncParsableCommand {
             """,
         version: "wise 0.1.0",
         subcommands: [CatalogueCommand.self, RunCommand.self, JudgeCommand.self, ImportCommand.self, ExportCommand.self,
-                      ReportCommand.self, RunsCommand.self]
+                      ReportCommand.self, RunsCommand.self, ShowCommand.self, FailuresCommand.self]
     )
 }
 
