@@ -69,7 +69,12 @@ public final class JudgeHealth: Sendable {
     /// Notes a failed connection; returns the fatal error when every request so far has failed to
     /// connect, for `threshold` requests or `window` seconds.
     func connectionFailed(_ error: HTTPError) -> OutcomeError? {
-        state.withLock { state in
+        // Only a connection never made counts (refused, unreachable, no such host): a reset or a
+        // reply cut short means something is listening, and is retried as usual.
+        guard case .connectionFailed(_, let reason) = error else { return nil }
+        let lowered = reason.lowercased()
+        guard ["refused", "couldn't connect", "could not connect", "failed to connect", "resolve", "unreachable"].contains(where: lowered.contains) else { return nil }
+        return state.withLock { state in
             guard !state.answered else { return nil }
             let now = ContinuousClock.now
             let first = state.firstFailure ?? now

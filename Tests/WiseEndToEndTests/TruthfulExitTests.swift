@@ -37,7 +37,8 @@ import TestSupport
         // Then it stops within seconds with exit 69 and says why
         #expect(result.status == 69, "\(result.stderr)")
         #expect(result.stderr.contains("cannot reach the judge") && result.stderr.contains("start the server or fix --base-url"), "\(result.stderr)")
-        #expect(Date().timeIntervalSince(start) < 30)
+        // (seconds, not the hours of backoff 20 retries of 40 items would take; generous for a loaded machine)
+        #expect(Date().timeIntervalSince(start) < 300)
     }
 
     @Test func readersLeaveForeignAndNewerStoresUntouched() async throws {
@@ -76,7 +77,7 @@ import TestSupport
         try ImageFixtures.writeFolder(ws.path("img"), ids: 1...200)
         #expect(try await ws.run(["run", "s", "--set", "verified", "--images", ws.path("img").path, "--store", ws.storePath]).status == 0)
         var config = FakeJudgeServer.Configuration(scoringProtocol: .verified)
-        config.latency = 0.2
+        config.latency = 1
         let server = try FakeJudgeServer(config)
         defer { server.stop() }
         let err = Pipe()
@@ -87,7 +88,7 @@ import TestSupport
         let storePath = ws.storePath
         try await onOwnThread {
             let deadline = Date().addingTimeInterval(60)
-            while Date() < deadline, (ResultsStore.peekCounts(atPath: storePath)?.judgments ?? 0) < 8 { Thread.sleep(forTimeInterval: 0.01) }
+            while Date() < deadline, process.isRunning, (ResultsStore.peekCounts(atPath: storePath)?.judgments ?? 0) < 4 { Thread.sleep(forTimeInterval: 0.01) }
         }
         kill(process.processIdentifier, SIGTERM)
         let stderr = try await onOwnThread { String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
