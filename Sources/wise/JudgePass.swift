@@ -1,5 +1,5 @@
-import Dispatch
 import Foundation
+import Synchronization
 import WiseCore
 import WiseHTTP
 import WiseJudges
@@ -66,38 +66,57 @@ func transportOptions(_ options: JudgeOptions, environment: [String: String] = P
     return transport
 }
 
+/// SIGINT and SIGTERM received during a pass, counted by a plain C handler (atomics are
+/// async-signal-safe; a dispatch source can miss a signal that arrives before it is registered).
+let signalsReceived = Atomic<Int>(0)
+
+/// The C signal handler: counts, nothing else.
+private func countSignal(_ number: Int32) { _ = signalsReceived.add(1, ordering: .relaxed) }
+
 /// Turns the first SIGINT or SIGTERM into a request to stop taking work, and abandons what is in
 /// flight after `interruptGrace` seconds (or at a second signal).
-final class StopOnSignals: @unchecked Sendable {
-    private var sources: [DispatchSourceSignal] = []
-    private let queue = DispatchQueue(label: "wise.signals")
-    private var signalled = false
+final class StopOnSignals: Sendable {
+    private let watcher: Task<Void, Never>
+    private let action = GraceAction()
+
     /// What to do once in-flight work has had its grace; set before a signal can matter.
-    var onGraceExpired: @Sendable () -> Void = {}
+    var onGraceExpired: @Sendable () -> Void {
+        get { action.run.withLock { $0 } }
+        set { action.run.withLock { $0 = newValue } }
+    }
+
+    /// The abandon action, shared with the watcher task.
+    final class GraceAction: Sendable {
+        let run = Mutex<@Sendable () -> Void>({})
+    }
 
     init(onStop: @escaping @Sendable () -> Void) {
+        signalsReceived.store(0, ordering: .relaxed)
         for number in [SIGINT, SIGTERM] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler { [weak self] in
-                guard let self else { return }
-                if self.signalled { self.onGraceExpired(); return }
-                self.signalled = true
-                FileHandle.standardError.write(Data("\nwise: stopping: no new requests; waiting up to \(Int(interruptGrace)) s for those in flight (signal again to abandon them)\n".utf8))
-                onStop()
-                self.queue.asyncAfter(deadline: .now() + interruptGrace) { [weak self] in self?.onGraceExpired() }
+            signal(number, countSignal)
+        }
+        let expired = action
+        watcher = Task.detached {
+            var stoppedAt: ContinuousClock.Instant?
+            while !Task.isCancelled {
+                let count = signalsReceived.load(ordering: .relaxed)
+                if count >= 1, stoppedAt == nil {
+                    stoppedAt = .now
+                    FileHandle.standardError.write(Data("\nwise: stopping: no new requests; waiting up to \(Int(interruptGrace)) s for those in flight (signal again to abandon them)\n".utf8))
+                    onStop()
+                }
+                if let stoppedAt, count >= 2 || ContinuousClock.now - stoppedAt >= .seconds(interruptGrace) {
+                    expired.run.withLock { $0 }()
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(50))
             }
-            source.resume()
-            sources.append(source)
         }
     }
 
     /// Restores the default signal behaviour once the pass is over.
     func disarm() {
-        queue.sync {
-            for source in sources { source.cancel() }
-            sources = []
-        }
+        watcher.cancel()
         signal(SIGINT, SIG_DFL)
         signal(SIGTERM, SIG_DFL)
     }
