@@ -92,6 +92,13 @@ final class StopOnSignals: Sendable {
 
     init(onStop: @escaping @Sendable () -> Void) {
         signalsReceived.store(0, ordering: .relaxed)
+        // A parent may have started wise with these signals blocked (a mask is inherited, and
+        // dispatch worker threads block most signals); unblocked here, this thread can take them.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGINT)
+        sigaddset(&stopSignals, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
         for number in [SIGINT, SIGTERM] {
             signal(number, countSignal)
         }
