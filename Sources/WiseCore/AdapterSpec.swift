@@ -80,9 +80,12 @@ public struct RunSpec: Sendable, Equatable {
     public var catalogueHash: String
 
     public init(name: String, set: PromptSet, scoringProtocol: ScoringProtocol, generator: AdapterSpec, catalogueHash: String) {
-        self.name = name; self.set = set; self.scoringProtocol = scoringProtocol
+        self.name = RunSpec.normalizedName(name); self.set = set; self.scoringProtocol = scoringProtocol
         self.generator = generator; self.catalogueHash = catalogueHash
     }
+
+    /// A run name in Unicode NFC, so `café` typed precomposed or decomposed names the same run.
+    public static func normalizedName(_ name: String) -> String { name.precomposedStringWithCanonicalMapping }
 
     /// A hash naming this exact configuration.
     public var fingerprint: String {

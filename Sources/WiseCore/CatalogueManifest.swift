@@ -111,8 +111,25 @@ public struct CatalogueManifest: Codable, Sendable, Equatable {
         do { data = try Data(contentsOf: url) } catch {
             throw FileError("cannot read catalogue manifest \(url.path): \(error.localizedDescription)", kind: .missingInput)
         }
-        do { return try JSONDecoder().decode(CatalogueManifest.self, from: data) } catch {
+        let manifest: CatalogueManifest
+        do { manifest = try JSONDecoder().decode(CatalogueManifest.self, from: data) } catch {
             throw DataError("catalogue manifest \(url.path) is not a valid manifest: \(describeDecodingError(error))")
+        }
+        try manifest.checkNames(label: url.path)
+        return manifest
+    }
+
+    /// Refuses a manifest whose `domain` is not a plain file name or whose `path` is not plain
+    /// names joined by `/`: neither may climb out of the cache, `WISE_DATA` or an export folder.
+    public func checkNames(label: String) throws {
+        for file in sets.flatMap(\.files) {
+            guard isPlainFileName(file.domain) else {
+                throw DataError("catalogue manifest \(label): domain '\(file.domain)' is not a plain file name (letters, digits, '.', '_', '-')")
+            }
+            let parts = file.path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+            guard (1...2).contains(parts.count), parts.allSatisfy(isPlainFileName) else {
+                throw DataError("catalogue manifest \(label): path '\(file.path)' must be a file name, or a folder and a file name, without '..' or a leading '/'")
+            }
         }
     }
 }
@@ -199,5 +216,14 @@ public func describeDecodingError(_ error: Error) -> String {
     case .keyNotFound(let key, let c): return "missing key '\(key.stringValue)'" + path(c)
     case .dataCorrupted(let c): return c.debugDescription + path(c)
     @unknown default: return "\(error)"
+    }
+}
+
+/// Whether a name is a plain file name: 1–255 ASCII letters, digits, '.', '_' or '-', not starting with '.'.
+public func isPlainFileName(_ name: String) -> Bool {
+    guard (1...255).contains(name.utf8.count), !name.hasPrefix(".") else { return false }
+    return name.utf8.allSatisfy { byte in
+        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+            || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
     }
 }

@@ -65,7 +65,8 @@ public struct ImageFolder: Sendable {
     }
 
     /// Looks for the image of every id, hashing each one found.
-    public func scan(ids: [Int]) throws -> Scan {
+    /// `progress` is called with the number of ids looked at so far.
+    public func scan(ids: [Int], progress: ((Int) -> Void)? = nil) throws -> Scan {
         try validate()
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: directory.path) } catch {
@@ -88,6 +89,7 @@ public struct ImageFolder: Sendable {
         for id in ids.sorted() {
             guard let candidates = byID[id] else {
                 entries.append(Entry(promptID: id, path: nil, byteCount: 0, problem: "no image (\(id).png, .jpg, .jpeg or .webp)"))
+                progress?(entries.count)
                 continue
             }
             let ranked = candidates.sorted { rank($0) < rank($1) }
@@ -96,6 +98,7 @@ public struct ImageFolder: Sendable {
                 entry.problem = "several images for this id (\(ranked.joined(separator: ", "))); keep one"
             }
             entries.append(entry)
+            progress?(entries.count)
         }
         return Scan(entries: entries, ignored: ignored)
     }
@@ -117,11 +120,13 @@ public struct ImageFolder: Sendable {
             return entry
         }
         entry.byteCount = data.count
-        guard let format = ImageFormat.sniff(data) else {
-            entry.problem = data.isEmpty ? "\(name) is empty" : "\(name) is not a PNG, JPEG or WebP image"
+        switch ImageCheck.inspect(data) {
+        case .failure(let problem):
+            entry.problem = "\(name) \(problem.text)"
             return entry
+        case .success(let info):
+            entry.format = info.format
         }
-        entry.format = format
         entry.sha256 = hasher.hex(data)
         return entry
     }

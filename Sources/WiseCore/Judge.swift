@@ -36,7 +36,15 @@ public struct TokenUsage: Sendable, Equatable, Codable {
     public var output: Int
     public init(input: Int, output: Int) { self.input = input; self.output = output }
     public static let zero = TokenUsage(input: 0, output: 0)
-    public static func + (a: TokenUsage, b: TokenUsage) -> TokenUsage { TokenUsage(input: a.input + b.input, output: a.output + b.output) }
+    /// The most tokens one count may hold; a server's larger number is clamped to it, so sums never overflow.
+    public static let maximum = 1 << 40
+    /// Adds counts, saturating at `maximum` rather than overflowing.
+    public static func + (a: TokenUsage, b: TokenUsage) -> TokenUsage {
+        TokenUsage(input: clamp(a.input, b.input), output: clamp(a.output, b.output))
+    }
+    /// A count as a server reported it, made safe: negative, fractional or absurd numbers become 0…`maximum`.
+    public static func clamped(_ value: Int) -> Int { min(max(value, 0), maximum) }
+    private static func clamp(_ a: Int, _ b: Int) -> Int { clamped(clamped(a) + clamped(b)) }
 }
 
 /// What a judge said about one image: aspect scores in the protocol's scale, or why there are none.
@@ -134,8 +142,18 @@ public struct JudgeFailure: Error, Sendable, Equatable, CustomStringConvertible 
     public var status: Int?
     /// Tokens spent on the way (a reply that was cut off, say).
     public var usage: TokenUsage
-    public init(reason: String, status: Int? = nil, usage: TokenUsage = .zero) {
-        self.reason = reason; self.status = status; self.usage = usage
+    /// Set when retrying cannot help any item (bad key, unknown model, untrusted certificate,
+    /// nothing listening): the pass should stop at once with this one-line error.
+    public var fatal: OutcomeError?
+    public init(reason: String, status: Int? = nil, usage: TokenUsage = .zero, fatal: OutcomeError? = nil) {
+        self.reason = reason; self.status = status; self.usage = usage; self.fatal = fatal
     }
     public var description: String { reason }
+
+    /// The common form of a failure reason, for counting: the retry count dropped, so the same
+    /// server answer counts once whatever attempt it came on.
+    public static func group(_ reason: String) -> String {
+        guard reason.hasPrefix("gave up after "), let range = reason.range(of: "; last: ") else { return reason }
+        return String(reason[range.upperBound...])
+    }
 }

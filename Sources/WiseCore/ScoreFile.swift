@@ -10,6 +10,10 @@ import Foundation
 public enum ScoreFile {
     /// The value the official evaluator writes for a score it could not get.
     public static let failureMarker = 999.0
+    /// The largest scores file read: 1000 lines take about 150 KB, so 64 MiB leaves room for anything real.
+    public static let maxScoresBytes = 64 << 20
+    /// The largest full-results file read (it holds every raw reply).
+    public static let maxFullResultsBytes = 256 << 20
 
     /// One line of a scores file.
     public struct Record: Sendable, Equatable {
@@ -36,8 +40,8 @@ public enum ScoreFile {
         var replies: [Int: String] = [:]
         var sawScores = false
         for url in files {
-            let data = try readInput(url)
             if url.pathExtension.lowercased() == "json" {
+                let data = try readUserFile(url.path, noun: "", expected: "a full-results file (.json)", maxBytes: maxFullResultsBytes)
                 for (id, text) in try parseFullResults(data, label: url.path) {
                     if replies[id] != nil { throw DataError("\(url.path): prompt_id \(id) appears twice in the full results") }
                     replies[id] = text
@@ -45,15 +49,13 @@ public enum ScoreFile {
                 continue
             }
             sawScores = true
-            guard let text = String(data: data, encoding: .utf8) else {
-                throw DataError("\(url.path): not UTF-8 text; expected JSON Lines from gpt_eval.py or vllm_eval.py")
-            }
-            var lineNumber = 0
-            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-                lineNumber += 1
-                let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
-                if trimmed.isEmpty { continue }
+            try forEachLine(ofUserFile: url.path, noun: "", expected: "a scores file (.jsonl)", maxBytes: maxScoresBytes) { bytes, lineNumber in
                 let at = "\(url.path):\(lineNumber)"
+                guard let line = String(data: bytes, encoding: .utf8) else {
+                    throw DataError("\(at): not UTF-8 text; expected JSON Lines from gpt_eval.py or vllm_eval.py")
+                }
+                let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+                if trimmed.isEmpty { return }
                 var record = try parseLine(trimmed, at: at, scoringProtocol: scoringProtocol, catalogue: catalogue)
                 record.file = url.path
                 record.line = lineNumber
@@ -141,11 +143,6 @@ public enum ScoreFile {
         }
     }
 
-    /// Reads an input file, turning missing files and directories into clear errors.
-    public static func readInput(_ url: URL) throws -> Data {
-        try readUserFile(url.path, noun: "", expected: "a scores file (.jsonl)")
-    }
-
     /// One scored item to write back out in the official format.
     public struct ExportItem: Sendable {
         public var prompt: Prompt
@@ -160,8 +157,17 @@ public enum ScoreFile {
     /// Writes one `{domain}_scores_results.jsonl` and `{domain}_full_results.json` per domain.
     /// Returns the files written.
     public static func export(_ items: [ExportItem], scoringProtocol: ScoringProtocol, to directory: URL) throws -> [URL] {
+        try exportFiles(items, scoringProtocol: scoringProtocol).map { name, data in
+            let url = directory.appendingPathComponent(name)
+            try writeAtomically(data, to: url)
+            return url
+        }
+    }
+
+    /// The files an export writes, by name (`{domain}_scores_results.jsonl`, `{domain}_full_results.json`), in order.
+    public static func exportFiles(_ items: [ExportItem], scoringProtocol: ScoringProtocol) -> [(name: String, data: Data)] {
         let byDomain = Dictionary(grouping: items, by: \.prompt.domain)
-        var written: [URL] = []
+        var files: [(name: String, data: Data)] = []
         for domain in byDomain.keys.sorted() {
             let rows = byDomain[domain]!.sorted { $0.prompt.id < $1.prompt.id }
             var jsonl = ""
@@ -174,13 +180,10 @@ public enum ScoreFile {
                 jsonl += "{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}\n"
                 full.append("  {\n    \"prompt_id\": \(item.prompt.id),\n    \"prompt\": \(jsonString(item.prompt.text)),\n    \"key\": \(jsonString(item.prompt.explanation)),\n    \"image_path\": \(jsonString(item.imagePath ?? "")),\n    \"evaluation\": \(jsonString(item.rawReply ?? ""))\n  }")
             }
-            let scoresURL = directory.appendingPathComponent("\(domain)_scores_results.jsonl")
-            let fullURL = directory.appendingPathComponent("\(domain)_full_results.json")
-            try writeAtomically(Data(jsonl.utf8), to: scoresURL)
-            try writeAtomically(Data(("[\n" + full.joined(separator: ",\n") + "\n]\n").utf8), to: fullURL)
-            written += [scoresURL, fullURL]
+            files.append(("\(domain)_scores_results.jsonl", Data(jsonl.utf8)))
+            files.append(("\(domain)_full_results.json", Data(("[\n" + full.joined(separator: ",\n") + "\n]\n").utf8)))
         }
-        return written
+        return files
     }
 }
 

@@ -23,6 +23,12 @@ public enum ErrorKind: String, Sendable, CaseIterable {
     case io
     /// A bug in wise.
     case software
+    /// The judge refused the credentials (HTTP 401/403): retrying cannot help.
+    case permission
+    /// Work finished with items left failed; running the same command again retries them.
+    case incomplete
+    /// Stopped by SIGINT or SIGTERM after committing what was done; running again resumes.
+    case interrupted
 
     /// The sysexits-style exit status for this kind; used by `main` only.
     public var exitStatus: Int32 {
@@ -34,6 +40,9 @@ public enum ErrorKind: String, Sendable, CaseIterable {
         case .software: return 70
         case .cannotCreate: return 73
         case .io: return 74
+        case .incomplete: return 75
+        case .permission: return 77
+        case .interrupted: return 130
         }
     }
 }
@@ -52,6 +61,14 @@ public struct DataError: WiseError {
     public init(_ message: String) { self.message = message }
     public var description: String { message }
     public var kind: ErrorKind { .badData }
+}
+
+/// A pass that could not finish as asked: failures left, a fatal judge error, or a signal.
+public struct OutcomeError: WiseError, Equatable {
+    public var message: String
+    public var kind: ErrorKind
+    public init(_ message: String, kind: ErrorKind) { self.message = message; self.kind = kind }
+    public var description: String { message }
 }
 
 /// A file or directory could not be read or written.

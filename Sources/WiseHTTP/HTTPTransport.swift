@@ -30,6 +30,8 @@ public final class HTTPTransport: Sendable {
         public var http2: Bool
         /// Whether to send TCP keep-alive probes on idle connections.
         public var tcpKeepAlive: Bool
+        /// A PEM file of certificate authorities to trust instead of the system's (`--ca-cert`).
+        public var caFile: String? = nil
 
         public init(
             maxConnectionsPerHost: Int = 0,

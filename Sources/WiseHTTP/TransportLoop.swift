@@ -280,6 +280,7 @@ final class TransportLoop: @unchecked Sendable {
         if isHTTPS {
             set(wise_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, options.verifyTLS ? 1 : 0))
             set(wise_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, options.verifyTLS ? 2 : 0))
+            if let caFile = options.caFile { set(wise_easy_setopt_string(easy, CURLOPT_CAINFO, caFile)) }
         }
         if options.tcpKeepAlive {
             set(wise_easy_setopt_long(easy, CURLOPT_TCP_KEEPALIVE, 1))

@@ -228,9 +228,17 @@ public enum ChatCompletion {
         return nil
     }
 
+    /// Token counts from a reply's `usage`: whole numbers from 0 to `TokenUsage.maximum`; a
+    /// negative, fractional, non-numeric or absurd count (1e300, 2^63) is clamped, never trusted to add up.
     static func tokenUsage(_ value: Any?) -> TokenUsage {
         guard let usage = value as? [String: Any] else { return .zero }
-        return TokenUsage(input: usage["prompt_tokens"] as? Int ?? 0, output: usage["completion_tokens"] as? Int ?? 0)
+        func count(_ key: String) -> Int {
+            guard let number = usage[key] as? NSNumber, !(usage[key] is Bool) else { return 0 }
+            let double = number.doubleValue
+            guard double.isFinite, double > 0 else { return 0 }
+            return double >= Double(TokenUsage.maximum) ? TokenUsage.maximum : TokenUsage.clamped(Int(double))
+        }
+        return TokenUsage(input: count("prompt_tokens"), output: count("completion_tokens"))
     }
 
     /// Text on one line (whitespace runs become one space), cut to `limit` characters with "…".

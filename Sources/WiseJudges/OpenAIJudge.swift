@@ -47,6 +47,8 @@ public final class OpenAIJudge: Judge {
     public let configuration: OpenAIJudgeConfiguration
     let transport: HTTPTransport
     let limiter: RateLimiter?
+    /// The circuit breaker and the count of replies cut off by the token limit, for this judge's passes.
+    public let health = JudgeHealth()
 
     public init(_ configuration: OpenAIJudgeConfiguration, transport: HTTPTransport) throws {
         try configuration.options.validate()
@@ -152,13 +154,22 @@ public final class OpenAIJudge: Judge {
         }
         return out
     }
+    /// The largest reply body read; a judge's answer is a few kilobytes, so anything past this is refused before parsing.
+    static let maxReplyBytes = 8 << 20
 
     /// Sends one chat request, retrying transient failures; returns the reply or throws JudgeFailure.
+    ///
+    /// What retrying cannot fix (a refused key, an unknown model, a redirect, an untrusted
+    /// certificate, a server no request has reached) throws a failure marked `fatal`, which stops the pass.
+    /// Every text that may be stored, the reply included, has the API key removed.
     func send(_ body: Data, estimate: Int) async throws -> ChatReply {
         var headers: HTTPHeaders = ["Content-Type": "application/json", "Accept": "application/json"]
         if let key = configuration.apiKey, !key.isEmpty { headers.set("Authorization", "Bearer \(key)") }
+        // A redirect is never followed: libcurl would replay a POST answered 301/302/303 as a GET.
         let request = HTTPRequest(method: .post, url: configuration.endpoint, headers: headers, body: body,
-                                  timeout: configuration.timeout, connectTimeout: min(configuration.timeout, 30))
+                                  timeout: configuration.timeout, connectTimeout: min(configuration.timeout, 30),
+                                  followRedirects: false, maxResponseBytes: Self.maxReplyBytes)
+        let endpoint = HTTPError.redact(configuration.endpoint)
         var lastFailure = JudgeFailure(reason: "no attempt made")
         let attempts = max(1, configuration.retry.maxAttempts)
         for attempt in 1...attempts {
@@ -167,27 +178,33 @@ public final class OpenAIJudge: Judge {
             var retryAfter: Double?
             do {
                 let response = try await transport.send(request)
+                health.answered()
+                let message = redact(ChatCompletion.errorMessage(from: response.body) ?? "no message")
                 switch response.status {
                 case 200..<300:
                     do {
-                        let reply = try ChatCompletion.parseResponse(response.body)
+                        var reply = try ChatCompletion.parseResponse(response.body)
                         await limiter?.settle(estimated: estimate, actual: reply.usage.input + reply.usage.output)
+                        if FailureClassifier.wasCutOff(content: reply.content, finishReason: reply.finishReason) { health.cutOff() }
+                        reply.content = redact(reply.content)
+                        reply.model = reply.model.map(redact)
+                        reply.systemFingerprint = reply.systemFingerprint.map(redact)
                         return reply
                     } catch {
                         lastFailure = JudgeFailure(reason: redact("unusable reply (HTTP \(response.status)): \(error)"), status: response.status)
                     }
                 case 408, 409, 429, 500...599:
                     retryAfter = RetryPolicy.parseRetryAfter(response.header("Retry-After"))
-                    lastFailure = JudgeFailure(reason: redact("HTTP \(response.status): \(ChatCompletion.errorMessage(from: response.body) ?? "no message")"),
-                                               status: response.status)
+                    lastFailure = JudgeFailure(reason: "HTTP \(response.status): \(message)", status: response.status)
                 default:
-                    throw JudgeFailure(reason: redact("HTTP \(response.status) from \(HTTPError.redact(configuration.endpoint)): \(ChatCompletion.errorMessage(from: response.body) ?? "no message"); not retried"),
-                                       status: response.status)
+                    let fatal = FailureClassifier.fatal(status: response.status, message: message, endpoint: endpoint,
+                                                        location: response.header("Location").map(redact))
+                    throw JudgeFailure(reason: "HTTP \(response.status) from \(endpoint): \(message); not retried", status: response.status, fatal: fatal)
                 }
             } catch let error as HTTPError {
                 lastFailure = JudgeFailure(reason: redact(error.description))
-                if case .tlsFailed = error { throw lastFailure }
-                if case .invalidURL = error { throw lastFailure }
+                if let fatal = FailureClassifier.fatal(error) { lastFailure.fatal = fatal; throw lastFailure }
+                if case .connectionFailed = error, let fatal = health.connectionFailed(error) { lastFailure.fatal = fatal; throw lastFailure }
                 if case .invalidRequest = error { throw lastFailure }
                 if case .responseTooLarge = error { throw lastFailure }
             }
@@ -199,10 +216,23 @@ public final class OpenAIJudge: Judge {
         throw lastFailure
     }
 
-    /// Removes the API key from any text that may be stored or shown.
+    /// Removes the API key from any text that may be stored or shown, and any run of 8 or more of
+    /// its first characters (a key cut short in an echo is still most of a key).
     func redact(_ text: String) -> String {
         guard let key = configuration.apiKey, key.count >= 4 else { return text }
-        return text.replacingOccurrences(of: key, with: "***")
+        var result = text.replacingOccurrences(of: key, with: "***")
+        let keyBytes = Array(key.utf8)
+        guard keyBytes.count >= 8 else { return result }
+        let stem = String(decoding: keyBytes.prefix(8), as: UTF8.self)
+        while let found = result.range(of: stem) {
+            // Extend the match as far as the text keeps following the key.
+            let tail = Array(result[found.upperBound...].utf8)
+            var matched = 8
+            while matched < keyBytes.count, matched - 8 < tail.count, tail[matched - 8] == keyBytes[matched] { matched += 1 }
+            let end = result.utf8.index(found.lowerBound, offsetBy: matched)
+            result.replaceSubrange(found.lowerBound..<end, with: "***")
+        }
+        return result
     }
 
     /// A rough token estimate for rate limiting and dry runs: text at ~4 bytes a token, an image at

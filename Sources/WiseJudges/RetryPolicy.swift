@@ -16,19 +16,28 @@ public struct RetryPolicy: Sendable, Equatable {
 
     /// The wait before retry number `retry` (1 for the first retry), honouring a server's Retry-After.
     public func delay(beforeRetry retry: Int, retryAfter: Double?) -> Double {
-        if let retryAfter { return min(max(retryAfter, 0), maxDelay) }
-        let cap = min(maxDelay, baseDelay * pow(2, Double(retry - 1)))
-        return Double.random(in: 0...max(cap, 0))
+        let ceiling = maxDelay.isFinite ? max(maxDelay, 0) : 60
+        if let retryAfter, retryAfter.isFinite { return min(max(retryAfter, 0), ceiling) }
+        let cap = min(ceiling, baseDelay.isFinite ? max(baseDelay, 0) * pow(2, Double(min(max(retry, 1), 64) - 1)) : 0)
+        return Double.random(in: 0...cap)
     }
 
-    /// Reads a `Retry-After` header: delta seconds or an HTTP date.
+    /// Reads a `Retry-After` header per RFC 9110 §10.2.3: delay-seconds (digits only) or an
+    /// HTTP-date (IMF-fixdate, the obsolete RFC 850 form or asctime). Anything else, such as
+    /// "soon", "-5", "1e9" or "NaN", is ignored (nil) and ordinary backoff applies; callers cap the wait.
     public static func parseRetryAfter(_ value: String?, now: Date = Date()) -> Double? {
-        guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
-        if let seconds = Double(value) { return seconds }
+        guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty, value.utf8.count <= 64 else { return nil }
+        if value.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
+            // More than ten digits is more than three centuries: a cap, not an overflow.
+            return value.utf8.count > 10 ? Double(9_999_999_999) : Double(value)
+        }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        return formatter.date(from: value).map { max(0, $0.timeIntervalSince(now)) }
+        for format in ["EEE, dd MMM yyyy HH:mm:ss 'GMT'", "EEEE, dd-MMM-yy HH:mm:ss 'GMT'", "EEE MMM d HH:mm:ss yyyy"] {
+            formatter.dateFormat = format
+            if let date = formatter.date(from: value) { return max(0, date.timeIntervalSince(now)) }
+        }
+        return nil
     }
 }

@@ -32,6 +32,10 @@ public final class JudgeRunner: Sendable {
         public var failed = 0
         public var usage = TokenUsage.zero
         public var seconds = 0.0
+        /// Failure reasons of this pass, in their common form (`JudgeFailure.group`), with how many items each.
+        public var failureReasons: [String: Int] = [:]
+        /// True when `requestStop()` ended the pass before every pending item was judged.
+        public var stopped = false
     }
 
     let store: ResultsStore
@@ -43,6 +47,11 @@ public final class JudgeRunner: Sendable {
     /// Images whose bytes were checked against their registered hash in this runner's lifetime:
     /// each file is hashed once, not once per repeat.
     private let checked = Mutex<Set<Int64>>([])
+    private let stopRequested = Mutex(false)
+
+    /// Stops taking new items; those in flight finish (or end when the caller cancels the pass).
+    public func requestStop() { stopRequested.withLock { $0 = true } }
+    private var isStopping: Bool { stopRequested.withLock { $0 } }
 
     public init(store: ResultsStore, run: StoredRun, judge: Judge, rubricSHA256: String?, options: Options,
                 hasher: any ContentHasher = SwiftHasher()) {
@@ -71,11 +80,11 @@ public final class JudgeRunner: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             var next = pending.makeIterator()
             for _ in 0..<max(1, options.concurrency) {
-                guard let item = next.next() else { break }
+                guard !isStopping, let item = next.next() else { break }
                 group.addTask { try await self.process(item, prompts: prompts, tally: tally, progress: progress) }
             }
             while try await group.next() != nil {
-                if let item = next.next() {
+                if !isStopping, let item = next.next() {
                     group.addTask { try await self.process(item, prompts: prompts, tally: tally, progress: progress) }
                 }
             }
@@ -86,6 +95,8 @@ public final class JudgeRunner: Sendable {
         summary.unscored = counts.unscored
         summary.failed = counts.failed
         summary.usage = counts.usage
+        summary.failureReasons = counts.reasons
+        summary.stopped = isStopping
         let elapsed = ContinuousClock.now - start
         summary.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return summary
@@ -102,6 +113,8 @@ public final class JudgeRunner: Sendable {
         Dictionary(uniqueKeysWithValues: try store.prompts(of: run.set).map { ($0.id, $0) })
     }
 
+    /// Judges one item and records the outcome. A failure retrying cannot fix is recorded and then
+    /// thrown (as its `fatal` error), which ends the pass; an item abandoned by cancellation records nothing.
     private func process(_ item: PendingJudgment, prompts: [Int: Prompt], tally: Tally, progress: ProgressMeter?) async throws {
         guard let prompt = prompts[item.promptID] else { return }
         let start = ContinuousClock.now
@@ -111,6 +124,8 @@ public final class JudgeRunner: Sendable {
             result = .success(try await judge.judge(JudgeRequest(prompt: prompt, image: image, format: item.format, repeatIndex: item.repeatIndex)))
         } catch let failure as JudgeFailure {
             result = .failure(failure)
+        } catch is CancellationError {
+            return
         }
         let elapsed = ContinuousClock.now - start
         let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
@@ -120,6 +135,7 @@ public final class JudgeRunner: Sendable {
         tally.add(result)
         let counts = tally.snapshot()
         progress?.update(done: counts.scored + counts.unscored + counts.failed, failed: counts.failed, unscored: counts.unscored)
+        if case .failure(let failure) = result, let fatal = failure.fatal { throw fatal }
     }
 
     /// Whether a file still has the size it had when it was hashed at registration and was last
@@ -152,7 +168,7 @@ public final class JudgeRunner: Sendable {
 /// Thread-safe counts of outcomes.
 final class Tally: @unchecked Sendable {
     private let lock = NSLock()
-    private var counts = (scored: 0, unscored: 0, failed: 0, usage: TokenUsage.zero)
+    private var counts = (scored: 0, unscored: 0, failed: 0, usage: TokenUsage.zero, reasons: [String: Int]())
 
     func add(_ result: Result<Verdict, JudgeFailure>) {
         lock.lock(); defer { lock.unlock() }
@@ -160,12 +176,15 @@ final class Tally: @unchecked Sendable {
         case .success(let verdict):
             if verdict.status == .ok { counts.scored += 1 } else { counts.unscored += 1 }
             counts.usage = counts.usage + verdict.usage
-        case .failure(let failure): counts.failed += 1; counts.usage = counts.usage + failure.usage
+        case .failure(let failure):
+            counts.failed += 1; counts.usage = counts.usage + failure.usage
+            counts.reasons[JudgeFailure.group(failure.reason), default: 0] += 1
         }
     }
 
-    func snapshot() -> (scored: Int, unscored: Int, failed: Int, usage: TokenUsage) {
+    func snapshot() -> (scored: Int, unscored: Int, failed: Int, usage: TokenUsage, reasons: [String: Int]) {
         lock.lock(); defer { lock.unlock() }
         return counts
     }
 }
+

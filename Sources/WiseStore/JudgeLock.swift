@@ -5,12 +5,14 @@ import WiseCore
 ///
 /// It is an advisory `flock` on a file beside the store (`wise.sqlite.judge-lock`); the kernel
 /// drops it when the process ends, however it ends, so a killed run never leaves a stale lock.
+/// The lock is keyed on the store's real path (symlinks and `..` resolved), so two spellings of
+/// one store share one lock.
 public final class JudgeLock: Sendable {
     private let descriptor: Int32
 
     /// Takes the lock for a store path, or throws at once when another process holds it.
     public init(storePath: String) throws {
-        let path = storePath + ".judge-lock"
+        let path = realPath(storePath) + ".judge-lock"
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw StoreError("cannot create the judging lock \(path): \(String(cString: strerror(errno)))", kind: .cannotCreate)
@@ -26,4 +28,11 @@ public final class JudgeLock: Sendable {
         flock(descriptor, LOCK_UN)
         close(descriptor)
     }
+}
+
+/// A path with symlinks, `.` and `..` resolved (the path as given when it cannot be resolved).
+public func realPath(_ path: String) -> String {
+    guard let resolved = realpath(path, nil) else { return URL(fileURLWithPath: path).standardizedFileURL.path }
+    defer { free(resolved) }
+    return String(cString: resolved)
 }

@@ -61,7 +61,7 @@ extension ResultsStore {
 
     /// The run with a name, or nil.
     public func run(named name: String) throws -> StoredRun? {
-        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM run WHERE name = ?", arguments: [name]).map(storedRun) }
+        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM run WHERE name = ?", arguments: [RunSpec.normalizedName(name)]).map(storedRun) }
     }
 
     /// The run with a name, or an error that lists the runs there are.

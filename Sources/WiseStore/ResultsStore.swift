@@ -11,10 +11,27 @@ public final class ResultsStore: Sendable {
     let queue: DatabaseQueue
     public let path: String
 
-    /// Opens (and when `create` is true, creates) the store at a path.
+    /// How a command needs its store.
+    public enum Access: Sendable {
+        /// Reads only: opened read-only, never migrated, never switched to WAL; works on a file the user may only read.
+        case readOnly
+        /// Writes to an existing store, upgrading its schema when it is older.
+        case write
+        /// Writes, creating the store (and its folder) when there is none.
+        case create
+    }
+
+    /// Opens (and when `create` is true, creates) the store at a path, for writing.
+    public convenience init(path: String, create: Bool) throws {
+        try self.init(path: path, access: create ? .create : .write)
+    }
+
+    /// Opens the store at a path as a command needs it.
     ///
-    /// Read-only commands pass `create: false`, so a typo in `--store` never leaves a new empty file.
-    public init(path: String, create: Bool) throws {
+    /// Whatever the access, a file that is not a wise store (another program's SQLite database,
+    /// a text file) and a store written by a newer wise are refused before anything touches them.
+    /// A missing store is an error unless `access` is `.create`, so a typo in `--store` never leaves a new empty file.
+    public init(path: String, access: Access) throws {
         self.path = path
         let url = URL(fileURLWithPath: path)
         let kind = PathKind(path)
@@ -23,7 +40,7 @@ public final class ResultsStore: Sendable {
             throw StoreError("store \(path) is a directory; pass a file path such as \(path)/wise.sqlite to --store", kind: .cannotCreate)
         }
         if !exists {
-            guard create else {
+            guard access == .create else {
                 throw StoreError("no store at \(path); create one with `wise run` or `wise import`, or pass the right --store", kind: .missingInput)
             }
             let parent = url.deletingLastPathComponent()
@@ -34,25 +51,72 @@ public final class ResultsStore: Sendable {
                 }
             } else {
                 do { try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true) } catch {
-                    throw StoreError("cannot create store \(path): cannot make folder \(parent.path) (\(error.localizedDescription))", kind: .cannotCreate)
+                    throw StoreError("cannot create store \(path): \(parent.path) cannot be made (\(error.localizedDescription))", kind: .cannotCreate)
                 }
             }
-        } else if !create, !isSQLiteFile(path) {
-            throw StoreError("\(path) is not a wise store (not an SQLite file); pass the right --store", kind: .badData)
+        } else {
+            try Self.checkIsWiseStore(path, readOnly: access == .readOnly)
         }
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(10)
-        config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA journal_mode = WAL")
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        if access == .readOnly {
+            config.readonly = true
+        } else {
+            config.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
         }
         do {
             queue = try DatabaseQueue(path: path, configuration: config)
-            try Self.migrator.migrate(queue)
+            if access != .readOnly { try Self.migrator.migrate(queue) }
         } catch let error as DatabaseError {
             if !exists { try? FileManager.default.removeItem(atPath: path) }
             throw StoreError.wrap(error, path: path)
+        }
+    }
+
+    /// Refuses, without changing a byte, a file that is not a wise store or whose schema this wise does not know.
+    static func checkIsWiseStore(_ path: String, readOnly: Bool) throws {
+        guard isSQLiteFile(path) else {
+            throw StoreError("\(path) is not a wise store (not an SQLite file); pass the right --store", kind: .badData)
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int ?? 0
+        if size == 0 {
+            // SQLite treats an empty file as a new database: fine to write, nothing to read.
+            guard !readOnly else { throw StoreError("store \(path) is empty: it holds no runs yet", kind: .missingInput) }
+            return
+        }
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(10)
+        let schema: (tables: [String], applied: [String])
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: config)
+            schema = try queue.read { db in
+                let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+                let applied = tables.contains("grdb_migrations")
+                    ? try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") : []
+                return (tables, applied)
+            }
+        } catch let error as DatabaseError {
+            throw StoreError.wrap(error, path: path)
+        }
+        if schema.tables.isEmpty {
+            guard !readOnly else { throw StoreError("store \(path) is empty: it holds no runs yet", kind: .missingInput) }
+            return
+        }
+        let known = migrator.migrations
+        guard schema.applied.contains("v1"), Set(["run", "image", "judgment", "prompt_set"]).isSubset(of: schema.tables) else {
+            throw StoreError("\(path) is an SQLite database but not a wise store (its tables: \(schema.tables.prefix(6).joined(separator: ", "))); it was left untouched: pass the right --store", kind: .badData)
+        }
+        let unknown = schema.applied.filter { !known.contains($0) }
+        if !unknown.isEmpty {
+            throw StoreError("store \(path) was written by a newer wise (schema \(unknown.joined(separator: ", "))); this wise knows schema up to \(known.last ?? "v1"): upgrade wise to open it", kind: .badData)
+        }
+        if readOnly, let missing = known.first(where: { !schema.applied.contains($0) }) {
+            throw StoreError("store \(path) has an older schema (without \(missing)) and this command only reads; upgrade it once with a writing command such as `wise judge` or `wise run`, or use the wise that wrote it", kind: .badData)
         }
     }
 
@@ -96,7 +160,7 @@ public struct StoreError: WiseError {
         switch error.resultCode {
         case .SQLITE_NOTADB: return StoreError("\(path) is not a wise store (SQLite: \(error.message ?? "file is not a database"))", kind: .badData)
         case .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_IOERR:
-            return StoreError("cannot open store \(path) for writing (SQLite: \(error.message ?? "\(error.resultCode)")); check the path and its permissions", kind: .cannotCreate)
+            return StoreError("cannot open store \(path) (SQLite: \(error.message ?? "\(error.resultCode)")); check the path and its permissions", kind: .cannotCreate)
         case .SQLITE_BUSY, .SQLITE_LOCKED: return StoreError("store \(path) is busy: another wise process holds it; try again when it finishes")
         default: return StoreError("store \(path): SQLite error \(error.resultCode.rawValue): \(error.message ?? "")")
         }
@@ -104,6 +168,9 @@ public struct StoreError: WiseError {
 }
 
 extension ResultsStore {
+    /// The newest schema (migration name) this build of wise knows.
+    public static var schemaVersion: String { migrator.migrations.last ?? "v1" }
+
     /// A hash over every row of every table, so a test can tell whether anything changed.
     public func contentDigest() throws -> String {
         try read { db in

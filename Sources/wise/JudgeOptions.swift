@@ -33,11 +33,15 @@ struct JudgeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds between progress lines when stderr is not a terminal.", valueName: "seconds"))
     var progressInterval = 5.0
 
+    @Option(help: ArgumentHelp("A PEM file of the certificate authority that signed the judge server's certificate (default: SSL_CERT_FILE or CURL_CA_BUNDLE when set, else the system's).", valueName: "file"))
+    var caCert: String?
+
     var prices: TokenPrices? { priceOptions.prices }
 
     func validate() throws {
         guard (1...512).contains(concurrency) else { throw ValidationError("--concurrency must be 1…512") }
         guard (1...100).contains(repeats) else { throw ValidationError("--repeats must be 1…100") }
+        try checkRange("--progress-interval", progressInterval, 0.01...86_400)
     }
 }
 
@@ -91,11 +95,14 @@ struct OpenAIJudgeOptions: ParsableArguments {
     var tpm: Double?
 
     func validate() throws {
-        guard retries >= 1 else { throw ValidationError("--retries must be at least 1") }
-        if let reads, reads < 1 { throw ValidationError("--reads must be at least 1") }
-        if let timeout, !(timeout > 0 && timeout.isFinite) { throw ValidationError("--timeout must be a positive number of seconds") }
-        if let rpm, rpm <= 0 { throw ValidationError("--rpm must be positive") }
-        if let tpm, tpm <= 0 { throw ValidationError("--tpm must be positive") }
+        guard (1...100).contains(retries) else { throw ValidationError("--retries must be 1…100") }
+        if let reads, !(1...100).contains(reads) { throw ValidationError("--reads (or --parse-attempts) must be 1…100") }
+        if let temperature { try checkRange("--temperature", temperature, 0...2) }
+        if let timeout { try checkRange("--timeout", timeout, 0.001...86_400) }
+        try checkRange("--retry-base-delay", retryBaseDelay, 0...3600)
+        if let maxTokens, !(1...10_000_000).contains(maxTokens) { throw ValidationError("--max-tokens must be 1…10000000") }
+        if let rpm { try checkRange("--rpm", rpm, 0.01...1e9) }
+        if let tpm { try checkRange("--tpm", tpm, 1...1e12) }
     }
 }
 
@@ -190,7 +197,7 @@ enum JudgeRegistry {
         if let officialTimeout, configuration.timeout != officialTimeout {
             notes.append("timeout \(formatNumber(configuration.timeout)) s (official \(formatNumber(officialTimeout)) s)")
         }
-        let transport = HTTPTransport(options: .init())
+        let transport = HTTPTransport(options: try transportOptions(all))
         return MadeJudge(judge: try OpenAIJudge(configuration, transport: transport), rubric: rubric, notes: notes)
     }
 
@@ -240,15 +247,6 @@ func judgeRun(_ run: StoredRun, store: ResultsStore, options: JudgeOptions, made
         }
         return
     }
-    let lock = try JudgeLock(storePath: store.path)
-    Console.note("judge: \(judge.spec.judgeDescription)" + (made.notes.isEmpty ? "" : "; also differs from the official evaluator: " + made.notes.joined(separator: "; ")))
-    let progress = ProgressMeter(label: "judging \(run.name)", interval: options.progressInterval)
-    let summary = try await runner.judgeAll(progress: progress)
-    withExtendedLifetime(lock) {}
-    var line = "judged \(summary.pending) items in \(String(format: "%.1f", summary.seconds)) s: \(summary.scored) scored, \(summary.unscored) unscored, \(summary.failed) failed; \(summary.reused) answered from the store; tokens \(summary.usage.input) in, \(summary.usage.output) out"
-    if let prices = options.prices { line += String(format: ", cost %.4f", prices.cost(summary.usage)) }
-    Console.note(line)
-    if summary.failed > 0 { Console.note("\(summary.failed) items failed (see `wise report \(run.name)`); run the same command again to retry only those") }
-    let board = try Leaderboard([try store.summary(of: run, judgeKey: judge.spec.key)])
-    Console.out(board.render(.terminal, prices: options.prices))
+    try await judgePass(run, store: store, judge: judge, runner: runner, options: options,
+                        description: "judge: \(judge.spec.judgeDescription)" + (made.notes.isEmpty ? "" : "; also differs from the official evaluator: " + made.notes.joined(separator: "; ")))
 }

@@ -19,8 +19,8 @@ struct ReportCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The runs to compare.")
-    var runs: [String]
+    @Argument(help: "The runs to compare (default: every run in the store).")
+    var runs: [String] = []
 
     @Option(help: "terminal, md, csv, json or html (a folder: --out DIR).")
     var format: ReportFormat = .terminal
@@ -47,15 +47,17 @@ struct ReportCommand: ParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     func validate() throws {
-        if runs.isEmpty { throw ValidationError("name at least one run (see `wise runs`)") }
         if let decimals, !(0...15).contains(decimals) { throw ValidationError("--decimals must be 0…15") }
         if studyOptions.resamples < 0 { throw ValidationError("--resamples must be 0 or more") }
         if format == .html && out == nil { throw ValidationError("--format html writes a folder: pass --out DIR") }
     }
 
     func run() throws {
-        let store = try storeOptions.openExisting()
-        if parseSensitive { return try listParseSensitive(store) }
+        let store = try storeOptions.openReadOnly()
+        if let out, format != .html { try refuseStoreFiles(out, option: "--out", store: store.path) }
+        let runs = self.runs.isEmpty ? try store.runs().map(\.name) : self.runs
+        if runs.isEmpty { throw UsageError("the store \(store.path) holds no runs yet; register one with `wise run` or `wise import`") }
+        if parseSensitive { return try listParseSensitive(store, runs: runs) }
         for name in runs where judge == nil {
             let uses = try store.judges(of: try store.requireRun(name))
             if uses.count > 1 {
@@ -78,7 +80,7 @@ struct ReportCommand: ParsableCommand {
     }
 
     /// Prints each parse-sensitive judgment: id, repeat, what each reading made of the reply, and the reply.
-    func listParseSensitive(_ store: ResultsStore) throws {
+    func listParseSensitive(_ store: ResultsStore, runs: [String]) throws {
         var out = ""
         for name in runs {
             let run = try store.requireRun(name)

@@ -3,6 +3,7 @@ import Foundation
 import WiseCore
 import WiseCrypto
 import WiseReport
+import WiseRunner
 import WiseStore
 
 /// `wise run`: register a folder of generated images as a run.
@@ -61,7 +62,11 @@ struct RunCommand: AsyncParsableCommand {
         }
         let catalogue = try loadCatalogue(set)
         let folder = ImageFolder(directory: URL(fileURLWithPath: images, isDirectory: true).standardizedFileURL, hasher: OpenSSLHasher())
-        let scan = try folder.scan(ids: catalogue.prompts.map(\.id))
+        // A progress bar while images are read and hashed, on a terminal only (logs get the summary line).
+        let meter = isatty(STDERR_FILENO) == 1 ? ProgressMeter(label: "registering \(name)", interactive: true) : nil
+        meter?.start(total: catalogue.prompts.count)
+        let scan = try folder.scan(ids: catalogue.prompts.map(\.id)) { meter?.update(done: $0, failed: 0, unscored: 0) }
+        meter?.finish()
         guard !scan.usable.isEmpty else {
             throw DataError("no usable image in \(folder.directory.path) for set \(set.rawValue): expected files named 1.png … 1000.png (or .jpg, .jpeg, .webp)")
         }

@@ -47,6 +47,8 @@ public final class FakeJudgeServer: Sendable {
         /// drawn from the image, `seed` and how many times the image was asked: repeats then differ,
         /// as a judge sampled at a temperature above 0 does. 0 keeps replies a pure function of the image.
         public var jitter: Double = 0
+        /// When set, every valid request gets this hostile answer instead (see `Hostile`).
+        public var hostile: Hostile?
 
         public init(scoringProtocol: ScoringProtocol) {
             self.scoringProtocol = scoringProtocol
@@ -205,6 +207,10 @@ public final class FakeJudgeServer: Sendable {
             let perImage = core.state.withLock { state in
                 state.stats.requestsByImage[chat.imageSHA256, default: 0] += 1
                 return state.stats.requestsByImage[chat.imageSHA256]!
+            }
+            if let hostile = configuration.hostile {
+                action = hostileAnswer(hostile, chat: chat, apiKey: configuration.apiKey)
+                break
             }
             let fault = chooseFault(for: chat, core: core)
             let answer = Replies.answer(

@@ -39,14 +39,19 @@ public enum ImageFixtures {
         return Data(out)
     }
 
-    /// Bytes that start like a JPEG (SOI + APP0 JFIF); enough for content sniffing.
+    /// A structurally sound 2×2 JPEG header (SOI, JFIF, SOF0, a comment holding the seed, EOI);
+    /// enough for content sniffing and the structure checks, not for decoding pixels.
     public static func jpeg(seed: Int) -> Data {
-        Data([0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10] + Array("JFIF".utf8) + [0, 1, 1, 0, 0, 1, 0, 1, 0, 0] + be32(UInt32(seed)) + [0xFF, 0xD9])
+        Data([0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10] + Array("JFIF".utf8) + [0, 1, 1, 0, 0, 1, 0, 1, 0, 0]
+             + [0xFF, 0xC0, 0x00, 0x11, 8, 0, 2, 0, 2, 3, 1, 0x11, 0, 2, 0x11, 1, 3, 0x11, 1]
+             + [0xFF, 0xFE, 0x00, 0x06] + be32(UInt32(truncatingIfNeeded: seed)) + [0xFF, 0xD9])
     }
 
-    /// Bytes that start like a WebP (RIFF….WEBPVP8 ); enough for content sniffing.
+    /// A structurally sound 2×2 lossy WebP header (RIFF length, VP8 frame tag and size) holding the seed.
     public static func webp(seed: Int) -> Data {
-        Data(Array("RIFF".utf8) + [20, 0, 0, 0] + Array("WEBPVP8 ".utf8) + be32(UInt32(seed)) + [0, 0, 0, 0])
+        let frame: [UInt8] = [0x30, 0x01, 0x00, 0x9D, 0x01, 0x2A, 2, 0, 2, 0] + be32(UInt32(truncatingIfNeeded: seed))
+        let chunk = Array("VP8 ".utf8) + [UInt8(frame.count), 0, 0, 0] + frame
+        return Data(Array("RIFF".utf8) + [UInt8(4 + chunk.count), 0, 0, 0] + Array("WEBP".utf8) + chunk)
     }
 
     /// Writes `{id}.png` for each id into a folder.

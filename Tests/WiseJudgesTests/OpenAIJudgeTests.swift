@@ -143,7 +143,13 @@ import TestSupport
         #expect(policy.delay(beforeRetry: 1, retryAfter: 2.5) == 2.5)
         #expect(policy.delay(beforeRetry: 1, retryAfter: 100) == 4)
         #expect(RetryPolicy.parseRetryAfter("7") == 7)
-        #expect(RetryPolicy.parseRetryAfter("0.25") == 0.25)
+        // RFC 9110: delay-seconds are digits only; anything else is ignored, never a crash or a switched-off limit
+        for bad in ["0.25", "-5", "1e9", "NaN", "inf", "+3", "soon", "3 s", String(repeating: "9", count: 400)] {
+            #expect(RetryPolicy.parseRetryAfter(bad) == nil, "\(bad)")
+        }
+        #expect(RetryPolicy.parseRetryAfter("99999999999999999999")! <= 1e10)
+        #expect(RetryPolicy.parseRetryAfter("Sunday, 09-Sep-01 01:46:50 GMT", now: Date(timeIntervalSince1970: 1_000_000_000)) == 10)
+        #expect(RetryPolicy.parseRetryAfter("Sun Sep  9 01:46:50 2001", now: Date(timeIntervalSince1970: 1_000_000_000)) == 10)
         let now = Date(timeIntervalSince1970: 1_000_000_000)
         #expect(RetryPolicy.parseRetryAfter("Sun, 09 Sep 2001 01:46:50 GMT", now: now) == 10)
         #expect(RetryPolicy.parseRetryAfter("soon") == nil)
