@@ -21,6 +21,19 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(
+            name: "CImage",
+            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
+        ),
+        .target(
+            name: "WiseCLIP",
+            dependencies: ["CImage", .target(name: "CBLAS", condition: .when(platforms: [.linux]))]
+        ),
         .target(name: "WiseCore"),
         .target(name: "WiseHTTP", dependencies: ["CCurl"]),
         .target(
@@ -43,6 +56,7 @@ let package = Package(
             path: "Benchmarks/wise-bench"
         ),
         .target(name: "TestSupport", dependencies: ["WiseCore"], path: "Tests/Support"),
+        .testTarget(name: "WiseCLIPTests", dependencies: ["WiseCLIP"], exclude: ["Fixtures"]),
         .testTarget(name: "WiseCoreTests", dependencies: ["WiseCore", "TestSupport"]),
         .testTarget(name: "WiseHTTPTests", dependencies: ["WiseHTTP", "TestSupport"]),
         .testTarget(name: "WiseJudgesTests", dependencies: ["WiseJudges", "WiseCore", "WiseHTTP", "TestSupport"]),
