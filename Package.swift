@@ -34,6 +34,8 @@ let package = Package(
             name: "WiseCLIP",
             dependencies: ["CImage", .target(name: "CBLAS", condition: .when(platforms: [.linux]))]
         ),
+        .target(name: "WiseHub", dependencies: ["WiseCore", "WiseHTTP"]),
+        .executableTarget(name: "clip-bench", dependencies: ["WiseCLIP"], path: "Benchmarks/clip-bench"),
         .target(name: "WiseCore"),
         .target(name: "WiseHTTP", dependencies: ["CCurl"]),
         .target(
@@ -57,6 +59,7 @@ let package = Package(
         ),
         .target(name: "TestSupport", dependencies: ["WiseCore"], path: "Tests/Support"),
         .testTarget(name: "WiseCLIPTests", dependencies: ["WiseCLIP"], exclude: ["Fixtures"]),
+        .testTarget(name: "WiseHubTests", dependencies: ["WiseHub", "WiseHTTP", "WiseCore", "TestSupport"]),
         .testTarget(name: "WiseCoreTests", dependencies: ["WiseCore", "TestSupport"]),
         .testTarget(name: "WiseHTTPTests", dependencies: ["WiseHTTP", "TestSupport"]),
         .testTarget(name: "WiseJudgesTests", dependencies: ["WiseJudges", "WiseCore", "WiseHTTP", "TestSupport"]),

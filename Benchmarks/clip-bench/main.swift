@@ -1,0 +1,154 @@
+// clip-bench: WiseCLIP against PyTorch on the same machine, same thread count, in one run.
+//
+//   clip-bench compare [--python PY] [--work DIR] [--threads N] [--seconds S] [--shapes b32,l14]
+//       makes random full-size models in DIR (default /tmp/clip-bench) with
+//       tools/clip_bench_torch.py, then for each shape runs the Swift side and the PyTorch side
+//       one after the other, each in its own process, and prints both and their ratios.
+//   clip-bench swift MODEL_DIR [--threads N] [--seconds S]
+//       the Swift side alone: one JSON line.
+//
+// Figures: images/s at batch 1 and 16 (vision tower from pixel values), texts/s (16 captions,
+// tokenisation included), peak resident memory against the weight file's size.
+import Foundation
+import WiseCLIP
+
+let captions = [
+    "a photo of a cat sitting on a red sofa",
+    "the eiffel tower at night with fireworks",
+    "a bowl of ramen with a soft boiled egg",
+    "an oil painting of a ship in a storm",
+]
+
+struct Options {
+    var positional: [String] = []
+    var values: [String: String] = [:]
+
+    init(_ arguments: ArraySlice<String>) {
+        var rest = arguments
+        while let argument = rest.popFirst() {
+            if argument.hasPrefix("--"), let value = rest.popFirst() {
+                values[String(argument.dropFirst(2))] = value
+            } else {
+                positional.append(argument)
+            }
+        }
+    }
+
+    func int(_ key: String, _ fallback: Int) -> Int { values[key].flatMap(Int.init) ?? fallback }
+    func double(_ key: String, _ fallback: Double) -> Double { values[key].flatMap(Double.init) ?? fallback }
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("clip-bench: \(message)\n".utf8))
+    exit(1)
+}
+
+/// Items per second of `body` (which handles `items` items), after one warm-up run, over at
+/// least `minRuns` runs and `seconds` seconds.
+func rate(items: Int, seconds: Double, minRuns: Int = 2, _ body: () -> Void) -> Double {
+    body()
+    let clock = ContinuousClock()
+    let start = clock.now
+    var runs = 0
+    while runs < minRuns || (clock.now - start) < .seconds(seconds) {
+        body()
+        runs += 1
+    }
+    let elapsed = clock.now - start
+    return Double(items * runs) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+}
+
+/// The process's peak resident set (VmHWM), in bytes.
+func peakRSS() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+    else { return 0 }
+    return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
+}
+
+func loadAverage() -> String {
+    (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+}
+
+func swiftSide(_ options: Options) {
+    guard let folder = options.positional.first else { fail("swift needs a model folder") }
+    let threads = options.int("threads", 2), seconds = options.double("seconds", 10)
+    let clock = ContinuousClock()
+    let loadStart = clock.now
+    let model: CLIPModel
+    do { model = try CLIPModel(directory: folder, threads: threads, maxBatch: 16) } catch { fail("\(error)") }
+    let loadTime = clock.now - loadStart
+    var result: [String: Any] = ["side": "swift", "threads": threads, "load_s": Double(loadTime.components.seconds) + Double(loadTime.components.attoseconds) * 1e-18]
+    let plane = 3 * model.config.imageSize * model.config.imageSize
+    var generator = SystemRandomNumberGenerator()
+    for batch in [1, 16] {
+        let pixels = (0..<batch).map { _ in (0..<plane).map { _ in Float.random(in: -2...2, using: &generator) } }
+        result["images_per_s_batch\(batch)"] = rate(items: batch, seconds: seconds) { _ = try? model.imageFeatures(pixelValues: pixels) }
+    }
+    let texts = Array(repeating: captions, count: 4).flatMap { $0 }
+    result["texts_per_s_batch16"] = rate(items: texts.count, seconds: seconds) { _ = model.textFeatures(texts) }
+    result["peak_rss_bytes"] = peakRSS()
+    result["weights_bytes"] = (try? FileManager.default.attributesOfItem(atPath: folder + "/model.safetensors")[.size] as? Int) ?? 0
+    let data = try! JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+}
+
+/// Runs a command and returns its last stdout line parsed as a JSON object.
+func runJSON(_ executable: String, _ arguments: [String]) -> [String: Any] {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    do { try process.run() } catch { fail("cannot run \(executable): \(error)") }
+    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0,
+        let line = String(decoding: output, as: UTF8.self).split(separator: "\n").last,
+        let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+    else { fail("\(executable) \(arguments.joined(separator: " ")) failed (status \(process.terminationStatus))") }
+    return object
+}
+
+func compare(_ options: Options) {
+    let python = options.values["python"] ?? "/tmp/clipvenv/bin/python"
+    let work = options.values["work"] ?? "/tmp/clip-bench"
+    let threads = options.int("threads", 2), seconds = options.double("seconds", 10)
+    let shapes = (options.values["shapes"] ?? "b32,l14").split(separator: ",").map(String.init)
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../tools/clip_bench_torch.py").standardized.path
+    let me = URL(fileURLWithPath: CommandLine.arguments[0]).standardized.path
+    print("clip-bench: \(threads) threads, at least \(seconds) s per figure; load average before: \(loadAverage())")
+    for shape in shapes {
+        let folder = work + "/" + shape
+        if !FileManager.default.fileExists(atPath: folder + "/model.safetensors") {
+            print("making random \(shape) weights in \(folder) …")
+            let make = Process()
+            make.executableURL = URL(fileURLWithPath: python)
+            make.arguments = [script, "make", folder, "--shape", shape]
+            do { try make.run() } catch { fail("cannot run \(python): \(error)") }
+            make.waitUntilExit()
+            guard make.terminationStatus == 0 else { fail("making the \(shape) model failed") }
+        }
+        let common = ["--threads", String(threads), "--seconds", String(seconds)]
+        let swift = runJSON(me, ["swift", folder] + common)
+        let torch = runJSON(python, [script, "bench", folder] + common)
+        let weights = Double(swift["weights_bytes"] as? Int ?? 1)
+        print("\n\(shape): weights \(String(format: "%.0f", weights / 1_048_576)) MiB, load average now \(loadAverage())")
+        print("  figure                  swift     pytorch   swift/pytorch")
+        for key in ["images_per_s_batch1", "images_per_s_batch16", "texts_per_s_batch16"] {
+            let s = swift[key] as? Double ?? 0, t = torch[key] as? Double ?? 0
+            print(String(format: "  %-22@ %8.2f %11.2f %11.2fx", key as NSString, s, t, t > 0 ? s / t : 0))
+        }
+        let sp = Double(swift["peak_rss_bytes"] as? Int ?? 0), tp = Double(torch["peak_rss_bytes"] as? Int ?? 0)
+        print(String(format: "  peak RSS MiB           %8.0f %11.0f %11.2fx", sp / 1_048_576, tp / 1_048_576, tp > 0 ? sp / tp : 0))
+        print(String(format: "  peak RSS / weights     %8.2f %11.2f", sp / weights, tp / weights))
+        print("  swift load \(String(format: "%.1f", swift["load_s"] as? Double ?? 0)) s; pytorch \(torch["torch"] ?? "?")")
+    }
+}
+
+var arguments = CommandLine.arguments.dropFirst()
+switch arguments.popFirst() {
+case "swift": swiftSide(Options(arguments))
+case "compare": compare(Options(arguments))
+default: fail("usage: clip-bench compare [--python PY] [--work DIR] [--threads N] [--seconds S] [--shapes b32,l14] | clip-bench swift MODEL_DIR [--threads N] [--seconds S]")
+}
