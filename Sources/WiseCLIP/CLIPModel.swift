@@ -30,6 +30,7 @@ public final class CLIPModel: Sendable {
     let textEncoder: Encoder
     let finalNorm: LayerNorm
     let textProjection: Linear
+    let workspaces = WorkspacePool()
 
     /// Loads the model in `directory`. `threads` also sets OpenBLAS's process-wide thread count.
     public init(directory: String, threads: Int = ProcessInfo.processInfo.activeProcessorCount, maxBatch: Int = 16) throws {
@@ -78,12 +79,12 @@ public final class CLIPModel: Sendable {
         let size = config.imageSize
         return stride(from: 0, to: images.count, by: maxBatch).flatMap { start -> [[Float]] in
             let batch = Array(images[start..<min(start + maxBatch, images.count)])
-            let pixels = FloatBuffer(count: batch.count * 3 * size * size)
-            return withExtendedLifetime(pixels) {
+            return workspaces.with { workspace in
+                let pixels = workspace.pointer(.input, count: batch.count * 3 * size * size)
                 for (index, image) in batch.enumerated() {
-                    preprocessor.write(image, into: pixels.pointer + index * 3 * size * size)
+                    preprocessor.write(image, into: pixels + index * 3 * size * size)
                 }
-                return visionForward(pixels.pointer, batch: batch.count)
+                return visionForward(pixels, batch: batch.count, workspace: workspace)
             }
         }
     }
@@ -96,8 +97,13 @@ public final class CLIPModel: Sendable {
         }
         return stride(from: 0, to: pixelValues.count, by: maxBatch).flatMap { start -> [[Float]] in
             let batch = pixelValues[start..<min(start + maxBatch, pixelValues.count)]
-            let pixels = FloatBuffer(batch.flatMap { $0 })
-            return withExtendedLifetime(pixels) { visionForward(pixels.pointer, batch: batch.count) }
+            return workspaces.with { workspace in
+                let pixels = workspace.pointer(.input, count: batch.count * plane)
+                for (index, values) in batch.enumerated() {
+                    values.withUnsafeBufferPointer { (pixels + index * plane).update(from: $0.baseAddress!, count: plane) }
+                }
+                return visionForward(pixels, batch: batch.count, workspace: workspace)
+            }
         }
     }
 
@@ -106,20 +112,18 @@ public final class CLIPModel: Sendable {
         imageFeatures(images).map(Self.normalized)
     }
 
-    func visionForward(_ pixels: UnsafeMutablePointer<Float>, batch: Int) -> [[Float]] {
+    func visionForward(_ pixels: UnsafeMutablePointer<Float>, batch: Int, workspace: Workspace) -> [[Float]] {
         let d = config.vision.hiddenSize, p = config.patchSize, grid = config.gridSize, size = config.imageSize
         let patchCount = grid * grid, tokens = patchCount + 1, patchLength = 3 * p * p
-        let x = FloatBuffer(count: batch * tokens * d)
-        let patches = FloatBuffer(count: patchCount * patchLength)
-        // Raw pointers into these buffers outlive their last visible use.
-        defer { withExtendedLifetime((x, patches)) {} }
+        let x = workspace.pointer(.residual, count: batch * tokens * d)
+        let patches = workspace.pointer(.patches, count: patchCount * patchLength)
         for b in 0..<batch {
             // The convolution has stride = kernel, so it is a GEMM over non-overlapping patches
             // laid out (channel, row, column) like the kernel.
             let image = pixels + b * 3 * size * size
             for py in 0..<grid {
                 for px in 0..<grid {
-                    var out = patches.pointer + (py * grid + px) * patchLength
+                    var out = patches + (py * grid + px) * patchLength
                     for c in 0..<3 {
                         for ky in 0..<p {
                             out.update(from: image + c * size * size + (py * p + ky) * size + px * p, count: p)
@@ -128,18 +132,18 @@ public final class CLIPModel: Sendable {
                     }
                 }
             }
-            let rows = x.pointer + b * tokens * d
+            let rows = x + b * tokens * d
             BLAS.gemm(
-                transposeB: true, m: patchCount, n: d, k: patchLength, a: patches.pointer, lda: patchLength,
+                transposeB: true, m: patchCount, n: d, k: patchLength, a: patches, lda: patchLength,
                 b: patchWeight.pointer, ldb: patchLength, beta: 0, c: rows + d, ldc: d)
             rows.update(from: classEmbedding.pointer, count: d)
             for i in 0..<(tokens * d) { rows[i] += visionPositions.pointer[i] }
         }
-        preNorm.apply(x.pointer, rows: batch * tokens, into: x.pointer, threads: threads)
-        visionEncoder.forward(x.pointer, batch: batch, tokens: tokens, causal: false, threads: threads)
+        preNorm.apply(x, rows: batch * tokens, into: x, threads: threads)
+        visionEncoder.forward(x, batch: batch, tokens: tokens, causal: false, threads: threads, workspace: workspace)
         let pooled = FloatBuffer(count: batch * d)
         for b in 0..<batch {
-            (pooled.pointer + b * d).update(from: x.pointer + b * tokens * d, count: d)
+            (pooled.pointer + b * d).update(from: x + b * tokens * d, count: d)
         }
         postNorm.apply(pooled.pointer, rows: batch, into: pooled.pointer, threads: threads)
         return project(pooled, rows: batch, with: visualProjection)
@@ -169,7 +173,8 @@ public final class CLIPModel: Sendable {
             }
         }
         return stride(from: 0, to: tokenIDs.count, by: maxBatch).flatMap { start in
-            textForward(Array(tokenIDs[start..<min(start + maxBatch, tokenIDs.count)]))
+            let batch = Array(tokenIDs[start..<min(start + maxBatch, tokenIDs.count)])
+            return workspaces.with { textForward(batch, workspace: $0) }
         }
     }
 
@@ -189,25 +194,24 @@ public final class CLIPModel: Sendable {
         return ids.firstIndex(of: config.eosTokenID) ?? 0
     }
 
-    func textForward(_ batch: [[Int]]) -> [[Float]] {
+    func textForward(_ batch: [[Int]], workspace: Workspace) -> [[Float]] {
         let d = config.text.hiddenSize
         // Shorter texts are padded; the causal mask keeps padding out of every real position.
         let tokens = batch.map(\.count).max() ?? 1
-        let x = FloatBuffer(count: batch.count * tokens * d)
-        defer { withExtendedLifetime(x) {} }
+        let x = workspace.pointer(.residual, count: batch.count * tokens * d)
         for (b, ids) in batch.enumerated() {
             for t in 0..<tokens {
                 let id = t < ids.count ? ids[t] : tokenizer.endToken
-                let row = x.pointer + (b * tokens + t) * d
+                let row = x + (b * tokens + t) * d
                 let embedding = tokenEmbedding.pointer + id * d
                 let position = textPositions.pointer + t * d
                 for i in 0..<d { row[i] = embedding[i] + position[i] }
             }
         }
-        textEncoder.forward(x.pointer, batch: batch.count, tokens: tokens, causal: true, threads: threads)
+        textEncoder.forward(x, batch: batch.count, tokens: tokens, causal: true, threads: threads, workspace: workspace)
         let pooled = FloatBuffer(count: batch.count * d)
         for (b, ids) in batch.enumerated() {
-            (pooled.pointer + b * d).update(from: x.pointer + (b * tokens + poolIndex(ids)) * d, count: d)
+            (pooled.pointer + b * d).update(from: x + (b * tokens + poolIndex(ids)) * d, count: d)
         }
         finalNorm.apply(pooled.pointer, rows: batch.count, into: pooled.pointer, threads: threads)
         return project(pooled, rows: batch.count, with: textProjection)

@@ -57,11 +57,15 @@ enum Vector {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
     }
 
-    /// eˣ to about 2 ulp: x = n·ln2 + r with |r| ≤ ln2/2, a degree-7 Taylor polynomial for eʳ, 2ⁿ by exponent bits.
+    /// eˣ to about 2 ulp: x = n·ln2 + r with |r| ≤ ln2/2, a degree-7 Taylor polynomial for eʳ,
+    /// 2ⁿ by exponent bits. n is rounded by adding 1.5·2²³, which leaves it in the low mantissa
+    /// bits: no float-to-int conversion, which Swift's SIMD types do lane by lane.
     @inline(__always)
     static func exp(_ x: V) -> V {
         let clamped = x.clamped(lowerBound: V(repeating: -87.3), upperBound: V(repeating: 88.0))
-        let n = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
+        let shifter: Float = 12_582_912
+        let t = clamped * 1.442_695_04 + shifter
+        let n = t - shifter
         var r = clamped - n * 0.693_145_75
         r = r - n * 1.428_606_8e-6
         var p = V(repeating: 1.0 / 5040)
@@ -72,8 +76,8 @@ enum Vector {
         p = p * r + 0.5
         p = p * r + 1
         p = p * r + 1
-        let bits = (SIMD8<Int32>(n, rounding: .toNearestOrEven) &+ 127) &<< 23
-        return p * unsafeBitCast(bits, to: V.self)
+        let integer = unsafeBitCast(t, to: SIMD8<Int32>.self) &- 0x4B40_0000
+        return p * unsafeBitCast((integer &+ 127) &<< 23, to: V.self)
     }
 
     @inline(__always)

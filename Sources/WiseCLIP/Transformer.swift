@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Reads weights by name from a safetensors file, checks their shapes, converts them to
 /// `Float` once and releases the file's pages as it goes.
 struct WeightLoader {
@@ -62,20 +64,34 @@ struct EncoderLayer: Sendable {
     }
 }
 
-/// Activation memory for one forward pass, allocated once and reused by every layer.
-final class Workspace {
-    let normed: FloatBuffer
-    let qkv: FloatBuffer
-    let context: FloatBuffer
-    let hidden: FloatBuffer
-    let scores: FloatBuffer
+/// Activation memory, kept between calls: fresh multi-megabyte allocations come back from
+/// the kernel as zeroed pages, and faulting them in cost a tenth of a forward pass.
+final class Workspace: @unchecked Sendable {
+    /// What each buffer holds.
+    enum Slot: Int, CaseIterable {
+        case input, residual, normed, qkv, context, hidden, scores, patches
+    }
 
-    init(rows: Int, tokens: Int, config: CLIPTowerConfig) {
-        normed = FloatBuffer(count: rows * config.hiddenSize)
-        qkv = FloatBuffer(count: rows * 3 * config.hiddenSize)
-        context = FloatBuffer(count: rows * config.hiddenSize)
-        hidden = FloatBuffer(count: rows * config.intermediateSize)
-        scores = FloatBuffer(count: tokens * tokens)
+    private var buffers: [FloatBuffer?] = Array(repeating: nil, count: Slot.allCases.count)
+
+    /// The buffer for `slot`, grown to at least `count` floats; contents are unspecified.
+    func pointer(_ slot: Slot, count: Int) -> UnsafeMutablePointer<Float> {
+        if let buffer = buffers[slot.rawValue], buffer.count >= count { return buffer.pointer }
+        let buffer = FloatBuffer(count: count)
+        buffers[slot.rawValue] = buffer
+        return buffer.pointer
+    }
+}
+
+/// Workspaces not in use; each call takes one (or makes one) and gives it back, so
+/// concurrent calls never share one.
+final class WorkspacePool: Sendable {
+    private let free = Mutex<[Workspace]>([])
+
+    func with<Result>(_ body: (Workspace) throws -> Result) rethrows -> Result {
+        let workspace = free.withLock { $0.popLast() } ?? Workspace()
+        defer { free.withLock { $0.append(workspace) } }
+        return try body(workspace)
     }
 }
 
@@ -90,37 +106,39 @@ struct Encoder: Sendable {
     }
 
     /// Runs every layer over `x`, `batch` sequences of `tokens` rows each, in place.
-    func forward(_ x: UnsafeMutablePointer<Float>, batch: Int, tokens: Int, causal: Bool, threads: Int) {
+    func forward(_ x: UnsafeMutablePointer<Float>, batch: Int, tokens: Int, causal: Bool, threads: Int, workspace: Workspace) {
         let rows = batch * tokens
         let d = config.hiddenSize
         let heads = config.heads
         let headDim = d / heads
         let scale = 1 / Float(headDim).squareRoot()
-        let work = Workspace(rows: rows, tokens: tokens, config: config)
-        // The buffers are used through raw pointers, so keep them alive to the end explicitly.
-        defer { withExtendedLifetime(work) {} }
+        let normed = workspace.pointer(.normed, count: rows * d)
+        let qkv = workspace.pointer(.qkv, count: rows * 3 * d)
+        let context = workspace.pointer(.context, count: rows * d)
+        let hidden = workspace.pointer(.hidden, count: rows * config.intermediateSize)
+        let scores = workspace.pointer(.scores, count: tokens * tokens)
         for layer in layers {
-            layer.norm1.apply(x, rows: rows, into: work.normed.pointer, threads: threads)
-            layer.qkv.apply(work.normed.pointer, rows: rows, into: work.qkv.pointer)
+            layer.norm1.apply(x, rows: rows, into: normed, threads: threads)
+            layer.qkv.apply(normed, rows: rows, into: qkv)
             for b in 0..<batch {
-                let base = work.qkv.pointer + b * tokens * 3 * d
+                let base = qkv + b * tokens * 3 * d
                 for h in 0..<heads {
                     let q = base + h * headDim
                     // Scores and weighted values straight from the strided q/k/v rows: no copies.
                     BLAS.gemm(
                         transposeB: true, m: tokens, n: tokens, k: headDim, alpha: scale, a: q, lda: 3 * d,
-                        b: q + d, ldb: 3 * d, beta: 0, c: work.scores.pointer, ldc: tokens)
-                    softmaxRows(work.scores.pointer, rows: tokens, columns: tokens, causal: causal)
+                        b: q + d, ldb: 3 * d, beta: 0, c: scores, ldc: tokens)
+                    softmaxRows(scores, rows: tokens, columns: tokens, causal: causal)
                     BLAS.gemm(
-                        transposeB: false, m: tokens, n: headDim, k: tokens, a: work.scores.pointer, lda: tokens,
-                        b: q + 2 * d, ldb: 3 * d, beta: 0, c: work.context.pointer + b * tokens * d + h * headDim, ldc: d)
+                        transposeB: false, m: tokens, n: headDim, k: tokens, a: scores, lda: tokens,
+                        b: q + 2 * d, ldb: 3 * d, beta: 0, c: context + b * tokens * d + h * headDim, ldc: d)
                 }
             }
-            layer.output.apply(work.context.pointer, rows: rows, into: x, accumulate: true)
-            layer.norm2.apply(x, rows: rows, into: work.normed.pointer, threads: threads)
-            layer.fc1.apply(work.normed.pointer, rows: rows, into: work.hidden.pointer)
-            config.activation.apply(work.hidden.pointer, count: rows * config.intermediateSize, threads: threads)
-            layer.fc2.apply(work.hidden.pointer, rows: rows, into: x, accumulate: true)
+            layer.output.apply(context, rows: rows, into: x, accumulate: true)
+            layer.norm2.apply(x, rows: rows, into: normed, threads: threads)
+            layer.fc1.apply(normed, rows: rows, into: hidden)
+            config.activation.apply(hidden, count: rows * config.intermediateSize, threads: threads)
+            layer.fc2.apply(hidden, rows: rows, into: x, accumulate: true)
         }
     }
 }
