@@ -114,7 +114,7 @@ public struct Catalogue: Sendable {
 func readCatalogueFile(_ url: URL, label: String) throws -> Data {
     try readUserFile(url.path, noun: "catalogue file", expected: "the JSON file \(label)",
                      missingHint: "; run `wise catalogue fetch` or point WISE_DATA at a folder laid out like legacy/, verified/",
-                     readFailure: ExitStatus.ioError)
+                     readFailure: .io)
 }
 
 /// An integer from a JSON value written as an integer literal; rejects booleans, `12.0`, `12.5` and strings.

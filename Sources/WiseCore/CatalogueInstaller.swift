@@ -83,11 +83,11 @@ public func writeAtomically(_ data: Data, to url: URL) throws {
         guard rename(temp.path, url.path) == 0 else {
             let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(at: temp)
-            throw FileError("cannot write \(url.path): \(reason)", exitCode: ExitStatus.cannotCreate)
+            throw FileError("cannot write \(url.path): \(reason)", kind: .cannotCreate)
         }
     } catch let error as FileError {
         throw error
     } catch {
-        throw FileError("cannot write \(url.path): \(error.localizedDescription)", exitCode: ExitStatus.cannotCreate)
+        throw FileError("cannot write \(url.path): \(error.localizedDescription)", kind: .cannotCreate)
     }
 }

@@ -24,7 +24,7 @@ public struct CatalogueLocation: Sendable {
         var data: URL?
         if let dir = env["WISE_DATA"], !dir.isEmpty {
             guard PathKind(dir) == .directory else {
-                throw FileError("WISE_DATA=\(dir) is not a directory; point it at a folder laid out like legacy/, verified/ or unset it", exitCode: ExitStatus.noInput)
+                throw FileError("WISE_DATA=\(dir) is not a directory; point it at a folder laid out like legacy/, verified/ or unset it", kind: .missingInput)
             }
             data = URL(fileURLWithPath: dir, isDirectory: true)
         }
@@ -54,7 +54,7 @@ public struct CatalogueLocation: Sendable {
             FileManager.default.fileExists(atPath: cacheDirectory.appendingPathComponent($0.path).path)
         }
         guard present else {
-            throw FileError("prompt set \(set.rawValue) is not in the cache \(cacheDirectory.path); run `wise catalogue fetch` (or `wise catalogue fetch --from DIR`), or set WISE_DATA=DIR", exitCode: ExitStatus.noInput)
+            throw FileError("prompt set \(set.rawValue) is not in the cache \(cacheDirectory.path); run `wise catalogue fetch` (or `wise catalogue fetch --from DIR`), or set WISE_DATA=DIR", kind: .missingInput)
         }
         return cacheDirectory
     }

@@ -78,7 +78,7 @@ public struct CatalogueManifest: Codable, Sendable, Equatable {
     public static func load(from url: URL) throws -> CatalogueManifest {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw FileError("cannot read catalogue manifest \(url.path): \(error.localizedDescription)", exitCode: ExitStatus.noInput)
+            throw FileError("cannot read catalogue manifest \(url.path): \(error.localizedDescription)", kind: .missingInput)
         }
         do { return try JSONDecoder().decode(CatalogueManifest.self, from: data) } catch {
             throw DataError("catalogue manifest \(url.path) is not a valid manifest: \(describeDecodingError(error))")

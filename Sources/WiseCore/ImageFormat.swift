@@ -54,9 +54,9 @@ public struct ImageFolder: Sendable {
     public func validate() throws {
         switch PathKind(directory.path) {
         case .missing:
-            throw FileError("image folder \(directory.path) does not exist; pass the folder that holds 1.png … 1000.png with --images", exitCode: ExitStatus.noInput)
+            throw FileError("image folder \(directory.path) does not exist; pass the folder that holds 1.png … 1000.png with --images", kind: .missingInput)
         case .file:
-            throw FileError("--images \(directory.path) is a file, expected the folder that holds 1.png … 1000.png", exitCode: ExitStatus.noInput)
+            throw FileError("--images \(directory.path) is a file, expected the folder that holds 1.png … 1000.png", kind: .missingInput)
         case .directory: break
         }
     }
@@ -66,7 +66,7 @@ public struct ImageFolder: Sendable {
         try validate()
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: directory.path) } catch {
-            throw FileError("cannot list image folder \(directory.path): \(error.localizedDescription)", exitCode: ExitStatus.noInput)
+            throw FileError("cannot list image folder \(directory.path): \(error.localizedDescription)", kind: .missingInput)
         }
         var byID: [Int: [String]] = [:]
         var ignored: [String] = []

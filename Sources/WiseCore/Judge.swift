@@ -8,6 +8,13 @@ public protocol Judge: Sendable {
     /// recorded as failed and tried again on the next run); a reply that cannot be read is a
     /// verdict (`.unscored`), not an error.
     func judge(_ request: JudgeRequest) async throws -> Verdict
+    /// Where the judge was reached (a URL without secrets), recorded with each judgment but not
+    /// part of the judge's identity: the same model asked the same way at another address is the same judge.
+    var provenance: String? { get }
+}
+
+extension Judge {
+    public var provenance: String? { nil }
 }
 
 /// One image to judge, with its prompt.
@@ -32,18 +39,92 @@ public struct TokenUsage: Sendable, Equatable, Codable {
     public static func + (a: TokenUsage, b: TokenUsage) -> TokenUsage { TokenUsage(input: a.input + b.input, output: a.output + b.output) }
 }
 
-/// What a judge said about one image.
+/// What a judge said about one image: aspect scores in the protocol's scale, or why there are none.
+///
+/// Both cases carry the judge's `Evidence` (reply texts and tokens for an LLM judge; raw
+/// similarities for a CLIP-style one), which the store keeps beside the verdict.
 public enum Verdict: Sendable, Equatable {
-    /// Scores read from the reply.
-    case scored(AspectScores, reply: String, usage: TokenUsage)
-    /// The judge answered, but no score could be read from any of its replies: data, not an error.
-    case unscored(reason: String, replies: [String], usage: TokenUsage)
+    /// Scores for every aspect of the protocol.
+    case scored(AspectScores, evidence: Evidence)
+    /// The judge answered, but no score could be had from it: data, not an error.
+    case unscored(reason: String, evidence: Evidence)
 
-    public var usage: TokenUsage {
+    /// What the judge saw and said on the way to this verdict.
+    public var evidence: Evidence {
         switch self {
-        case .scored(_, _, let usage), .unscored(_, _, let usage): return usage
+        case .scored(_, let evidence), .unscored(_, let evidence): return evidence
         }
     }
+
+    public var usage: TokenUsage { evidence.usage }
+
+    /// The judgment status this verdict is stored under.
+    public var status: JudgmentStatus {
+        switch self {
+        case .scored: return .ok
+        case .unscored: return .unscored
+        }
+    }
+}
+
+/// What a judge produced besides its scores, kept with every judgment.
+///
+/// An LLM judge fills `replies` and `usage` (and `servedModel` / `systemFingerprint` from the
+/// server's reply); a judge without tokens, such as CLIP, fills `measurements` with its raw
+/// continuous scores. Fields a judge has nothing for stay empty.
+public struct Evidence: Sendable, Equatable {
+    /// Every reply text the judge received for this image, oldest first; the last one is the one that counted.
+    public var replies: [String]
+    /// Tokens spent, as the API reported them.
+    public var usage: TokenUsage
+    /// Raw continuous scores by name (e.g. `clip_score_explanation`), in the judge's own units.
+    public var measurements: [String: Double]
+    /// The model the server says answered (its reply's `model` field), when it said.
+    public var servedModel: String?
+    /// The server's `system_fingerprint`, when it sent one.
+    public var systemFingerprint: String?
+    /// Other readings of the reply that counted, by reading name (e.g. `strict` when `official` counted).
+    public var otherReadings: [String: ReadingOutcome]
+
+    public init(replies: [String] = [], usage: TokenUsage = .zero, measurements: [String: Double] = [:],
+                servedModel: String? = nil, systemFingerprint: String? = nil, otherReadings: [String: ReadingOutcome] = [:]) {
+        self.replies = replies; self.usage = usage; self.measurements = measurements
+        self.servedModel = servedModel; self.systemFingerprint = systemFingerprint; self.otherReadings = otherReadings
+    }
+}
+
+/// What one way of reading a reply made of it: scores, or why none could be read.
+public enum ReadingOutcome: Sendable, Equatable {
+    case scores(AspectScores)
+    case unreadable(reason: String)
+
+    public var scores: AspectScores? {
+        if case .scores(let scores) = self { return scores }
+        return nil
+    }
+}
+
+/// How a judgment ended, as the store records it.
+public enum JudgmentStatus: String, Sendable, Codable, CaseIterable {
+    /// Scored: the aspects were read.
+    case ok
+    /// The judge answered but no score could be had; the raw replies are kept.
+    case unscored
+    /// No verdict (network, server or API errors after retries); tried again on the next pass.
+    case failed
+
+    /// Whether the judgment is final (never redone on a re-run).
+    public var isFinal: Bool { self != .failed }
+}
+
+/// Whether a registered image can be judged.
+public enum ImageStatus: String, Sendable, Codable, CaseIterable {
+    /// A usable image file, hashed at registration.
+    case ok
+    /// No usable image for the prompt (absent, empty or unreadable).
+    case missing
+    /// Scores imported from elsewhere; the image itself is not in the store.
+    case external
 }
 
 /// No verdict could be had for one image (network, server or API errors, after retries).

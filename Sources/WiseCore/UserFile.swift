@@ -19,14 +19,14 @@ public enum PathKind: Sendable, Equatable {
 /// Messages read "`noun` PATH does not exist`missingHint`", "`noun` PATH is a directory, expected
 /// `expected`" and "cannot read `noun` PATH: reason".
 public func readUserFile(_ path: String, noun: String, expected: String, missingHint: String = "",
-                         readFailure: Int32 = ExitStatus.noInput) throws -> Data {
+                         readFailure: ErrorKind = .missingInput) throws -> Data {
     let named = noun.isEmpty ? path : "\(noun) \(path)"
     switch PathKind(path) {
-    case .missing: throw FileError("\(named) does not exist\(missingHint)", exitCode: ExitStatus.noInput)
-    case .directory: throw FileError("\(named) is a directory, expected \(expected)", exitCode: ExitStatus.noInput)
+    case .missing: throw FileError("\(named) does not exist\(missingHint)", kind: .missingInput)
+    case .directory: throw FileError("\(named) is a directory, expected \(expected)", kind: .missingInput)
     case .file: break
     }
     do { return try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-        throw FileError("cannot read \(named): \(error.localizedDescription)", exitCode: readFailure)
+        throw FileError("cannot read \(named): \(error.localizedDescription)", kind: readFailure)
     }
 }

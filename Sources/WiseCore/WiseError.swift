@@ -1,18 +1,41 @@
 /// An error a user can act on: one line saying what happened, where, and how to fix it.
+///
+/// Every error carries a `kind`; only the executable's `main` turns a kind into an exit status
+/// (`ErrorKind.exitStatus`), so library code never decides how the process ends.
 public protocol WiseError: Error, CustomStringConvertible, Sendable {
-    /// The process exit status this error maps to (sysexits-style).
-    var exitCode: Int32 { get }
+    /// What sort of failure this is.
+    var kind: ErrorKind { get }
 }
 
-/// Exit statuses shared by every command (after BSD sysexits).
-public enum ExitStatus {
-    public static let usage: Int32 = 64
-    public static let dataError: Int32 = 65
-    public static let noInput: Int32 = 66
-    public static let software: Int32 = 70
-    public static let cannotCreate: Int32 = 73
-    public static let ioError: Int32 = 74
-    public static let unavailable: Int32 = 69
+/// What sort of failure an error is; `main` maps each kind to one exit status.
+public enum ErrorKind: String, Sendable, CaseIterable {
+    /// The user asked for something that does not exist or cannot be combined.
+    case usage
+    /// Input data (a catalogue, score file, image, store) is malformed.
+    case badData
+    /// A file, folder, store or run that the command needs is not there.
+    case missingInput
+    /// A server or another process is unavailable (network, lock, judge).
+    case unavailable
+    /// An output file or folder cannot be created.
+    case cannotCreate
+    /// Reading or writing failed.
+    case io
+    /// A bug in wise.
+    case software
+
+    /// The sysexits-style exit status for this kind; used by `main` only.
+    public var exitStatus: Int32 {
+        switch self {
+        case .usage: return 64
+        case .badData: return 65
+        case .missingInput: return 66
+        case .unavailable: return 69
+        case .software: return 70
+        case .cannotCreate: return 73
+        case .io: return 74
+        }
+    }
 }
 
 /// The user asked for something that does not exist or cannot be combined.
@@ -20,7 +43,7 @@ public struct UsageError: WiseError {
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
-    public var exitCode: Int32 { ExitStatus.usage }
+    public var kind: ErrorKind { .usage }
 }
 
 /// Input data (a catalogue file, a score file, an image) is malformed.
@@ -28,14 +51,14 @@ public struct DataError: WiseError {
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
-    public var exitCode: Int32 { ExitStatus.dataError }
+    public var kind: ErrorKind { .badData }
 }
 
 /// A file or directory could not be read or written.
 public struct FileError: WiseError {
     public var message: String
-    public var exitCode: Int32
-    public init(_ message: String, exitCode: Int32 = ExitStatus.ioError) { self.message = message; self.exitCode = exitCode }
+    public var kind: ErrorKind
+    public init(_ message: String, kind: ErrorKind = .io) { self.message = message; self.kind = kind }
     public var description: String { message }
 }
 

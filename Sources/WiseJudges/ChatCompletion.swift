@@ -76,9 +76,14 @@ public struct ChatReply: Sendable, Equatable {
     public var usage: TokenUsage
     /// `choices[0].finish_reason` (`stop`, `length`, …), when the server gave one.
     public var finishReason: String?
+    /// The reply's `model` field: which model the server says answered.
+    public var model: String?
+    /// The reply's `system_fingerprint`, when the server sent one.
+    public var systemFingerprint: String?
 
-    public init(content: String, usage: TokenUsage, finishReason: String?) {
+    public init(content: String, usage: TokenUsage, finishReason: String?, model: String? = nil, systemFingerprint: String? = nil) {
         self.content = content; self.usage = usage; self.finishReason = finishReason
+        self.model = model; self.systemFingerprint = systemFingerprint
     }
 }
 
@@ -150,6 +155,8 @@ public enum ChatCompletion {
             throw ChatResponseError("response is not a JSON object: \(quote(body, limit: 80))")
         }
         let usage = tokenUsage(top["usage"])
+        let model = (top["model"] as? String).map { oneLine($0, limit: 200) }
+        let fingerprint = (top["system_fingerprint"] as? String).map { oneLine($0, limit: 200) }
         guard let choicesValue = top["choices"], !(choicesValue is NSNull) else {
             if let message = message(inErrorObject: top) {
                 throw ChatResponseError("response holds an error instead of choices: \(oneLine(message, limit: 200))", usage: usage)
@@ -168,14 +175,14 @@ public enum ChatCompletion {
         }
         switch message["content"] {
         case let text as String:
-            return ChatReply(content: text, usage: usage, finishReason: finishReason)
+            return ChatReply(content: text, usage: usage, finishReason: finishReason, model: model, systemFingerprint: fingerprint)
         case let parts as [Any]:
             // Some servers send content as a list of parts; the reply is the text of its text parts.
             let texts = parts.compactMap { ($0 as? [String: Any])?["text"] as? String }
             guard !texts.isEmpty else {
                 throw ChatResponseError("choices[0].message.content has no text part\(suffix)", usage: usage, finishReason: finishReason)
             }
-            return ChatReply(content: texts.joined(), usage: usage, finishReason: finishReason)
+            return ChatReply(content: texts.joined(), usage: usage, finishReason: finishReason, model: model, systemFingerprint: fingerprint)
         case nil, is NSNull:
             if let refusal = message["refusal"] as? String, !refusal.isEmpty {
                 throw ChatResponseError("the judge refused: \(oneLine(refusal, limit: 200))", usage: usage, finishReason: finishReason)

@@ -65,28 +65,29 @@ public final class OpenAIJudge: Judge {
         let body = try ChatCompletion.requestBody(rubric: configuration.rubric, prompt: request.prompt, image: request.image,
                                                   format: request.format, options: configuration.options)
         let estimate = Self.estimateTokens(bodyBytes: body.count, imageBytes: request.image.count, maxTokens: configuration.options.maxTokens)
-        var usage = TokenUsage.zero
-        var replies: [String] = []
+        var evidence = Evidence()
         var lastReason = ""
         for _ in 0..<max(1, configuration.parseAttempts) {
             let reply: ChatReply
             do {
                 reply = try await send(body, estimate: estimate)
             } catch var failure as JudgeFailure {
-                failure.usage = failure.usage + usage
+                failure.usage = failure.usage + evidence.usage
                 throw failure
             }
-            usage = usage + reply.usage
+            evidence.usage = evidence.usage + reply.usage
+            evidence.replies.append(reply.content)
+            evidence.servedModel = reply.model ?? evidence.servedModel
+            evidence.systemFingerprint = reply.systemFingerprint ?? evidence.systemFingerprint
             switch ReplyParser.parse(reply.content, scoringProtocol: configuration.rubric.scoringProtocol) {
             case .scores(let scores):
-                return .scored(scores, reply: reply.content, usage: usage)
+                return .scored(scores, evidence: evidence)
             case .unreadable(let reason):
-                replies.append(reply.content)
                 lastReason = reason
             }
         }
-        return .unscored(reason: "no readable score in \(replies.count) \(replies.count == 1 ? "reply" : "replies"): \(lastReason)",
-                         replies: replies, usage: usage)
+        let count = evidence.replies.count
+        return .unscored(reason: "no readable score in \(count) \(count == 1 ? "reply" : "replies"): \(lastReason)", evidence: evidence)
     }
 
     /// Sends one chat request, retrying transient failures; returns the reply or throws JudgeFailure.

@@ -97,7 +97,8 @@ public final class JudgeRunner: Sendable {
         let elapsed = ContinuousClock.now - start
         let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         try await store.record(JudgmentRecord(verdict: result, latencyMs: ms, attempts: 1), for: item, prompt: prompt,
-                               judge: judge.spec, scoringProtocol: run.scoringProtocol, rubricSHA256: rubricSHA256)
+                               judge: judge.spec, scoringProtocol: run.scoringProtocol, rubricSHA256: rubricSHA256,
+                               provenance: judge.provenance)
         tally.add(result)
         let counts = tally.snapshot()
         progress?.update(done: counts.scored + counts.unscored + counts.failed, failed: counts.failed, unscored: counts.unscored)
@@ -124,8 +125,9 @@ final class Tally: @unchecked Sendable {
     func add(_ result: Result<Verdict, JudgeFailure>) {
         lock.lock(); defer { lock.unlock() }
         switch result {
-        case .success(.scored(_, _, let usage)): counts.scored += 1; counts.usage = counts.usage + usage
-        case .success(.unscored(_, _, let usage)): counts.unscored += 1; counts.usage = counts.usage + usage
+        case .success(let verdict):
+            if verdict.status == .ok { counts.scored += 1 } else { counts.unscored += 1 }
+            counts.usage = counts.usage + verdict.usage
         case .failure(let failure): counts.failed += 1; counts.usage = counts.usage + failure.usage
         }
     }

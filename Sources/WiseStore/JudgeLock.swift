@@ -13,11 +13,11 @@ public final class JudgeLock: Sendable {
         let path = storePath + ".judge-lock"
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw StoreError("cannot create the judging lock \(path): \(String(cString: strerror(errno)))", exitCode: ExitStatus.cannotCreate)
+            throw StoreError("cannot create the judging lock \(path): \(String(cString: strerror(errno)))", kind: .cannotCreate)
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
-            throw StoreError("another wise process is judging with store \(storePath); wait for it to finish (judging the same items twice would pay for them twice)", exitCode: ExitStatus.unavailable)
+            throw StoreError("another wise process is judging with store \(storePath); wait for it to finish (judging the same items twice would pay for them twice)", kind: .unavailable)
         }
         descriptor = fd
     }

@@ -80,6 +80,18 @@ extension ResultsStore {
                 CREATE INDEX judgment_cache ON judgment(judge_key, prompt_hash, image_sha256, repeat_index);
                 """)
         }
+        migrator.registerMigration("v3-evidence") { db in
+            // What a judge produced besides its scores: which model answered, raw measurements of
+            // judges without tokens, replies before the one that counted, and other readings of it.
+            try db.execute(sql: """
+                ALTER TABLE judgment ADD COLUMN served_model TEXT;
+                ALTER TABLE judgment ADD COLUMN system_fingerprint TEXT;
+                ALTER TABLE judgment ADD COLUMN measurements TEXT;
+                ALTER TABLE judgment ADD COLUMN earlier_replies TEXT;
+                ALTER TABLE judgment ADD COLUMN other_readings TEXT;
+                ALTER TABLE judgment ADD COLUMN endpoint TEXT;
+                """)
+        }
         return migrator
     }
 }

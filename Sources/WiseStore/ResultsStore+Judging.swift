@@ -42,7 +42,7 @@ extension ResultsStore {
                 SELECT id, prompt_id, path, sha256, format FROM image
                 WHERE run_id = ? AND status = 'ok' ORDER BY prompt_id, sample_index
                 """, arguments: [run.id])
-            var done: [Int64: [Int: String]] = [:]
+            var done: [Int64: [Int: JudgmentStatus]] = [:]
             for row in try Row.fetchAll(db, sql: """
                 SELECT j.image_id, j.repeat_index, j.status FROM judgment j JOIN image i ON i.id = j.image_id
                 WHERE i.run_id = ? AND j.judge_key = ?
@@ -54,10 +54,10 @@ extension ResultsStore {
                 let imageID: Int64 = row["id"]
                 for index in 0..<repeats {
                     let status = done[imageID]?[index]
-                    if status == "ok" || status == "unscored" { continue }
+                    if status?.isFinal == true { continue }
                     pending.append(PendingJudgment(imageID: imageID, promptID: row["prompt_id"], path: row["path"],
                                                    sha256: row["sha256"], format: ImageFormat(rawValue: row["format"]) ?? .png,
-                                                   repeatIndex: index, retry: status == "failed"))
+                                                   repeatIndex: index, retry: status == .failed))
                 }
             }
             return pending
@@ -73,24 +73,29 @@ extension ResultsStore {
             for item in pending {
                 guard let prompt = prompts[item.promptID] else { continue }
                 guard let source = try Row.fetchOne(db.cachedStatement(sql: """
-                    SELECT * FROM judgment WHERE judge_key = ? AND prompt_hash = ? AND image_sha256 = ? AND repeat_index = ?
+                    SELECT id FROM judgment WHERE judge_key = ? AND prompt_hash = ? AND image_sha256 = ? AND repeat_index = ?
                       AND status IN ('ok', 'unscored') AND image_id != ?
                     ORDER BY id LIMIT 1
                     """), arguments: [judge.key, prompt.textHash, item.sha256, item.repeatIndex, item.imageID]) else { continue }
                 if countOnly { reused += 1; continue }
+                // Copies every recorded column of the source, with this item's image, time and a link to the source.
                 try db.execute(sql: """
                     INSERT INTO judgment (image_id, judge_key, judge_spec, protocol, rubric_sha256, repeat_index, status, scores, wiscore,
-                                          raw_reply, error, latency_ms, tokens_in, tokens_out, created_at, prompt_hash, image_sha256, attempts, cached_from)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?, ?, ?, 0, ?)
+                                          raw_reply, error, latency_ms, tokens_in, tokens_out, created_at, prompt_hash, image_sha256, attempts, cached_from,
+                                          http_status, served_model, system_fingerprint, measurements, earlier_replies, other_readings, endpoint)
+                    SELECT ?, judge_key, judge_spec, protocol, rubric_sha256, repeat_index, status, scores, wiscore,
+                           raw_reply, error, 0, 0, 0, ?, prompt_hash, image_sha256, 0, id,
+                           http_status, served_model, system_fingerprint, measurements, earlier_replies, other_readings, endpoint
+                    FROM judgment WHERE id = ?
                     ON CONFLICT(image_id, judge_key, repeat_index) DO UPDATE SET
                       status = excluded.status, scores = excluded.scores, wiscore = excluded.wiscore, raw_reply = excluded.raw_reply,
                       error = excluded.error, latency_ms = 0, tokens_in = 0, tokens_out = 0, created_at = excluded.created_at,
-                      prompt_hash = excluded.prompt_hash, image_sha256 = excluded.image_sha256, attempts = 0, cached_from = excluded.cached_from
+                      prompt_hash = excluded.prompt_hash, image_sha256 = excluded.image_sha256, attempts = 0, cached_from = excluded.cached_from,
+                      http_status = excluded.http_status, served_model = excluded.served_model, system_fingerprint = excluded.system_fingerprint,
+                      measurements = excluded.measurements, earlier_replies = excluded.earlier_replies,
+                      other_readings = excluded.other_readings, endpoint = excluded.endpoint
                     WHERE judgment.status = 'failed'
-                    """, arguments: [item.imageID, judge.key, source["judge_spec"] as String, source["protocol"] as String,
-                                     source["rubric_sha256"] as String?, item.repeatIndex, source["status"] as String,
-                                     source["scores"] as String?, source["wiscore"] as Double?, source["raw_reply"] as String?,
-                                     source["error"] as String?, now(), prompt.textHash, item.sha256, source["id"] as Int64])
+                    """, arguments: [item.imageID, now(), source["id"] as Int64])
                 reused += db.changesCount
             }
             return reused
@@ -102,32 +107,46 @@ extension ResultsStore {
     ///
     /// A final verdict (ok or unscored) is never overwritten; a failure replaces only an earlier failure.
     public func record(_ record: JudgmentRecord, for item: PendingJudgment, prompt: Prompt, judge: AdapterSpec,
-                       scoringProtocol: ScoringProtocol, rubricSHA256: String?) async throws {
-        var status = "failed", scores: String?, wiscore: Double?, reply: String?, error: String?, httpStatus: Int?
-        var usage = TokenUsage.zero
+                       scoringProtocol: ScoringProtocol, rubricSHA256: String?, provenance: String? = nil) async throws {
+        var status = JudgmentStatus.failed, scores: String?, wiscore: Double?, reply: String?, error: String?, httpStatus: Int?
+        var evidence = Evidence()
+        var earlier: String?
         switch record.verdict {
-        case .success(.scored(let s, let text, let u)):
-            status = "ok"; scores = encodeScores(s); wiscore = scoringProtocol.itemScore(s); reply = text; usage = u
-        case .success(.unscored(let reason, let replies, let u)):
-            status = "unscored"; error = reason; reply = encodeReplies(replies); usage = u
+        case .success(let verdict):
+            evidence = verdict.evidence
+            status = verdict.status
+            switch verdict {
+            case .scored(let s, _):
+                scores = encodeScores(s); wiscore = scoringProtocol.itemScore(s)
+                reply = evidence.replies.last
+                if evidence.replies.count > 1 { earlier = WiseJSON.encode(Array(evidence.replies.dropLast())) }
+            case .unscored(let reason, _):
+                error = reason; reply = encodeReplies(evidence.replies)
+            }
         case .failure(let failure):
-            error = failure.reason; httpStatus = failure.status; usage = failure.usage
+            error = failure.reason; httpStatus = failure.status; evidence.usage = failure.usage
         }
         let arguments: StatementArguments = [
             item.imageID, judge.key, judge.canonicalJSON, scoringProtocol.rawValue, rubricSHA256, item.repeatIndex, status, scores, wiscore,
-            reply, error, record.latencyMs, usage.input, usage.output, now(), prompt.textHash, item.sha256, record.attempts, httpStatus,
+            reply, error, record.latencyMs, evidence.usage.input, evidence.usage.output, now(), prompt.textHash, item.sha256, record.attempts, httpStatus,
+            evidence.servedModel, evidence.systemFingerprint, evidence.measurements.isEmpty ? nil : WiseJSON.encode(evidence.measurements),
+            earlier, evidence.otherReadings.isEmpty ? nil : WiseJSON.encode(evidence.otherReadings), provenance,
         ]
         do {
             try await queue.write { db in
                 try db.cachedStatement(sql: """
                     INSERT INTO judgment (image_id, judge_key, judge_spec, protocol, rubric_sha256, repeat_index, status, scores, wiscore,
-                                          raw_reply, error, latency_ms, tokens_in, tokens_out, created_at, prompt_hash, image_sha256, attempts, http_status)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                          raw_reply, error, latency_ms, tokens_in, tokens_out, created_at, prompt_hash, image_sha256, attempts, http_status,
+                                          served_model, system_fingerprint, measurements, earlier_replies, other_readings, endpoint)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(image_id, judge_key, repeat_index) DO UPDATE SET
                       status = excluded.status, scores = excluded.scores, wiscore = excluded.wiscore, raw_reply = excluded.raw_reply,
                       error = excluded.error, latency_ms = excluded.latency_ms,
                       tokens_in = judgment.tokens_in + excluded.tokens_in, tokens_out = judgment.tokens_out + excluded.tokens_out,
-                      created_at = excluded.created_at, attempts = judgment.attempts + excluded.attempts, http_status = excluded.http_status
+                      created_at = excluded.created_at, attempts = judgment.attempts + excluded.attempts, http_status = excluded.http_status,
+                      served_model = excluded.served_model, system_fingerprint = excluded.system_fingerprint,
+                      measurements = excluded.measurements, earlier_replies = excluded.earlier_replies,
+                      other_readings = excluded.other_readings, endpoint = excluded.endpoint
                     WHERE judgment.status = 'failed'
                     """).execute(arguments: arguments)
             }
@@ -145,10 +164,10 @@ extension ResultsStore {
                 FROM judgment j JOIN image i ON i.id = j.image_id WHERE i.run_id = ? AND j.judge_key = ? GROUP BY j.status
                 """, arguments: [run.id, judge.key]) {
                 let n: Int = row["n"]
-                switch row["status"] as String {
-                case "ok": counts.ok = n
-                case "unscored": counts.unscored = n
-                default: counts.failed = n
+                switch row["status"] as JudgmentStatus {
+                case .ok: counts.ok = n
+                case .unscored: counts.unscored = n
+                case .failed: counts.failed = n
                 }
                 counts.usage = counts.usage + TokenUsage(input: row["tin"] ?? 0, output: row["tout"] ?? 0)
             }
@@ -176,10 +195,19 @@ public struct JudgmentRow: Sendable {
     public var promptID: Int
     public var imagePath: String?
     public var repeatIndex: Int
-    public var status: String
+    public var status: JudgmentStatus
     public var scores: AspectScores?
     public var rawReply: String?
     public var error: String?
+    /// The model the server said answered, and its fingerprint.
+    public var servedModel: String?
+    public var systemFingerprint: String?
+    /// Raw continuous scores of judges without tokens.
+    public var measurements: [String: Double]
+    /// Other readings of the reply that counted, by reading name.
+    public var otherReadings: [String: ReadingOutcome]
+    /// Where the judge was reached.
+    public var endpoint: String?
 }
 
 extension ResultsStore {
@@ -187,11 +215,16 @@ extension ResultsStore {
     public func judgmentRows(run: StoredRun) throws -> [JudgmentRow] {
         try read { db in
             try Row.fetchAll(db, sql: """
-                SELECT i.prompt_id, i.path, j.repeat_index, j.status, j.scores, j.raw_reply, j.error
+                SELECT i.prompt_id, i.path, j.repeat_index, j.status, j.scores, j.raw_reply, j.error,
+                       j.served_model, j.system_fingerprint, j.measurements, j.other_readings, j.endpoint
                 FROM judgment j JOIN image i ON i.id = j.image_id WHERE i.run_id = ? ORDER BY i.prompt_id, j.repeat_index
                 """, arguments: [run.id]).map { row in
                 JudgmentRow(promptID: row[0], imagePath: row[1], repeatIndex: row[2], status: row[3],
-                            scores: decodeScores(row[4]), rawReply: row[5], error: row[6])
+                            scores: decodeScores(row[4]), rawReply: row[5], error: row[6],
+                            servedModel: row[7], systemFingerprint: row[8],
+                            measurements: WiseJSON.decode([String: Double].self, from: row[9]) ?? [:],
+                            otherReadings: WiseJSON.decode([String: ReadingOutcome].self, from: row[10]) ?? [:],
+                            endpoint: row[11])
             }
         }
     }

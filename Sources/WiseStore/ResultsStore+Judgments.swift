@@ -40,7 +40,7 @@ extension ResultsStore {
                     INSERT INTO image (run_id, prompt_id, sample_index, status, recorded_at) VALUES (?, ?, 0, 'external', ?)
                     """, arguments: [run.id, record.promptID, stamp])
                 let imageID = db.lastInsertedRowID
-                let status = record.scores == nil ? "failed" : "ok"
+                let status: JudgmentStatus = record.scores == nil ? .failed : .ok
                 let wiscore = record.scores.map { spec.scoringProtocol.itemScore($0) }
                 try db.execute(sql: """
                     INSERT INTO judgment (image_id, judge_key, judge_spec, protocol, repeat_index, status, scores, wiscore, raw_reply, error, created_at)
@@ -75,7 +75,7 @@ extension ResultsStore {
             let matches = uses.filter { $0.spec.key.hasPrefix(key) || $0.spec.adapter == key }
             guard matches.count == 1 else {
                 let list = uses.map { "\($0.spec.key) \($0.spec.summary)" }.joined(separator: "; ")
-                throw StoreError("run '\(run.name)' has \(matches.isEmpty ? "no" : "several") judges matching '\(key)'; its judges: \(list.isEmpty ? "none" : list)", exitCode: ExitStatus.usage)
+                throw StoreError("run '\(run.name)' has \(matches.isEmpty ? "no" : "several") judges matching '\(key)'; its judges: \(list.isEmpty ? "none" : list)", kind: .usage)
             }
             return matches[0].spec
         }
@@ -87,7 +87,7 @@ extension ResultsStore {
         try read { db in
             var outcomes: [Int: ItemOutcome] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT prompt_id, status FROM image WHERE run_id = ? AND sample_index = 0", arguments: [run.id]) {
-                outcomes[row["prompt_id"]] = (row["status"] as String) == "missing" ? .missing : .unjudged
+                outcomes[row["prompt_id"]] = (row["status"] as ImageStatus) == .missing ? .missing : .unjudged
             }
             guard let judge else { return outcomes }
             let rows = try Row.fetchAll(db, sql: """

@@ -32,7 +32,7 @@ extension ResultsStore {
         let hash = catalogue.contentHash
         if let existing = try String.fetchOne(db, sql: "SELECT content_hash FROM prompt_set WHERE name = ?", arguments: [catalogue.set.rawValue]) {
             guard existing == hash else {
-                throw StoreError("store \(path) holds set \(catalogue.set.rawValue) with other prompt texts than the catalogue now loaded; use the catalogue the store was made with, or a new --store", exitCode: ExitStatus.dataError)
+                throw StoreError("store \(path) holds set \(catalogue.set.rawValue) with other prompt texts than the catalogue now loaded; use the catalogue the store was made with, or a new --store", kind: .badData)
             }
             return
         }
@@ -69,7 +69,7 @@ extension ResultsStore {
         if let run = try run(named: name) { return run }
         let names = try runs().map(\.name)
         let list = names.isEmpty ? "the store holds no runs yet" : "runs: " + names.prefix(12).joined(separator: ", ")
-        throw StoreError("no run named '\(name)' in \(path)\(didYouMean(name, among: names)); \(list)", exitCode: ExitStatus.usage)
+        throw StoreError("no run named '\(name)' in \(path)\(didYouMean(name, among: names)); \(list)", kind: .usage)
     }
 
     /// Every run, oldest first.
@@ -90,7 +90,7 @@ extension ResultsStore {
         if let row = try Row.fetchOne(db, sql: "SELECT * FROM run WHERE name = ?", arguments: [spec.name]) {
             let existing = storedRun(row)
             guard existing.fingerprint == spec.fingerprint else {
-                throw StoreError("run '\(spec.name)' already exists with another configuration (set \(existing.set.rawValue), protocol \(existing.scoringProtocol.rawValue), \(existing.generator.summary)); pick a new run name", exitCode: ExitStatus.usage)
+                throw StoreError("run '\(spec.name)' already exists with another configuration (set \(existing.set.rawValue), protocol \(existing.scoringProtocol.rawValue), \(existing.generator.summary)); pick a new run name", kind: .usage)
             }
             return (existing, false)
         }
@@ -110,7 +110,7 @@ extension ResultsStore {
         }
         for entry in entries where entry.isUsable {
             if let sha = known[entry.promptID], sha != entry.sha256 {
-                throw StoreError("run '\(name)' already has a different image for prompt \(entry.promptID) (\(entry.path ?? "")): its bytes changed since the run was registered; register the new images under a new run name", exitCode: ExitStatus.dataError)
+                throw StoreError("run '\(name)' already has a different image for prompt \(entry.promptID) (\(entry.path ?? "")): its bytes changed since the run was registered; register the new images under a new run name", kind: .badData)
             }
         }
     }
@@ -119,37 +119,40 @@ extension ResultsStore {
     public func registerImages(run: StoredRun, entries: [ImageFolder.Entry]) throws -> ImageRegistration {
         var summary = ImageRegistration()
         for entry in entries {
-            let outcome: String = try write { db in
+            let outcome: RegistrationOutcome = try write { db in
                 let existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, status, sha256 FROM image WHERE run_id = ? AND prompt_id = ? AND sample_index = 0"),
                                                 arguments: [run.id, entry.promptID])
-                let status = entry.isUsable ? "ok" : "missing"
+                let status: ImageStatus = entry.isUsable ? .ok : .missing
                 if let existing {
-                    let oldStatus: String = existing["status"]
+                    let oldStatus: ImageStatus = existing["status"]
                     let oldSHA: String? = existing["sha256"]
-                    if oldStatus == status && oldSHA == entry.sha256 { return "unchanged" }
-                    if oldStatus == "ok" && status == "ok" {
-                        throw StoreError("run '\(run.name)' already has a different image for prompt \(entry.promptID); register the new images under a new run name", exitCode: ExitStatus.dataError)
+                    if oldStatus == status && oldSHA == entry.sha256 { return .unchanged }
+                    if oldStatus == .ok && status == .ok {
+                        throw StoreError("run '\(run.name)' already has a different image for prompt \(entry.promptID); register the new images under a new run name", kind: .badData)
                     }
-                    if oldStatus == "ok" { return "unchanged" }  // an image that vanished since keeps its record
+                    if oldStatus == .ok { return .unchanged }  // an image that vanished since keeps its record
                     try db.execute(sql: "UPDATE image SET status = ?, path = ?, sha256 = ?, format = ?, byte_count = ?, problem = ?, recorded_at = ? WHERE id = ?",
                                    arguments: [status, entry.path, entry.sha256, entry.format?.rawValue, entry.byteCount, entry.problem, now(), existing["id"] as Int64])
-                    return status == "ok" ? "repaired" : "missing"
+                    return status == .ok ? .repaired : .missing
                 }
                 try db.cachedStatement(sql: """
                     INSERT INTO image (run_id, prompt_id, sample_index, status, path, sha256, format, byte_count, problem, recorded_at)
                     VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?, ?)
                     """).execute(arguments: [run.id, entry.promptID, status, entry.path, entry.sha256, entry.format?.rawValue, entry.byteCount, entry.problem, now()])
-                return status == "ok" ? "added" : "missing"
+                return status == .ok ? .added : .missing
             }
             switch outcome {
-            case "added": summary.added += 1
-            case "repaired": summary.repaired += 1
-            case "missing": summary.missing += 1
-            default: if entry.isUsable { summary.unchanged += 1 } else { summary.missing += 1 }
+            case .added: summary.added += 1
+            case .repaired: summary.repaired += 1
+            case .missing: summary.missing += 1
+            case .unchanged: if entry.isUsable { summary.unchanged += 1 } else { summary.missing += 1 }
             }
         }
         return summary
     }
+
+    /// What registering one image did.
+    private enum RegistrationOutcome { case added, repaired, missing, unchanged }
 
     func storedRun(_ row: Row) -> StoredRun {
         StoredRun(id: row["id"], name: row["name"], set: PromptSet(rawValue: row["set_name"])!,

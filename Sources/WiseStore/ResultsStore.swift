@@ -20,25 +20,25 @@ public final class ResultsStore: Sendable {
         let kind = PathKind(path)
         let exists = kind != .missing
         if kind == .directory {
-            throw StoreError("store \(path) is a directory; pass a file path such as \(path)/wise.sqlite to --store", exitCode: ExitStatus.cannotCreate)
+            throw StoreError("store \(path) is a directory; pass a file path such as \(path)/wise.sqlite to --store", kind: .cannotCreate)
         }
         if !exists {
             guard create else {
-                throw StoreError("no store at \(path); create one with `wise run` or `wise import`, or pass the right --store", exitCode: ExitStatus.noInput)
+                throw StoreError("no store at \(path); create one with `wise run` or `wise import`, or pass the right --store", kind: .missingInput)
             }
             let parent = url.deletingLastPathComponent()
             let parentKind = PathKind(parent.path)
             if parentKind != .missing {
                 guard parentKind == .directory else {
-                    throw StoreError("cannot create store \(path): \(parent.path) is a file, not a directory", exitCode: ExitStatus.cannotCreate)
+                    throw StoreError("cannot create store \(path): \(parent.path) is a file, not a directory", kind: .cannotCreate)
                 }
             } else {
                 do { try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true) } catch {
-                    throw StoreError("cannot create store \(path): cannot make folder \(parent.path) (\(error.localizedDescription))", exitCode: ExitStatus.cannotCreate)
+                    throw StoreError("cannot create store \(path): cannot make folder \(parent.path) (\(error.localizedDescription))", kind: .cannotCreate)
                 }
             }
         } else if !create, !isSQLiteFile(path) {
-            throw StoreError("\(path) is not a wise store (not an SQLite file); pass the right --store", exitCode: ExitStatus.dataError)
+            throw StoreError("\(path) is not a wise store (not an SQLite file); pass the right --store", kind: .badData)
         }
         var config = Configuration()
         config.foreignKeysEnabled = true
@@ -88,15 +88,15 @@ func isSQLiteFile(_ path: String) -> Bool {
 /// A problem with the store file or its contents.
 public struct StoreError: WiseError {
     public var message: String
-    public var exitCode: Int32
-    public init(_ message: String, exitCode: Int32 = ExitStatus.ioError) { self.message = message; self.exitCode = exitCode }
+    public var kind: ErrorKind
+    public init(_ message: String, kind: ErrorKind = .io) { self.message = message; self.kind = kind }
     public var description: String { message }
 
     static func wrap(_ error: DatabaseError, path: String) -> StoreError {
         switch error.resultCode {
-        case .SQLITE_NOTADB: return StoreError("\(path) is not a wise store (SQLite: \(error.message ?? "file is not a database"))", exitCode: ExitStatus.dataError)
+        case .SQLITE_NOTADB: return StoreError("\(path) is not a wise store (SQLite: \(error.message ?? "file is not a database"))", kind: .badData)
         case .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_IOERR:
-            return StoreError("cannot open store \(path) for writing (SQLite: \(error.message ?? "\(error.resultCode)")); check the path and its permissions", exitCode: ExitStatus.cannotCreate)
+            return StoreError("cannot open store \(path) for writing (SQLite: \(error.message ?? "\(error.resultCode)")); check the path and its permissions", kind: .cannotCreate)
         case .SQLITE_BUSY, .SQLITE_LOCKED: return StoreError("store \(path) is busy: another wise process holds it; try again when it finishes")
         default: return StoreError("store \(path): SQLite error \(error.resultCode.rawValue): \(error.message ?? "")")
         }

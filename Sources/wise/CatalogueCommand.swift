@@ -41,7 +41,7 @@ struct CatalogueCommand: AsyncParsableCommand {
             let source: CatalogueSource
             if let from {
                 guard PathKind(from) == .directory else {
-                    throw FileError("--from \(from) is not a directory; pass a folder laid out like legacy/, verified/", exitCode: ExitStatus.noInput)
+                    throw FileError("--from \(from) is not a directory; pass a folder laid out like legacy/, verified/", kind: .missingInput)
                 }
                 source = DirectorySource(directory: URL(fileURLWithPath: from, isDirectory: true))
             } else {

@@ -42,7 +42,7 @@ struct ExportCommand: ParsableCommand {
         let items = try store.exportItems(of: run, judge: judgeSpec)
         guard !items.isEmpty else { throw UsageError("run '\(name)' has no scored judgment from \(judgeSpec.summary); there is nothing to export") }
         if PathKind(out) == .file {
-            throw FileError("--out \(out) is a file; pass a folder to write the JSONL files into", exitCode: ExitStatus.cannotCreate)
+            throw FileError("--out \(out) is a file; pass a folder to write the JSONL files into", kind: .cannotCreate)
         }
         let written = try ScoreFile.export(items, scoringProtocol: run.scoringProtocol, to: URL(fileURLWithPath: out, isDirectory: true))
         for url in written { Console.out("wrote \(url.path)\n") }

@@ -17,10 +17,10 @@ struct HTTPCatalogueSource: CatalogueSource {
         do {
             response = try await transport.send(HTTPRequest(method: .get, url: url, timeout: timeout))
         } catch let error as HTTPError {
-            throw FileError("cannot download \(file.path): \(error.description); check the network or use `wise catalogue fetch --from DIR`", exitCode: ExitStatus.unavailable)
+            throw FileError("cannot download \(file.path): \(error.description); check the network or use `wise catalogue fetch --from DIR`", kind: .unavailable)
         }
         guard response.status == 200 else {
-            throw FileError("cannot download \(file.path): \(url) answered HTTP \(response.status); nothing was written", exitCode: ExitStatus.unavailable)
+            throw FileError("cannot download \(file.path): \(url) answered HTTP \(response.status); nothing was written", kind: .unavailable)
         }
         return response.body
     }

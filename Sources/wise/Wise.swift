@@ -36,7 +36,7 @@ enum Main {
             }
         } catch let error as WiseError {
             Console.error("wise: \(error.description)")
-            exit(error.exitCode)
+            exit(error.kind.exitStatus)
         } catch {
             // Help and version requests exit cleanly with their full text; usage errors get one line.
             let code = Wise.exitCode(for: error)

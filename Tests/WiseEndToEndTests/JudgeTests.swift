@@ -26,14 +26,14 @@ import TestSupport
         var counts = (ok: 0, unscored: 0, failed: 0)
         for row in rows {
             switch row.status {
-            case "ok":
+            case .ok:
                 counts.ok += 1
                 let bytes = try Data(contentsOf: URL(fileURLWithPath: row.imagePath!))
                 #expect(row.scores == FakeJudgeServer.expectedScores(for: bytes, scoringProtocol: scoringProtocol), "prompt \(row.promptID)")
-            case "unscored":
+            case .unscored:
                 counts.unscored += 1
                 #expect(row.rawReply?.hasPrefix("[") == true && row.error?.isEmpty == false)
-            default:
+            case .failed:
                 counts.failed += 1
                 #expect(row.error?.isEmpty == false, "a failed judgment without a reason")
             }
@@ -63,7 +63,7 @@ import TestSupport
         #expect(counts.unscored >= 2 && counts.failed > 0, "expected some failures at 20% faults with 2 attempts: \(counts)")
         #expect(first.stdout.contains("WISE verified"))
         let failedImages = Set(try ResultsStore(path: ws.storePath, create: false).judgmentRows(run: try ResultsStore(path: ws.storePath, create: false).requireRun("m"))
-            .filter { $0.status == "failed" }.map { SHA256.hex(try Data(contentsOf: URL(fileURLWithPath: $0.imagePath!))) })
+            .filter { $0.status == .failed }.map { SHA256.hex(try Data(contentsOf: URL(fileURLWithPath: $0.imagePath!))) })
         let before = server.stats.requestsByImage
         #expect(server.stats.requests >= 1000)
 
@@ -198,7 +198,7 @@ import TestSupport
         #expect(server.stats.requests == 5, "a 401 must not be retried")
         let store = try ResultsStore(path: ws.storePath, create: false)
         let rows = try store.judgmentRows(run: try store.requireRun("w"))
-        #expect(rows.count == 5 && rows.allSatisfy { $0.status == "failed" && $0.error!.contains("HTTP 401") })
+        #expect(rows.count == 5 && rows.allSatisfy { $0.status == .failed && $0.error!.contains("HTTP 401") })
         for text in try store.allJudgmentTexts(run: try store.requireRun("w")) { #expect(!text.contains(wrong)) }
         #expect(!result.stderr.contains(wrong) && !result.stdout.contains(wrong))
     }

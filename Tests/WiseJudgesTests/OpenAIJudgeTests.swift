@@ -41,9 +41,10 @@ import TestSupport
         let server = try server(p)
         defer { server.stop() }
         let verdict = try await judge(server, p).judge(request(p))
-        guard case .scored(let scores, _, let usage) = verdict else { Issue.record("\(verdict)"); return }
+        guard case .scored(let scores, let evidence) = verdict else { Issue.record("\(verdict)"); return }
         #expect(scores == FakeJudgeServer.expectedScores(for: image, scoringProtocol: p))
-        #expect(usage.input > 0 && usage.output > 0)
+        #expect(evidence.usage.input > 0 && evidence.usage.output > 0)
+        #expect(evidence.replies.count == 1)
         #expect(server.validationFailures.isEmpty, "\(server.validationFailures)")
         #expect(server.requestLog.first?.text?.contains(prompt.text) == true)
     }
@@ -54,7 +55,7 @@ import TestSupport
             let server = try server(p, faults: [fault], rate: 1)
             defer { server.stop() }
             let verdict = try await judge(server, p).judge(request(p))
-            guard case .scored(let scores, _, _) = verdict else { Issue.record("\(fault) \(p): \(verdict)"); continue }
+            guard case .scored(let scores, _) = verdict else { Issue.record("\(fault) \(p): \(verdict)"); continue }
             #expect(scores == FakeJudgeServer.expectedScores(for: image, scoringProtocol: p), "\(fault) \(p)")
         }
     }
@@ -81,8 +82,7 @@ import TestSupport
         let judge = try judge(server, .verified, attempts: 12)
         for _ in 0..<20 {
             let verdict = try await judge.judge(request(.verified))
-            #expect(verdict == .scored(FakeJudgeServer.expectedScores(for: image, scoringProtocol: .verified), reply: {
-                if case .scored(_, let r, _) = verdict { return r } else { return "" } }(), usage: verdict.usage))
+            #expect(verdict == .scored(FakeJudgeServer.expectedScores(for: image, scoringProtocol: .verified), evidence: verdict.evidence))
         }
         #expect(server.stats.requests > 20)
     }
@@ -91,10 +91,10 @@ import TestSupport
         let server = try server(.legacy) { $0.alwaysUnparseable = [SHA256.hex(ImageFixtures.png(seed: 42))] }
         defer { server.stop() }
         let verdict = try await judge(server, .legacy).judge(request(.legacy))
-        guard case .unscored(let reason, let replies, let usage) = verdict else { Issue.record("\(verdict)"); return }
-        #expect(replies.count == 3 && server.stats.requests == 3)
+        guard case .unscored(let reason, let evidence) = verdict else { Issue.record("\(verdict)"); return }
+        #expect(evidence.replies.count == 3 && server.stats.requests == 3)
         #expect(reason.hasPrefix("no readable score in 3 replies"))
-        #expect(usage.output > 0)
+        #expect(evidence.usage.output > 0)
     }
 
     @Test func otherClientErrorsFailFastWithTheServersMessage() async throws {

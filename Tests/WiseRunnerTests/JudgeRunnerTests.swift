@@ -21,8 +21,9 @@ final class ScriptedJudge: Judge {
         try await Task.sleep(for: .milliseconds(2))
         switch request.prompt.id % 10 {
         case 3: throw JudgeFailure(reason: "HTTP 503: busy", status: 503)
-        case 7: return .unscored(reason: "no score", replies: ["hmm"], usage: TokenUsage(input: 10, output: 1))
-        default: return .scored(AspectScores(["score": Double(request.prompt.id % 2)]), reply: "Score: \(request.prompt.id % 2)", usage: TokenUsage(input: 10, output: 2))
+        case 7: return .unscored(reason: "no score", evidence: Evidence(replies: ["hmm"], usage: TokenUsage(input: 10, output: 1)))
+        default: return .scored(AspectScores(["score": Double(request.prompt.id % 2)]),
+                                evidence: Evidence(replies: ["Score: \(request.prompt.id % 2)"], usage: TokenUsage(input: 10, output: 2)))
         }
     }
 }
@@ -53,6 +54,53 @@ final class ScriptedJudge: Judge {
         let again = try await runner.judgeAll()
         #expect(again.pending == 20 && judge.calls.load(ordering: .relaxed) == 220)
         #expect(try store.judgmentRows(run: run).count == 200)
+    }
+}
+
+/// A judge without tokens or replies, like CLIP: continuous measurements turned into a binary score.
+struct MeasuringJudge: Judge {
+    let spec = AdapterSpec(adapter: "measuring", parameters: ["threshold": "0.5"])
+    var provenance: String? { "local" }
+
+    func judge(_ request: JudgeRequest) async throws -> Verdict {
+        let similarity = Double(request.prompt.id % 10) / 10
+        let evidence = Evidence(measurements: ["similarity": similarity, "raw": similarity * 2.5])
+        return similarity >= 0.5 ? .scored(AspectScores(["score": 1]), evidence: evidence) : .scored(AspectScores(["score": 0]), evidence: evidence)
+    }
+}
+
+@Suite struct EvidenceTests {
+    @Test func aJudgeWithoutTokensKeepsItsMeasurementsAndTheCacheCopiesThem() async throws {
+        // Given two runs of the same 20 images and a judge that reports only measurements
+        let fixture = try TestCatalogue.make()
+        let catalogue = try fixture.load(.verified)
+        let dir = try TempDirectory.make("evidence")
+        try ImageFixtures.writeFolder(dir.appendingPathComponent("img"), ids: 1...20)
+        let store = try ResultsStore(path: dir.appendingPathComponent("s.sqlite").path, create: true)
+        let scan = try ImageFolder(directory: dir.appendingPathComponent("img")).scan(ids: catalogue.prompts.map(\.id))
+        var runs: [StoredRun] = []
+        for name in ["a", "b"] {
+            let spec = RunSpec(name: name, set: .verified, scoringProtocol: .verified, generator: AdapterSpec(adapter: "folder", parameters: ["n": name]),
+                               catalogueHash: catalogue.contentHash)
+            let (run, _) = try store.beginRun(spec, catalogue: catalogue)
+            _ = try store.registerImages(run: run, entries: scan.entries)
+            runs.append(run)
+        }
+        // When the first run is judged, then the second (answered from the store)
+        let first = try await JudgeRunner(store: store, run: runs[0], judge: MeasuringJudge(), rubricSHA256: nil, options: .init()).judgeAll()
+        let second = try await JudgeRunner(store: store, run: runs[1], judge: MeasuringJudge(), rubricSHA256: nil, options: .init()).judgeAll()
+        // Then every judgment holds the measurements, no tokens and the provenance, in both runs
+        #expect(first.scored == 20 && second.reused == 20 && second.pending == 0)
+        for run in runs {
+            let rows = try store.judgmentRows(run: run)
+            #expect(rows.count == 20)
+            for row in rows {
+                let expected = Double(row.promptID % 10) / 10
+                #expect(row.measurements == ["similarity": expected, "raw": expected * 2.5], "prompt \(row.promptID)")
+                #expect(row.scores?["score"] == (expected >= 0.5 ? 1 : 0))
+                #expect(row.rawReply == nil && row.endpoint == "local")
+            }
+        }
     }
 }
 
