@@ -32,7 +32,7 @@ let package = Package(
         ),
         .target(
             name: "WiseCLIP",
-            dependencies: ["CImage", .target(name: "CBLAS", condition: .when(platforms: [.linux]))]
+            dependencies: ["WiseCore", "CImage", .target(name: "CBLAS", condition: .when(platforms: [.linux]))]
         ),
         .target(name: "WiseHub", dependencies: ["WiseCore", "WiseHTTP"]),
         .executableTarget(name: "clip-bench", dependencies: ["WiseCLIP"], path: "Benchmarks/clip-bench"),
@@ -58,7 +58,7 @@ let package = Package(
             path: "Benchmarks/wise-bench"
         ),
         .target(name: "TestSupport", dependencies: ["WiseCore"], path: "Tests/Support"),
-        .testTarget(name: "WiseCLIPTests", dependencies: ["WiseCLIP"], exclude: ["Fixtures"]),
+        .testTarget(name: "WiseCLIPTests", dependencies: ["WiseCLIP", "WiseCore"], exclude: ["Fixtures"]),
         .testTarget(name: "WiseHubTests", dependencies: ["WiseHub", "WiseHTTP", "WiseCore", "TestSupport"]),
         .testTarget(name: "WiseCoreTests", dependencies: ["WiseCore", "TestSupport"]),
         .testTarget(name: "WiseHTTPTests", dependencies: ["WiseHTTP", "TestSupport"]),

@@ -15,7 +15,7 @@ public enum CLIPActivation: String, Sendable {
         case "gelu": self = .gelu
         case "gelu_new", "gelu_pytorch_tanh", "gelu_fast": self = .geluTanh
         default:
-            throw CLIPError(.unsupported, "\(file): hidden_act \"\(name)\" is not one of quick_gelu, gelu, gelu_new, gelu_pytorch_tanh")
+            throw CLIPError(.badData, "\(file): hidden_act \"\(name)\" is not one of quick_gelu, gelu, gelu_new, gelu_pytorch_tanh")
         }
     }
 }
@@ -106,7 +106,7 @@ public struct CLIPConfig: Sendable, Equatable {
             throw CLIPError(.badData, "\(file): image_size \(imageSize) is not a multiple of patch_size \(patchSize)")
         }
         guard channels == 3 else {
-            throw CLIPError(.unsupported, "\(file): num_channels is \(channels); only RGB (3) is supported")
+            throw CLIPError(.badData, "\(file): num_channels is \(channels); only RGB (3) is supported")
         }
     }
 }
@@ -165,7 +165,7 @@ public struct CLIPPreprocessorConfig: Sendable, Equatable {
             config.shortestEdge = size.intValue
         } else if let size = top["size"] as? [String: Any] {
             guard let edge = size["shortest_edge"] as? NSNumber else {
-                throw CLIPError(.unsupported, "\(path): size \(size) has no shortest_edge")
+                throw CLIPError(.badData, "\(path): size \(size) has no shortest_edge")
             }
             config.shortestEdge = edge.intValue
         }
@@ -178,7 +178,7 @@ public struct CLIPPreprocessorConfig: Sendable, Equatable {
         }
         if let resample = top["resample"] as? NSNumber {
             guard let known = Resample(rawValue: resample.intValue) else {
-                throw CLIPError(.unsupported, "\(path): resample \(resample) is not bilinear (2) or bicubic (3)")
+                throw CLIPError(.badData, "\(path): resample \(resample) is not bilinear (2) or bicubic (3)")
             }
             config.resample = known
         }

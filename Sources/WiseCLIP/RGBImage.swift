@@ -58,7 +58,6 @@ public struct RGBImage: Sendable, Equatable {
 
     private static func error(_ status: cimage_status, _ message: [CChar]) -> CLIPError {
         let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let kind: CLIPError.Kind = status == CIMAGE_ERR_UNSUPPORTED ? .unsupported : .badData
-        return CLIPError(kind, text.isEmpty ? "image decoding failed (code \(status.rawValue))" : text)
+        return CLIPError(.badData, text.isEmpty ? "image decoding failed (code \(status.rawValue))" : text)
     }
 }

@@ -104,7 +104,7 @@ public final class SafetensorsFile {
                 throw CLIPError(.badData, "\(path): tensor \(name) lacks a dtype, shape or data_offsets")
             }
             guard let dtype = DType(rawValue: dtypeName) else {
-                throw CLIPError(.unsupported, "\(path): tensor \(name) is \(dtypeName); only F32, F16 and BF16 are read")
+                throw CLIPError(.badData, "\(path): tensor \(name) is \(dtypeName); only F32, F16 and BF16 are read")
             }
             guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, { $0.multipliedReportingOverflow(by: $1).partialValue }) < Int(Int32.max) * 4
             else {

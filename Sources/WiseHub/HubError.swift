@@ -2,7 +2,8 @@ import WiseCore
 
 /// Why fetching model files from a hub failed; says which file, from where, and what to do.
 public struct HubError: WiseError, Equatable {
-    public enum Kind: Sendable, Equatable {
+    /// What went wrong, finer than `kind`.
+    public enum Reason: Sendable, Equatable {
         /// The repository, revision or file does not exist (HTTP 404).
         case notFound
         /// The hub refused access (401/403): a gated or private repository.
@@ -15,22 +16,22 @@ public struct HubError: WiseError, Equatable {
         case cannotWrite
     }
 
-    public var kind: Kind
+    public var reason: Reason
     public var message: String
 
-    public init(_ kind: Kind, _ message: String) {
-        self.kind = kind
+    public init(_ reason: Reason, _ message: String) {
+        self.reason = reason
         self.message = message
     }
 
     public var description: String { message }
 
-    public var exitCode: Int32 {
-        switch kind {
-        case .notFound: return ExitStatus.noInput
-        case .unauthorized, .unavailable: return ExitStatus.unavailable
-        case .checksumMismatch: return ExitStatus.dataError
-        case .cannotWrite: return ExitStatus.cannotCreate
+    public var kind: ErrorKind {
+        switch reason {
+        case .notFound: return .missingInput
+        case .unauthorized, .unavailable: return .unavailable
+        case .checksumMismatch: return .badData
+        case .cannotWrite: return .cannotCreate
         }
     }
 }

@@ -137,7 +137,7 @@ final class FakeHub: Sendable {
         let hubClient = client(hub, cache: cache)
         // When the first fetch is cut
         await #expect { try await hubClient.fetch(repo: "acme/tiny-clip", files: ["config.json", "model.safetensors"]) } throws: {
-            ($0 as? HubError)?.kind == .unavailable && "\($0)".contains("resume")
+            ($0 as? HubError)?.reason == .unavailable && "\($0)".contains("resume")
         }
         let part = hubClient.directory(repo: "acme/tiny-clip").appendingPathComponent("model.safetensors.part")
         #expect(try Data(contentsOf: part).count == 2000)
@@ -160,7 +160,7 @@ final class FakeHub: Sendable {
         let hubClient = client(hub, cache: cache, chunk: 4096)
         // When the weights are fetched
         await #expect { try await hubClient.fetch(repo: "acme/tiny-clip", files: ["model.safetensors"]) } throws: {
-            ($0 as? HubError)?.kind == .checksumMismatch && "\($0)".contains("abababab")
+            ($0 as? HubError)?.reason == .checksumMismatch && "\($0)".contains("abababab")
         }
         // Then neither the file nor its part nor a manifest entry is left
         let folder = hubClient.directory(repo: "acme/tiny-clip")
@@ -175,10 +175,10 @@ final class FakeHub: Sendable {
         let cache = temporaryCache()
         defer { try? FileManager.default.removeItem(at: cache) }
         let hubClient = client(hub, cache: cache)
-        // When it is fetched, Then the error names the file, repository and revision, and maps to exit 66
+        // When it is fetched, Then the error names the file, repository and revision, and is missing input
         await #expect { try await hubClient.fetch(repo: "acme/no-such-model") } throws: { error in
             guard let error = error as? HubError else { return false }
-            return error.kind == .notFound && error.exitCode == ExitStatus.noInput
+            return error.reason == .notFound && error.kind == .missingInput
                 && error.message.contains("config.json not found in acme/no-such-model at revision main")
         }
         // And a malformed repository id is refused before any request
@@ -195,7 +195,7 @@ final class FakeHub: Sendable {
         let (folder, _) = try await hubClient.fetch(repo: "acme/tiny-clip")
         try Data("{}".utf8).write(to: folder.appendingPathComponent("vocab.json"))
         // When it is verified, Then the recorded checksum catches it
-        #expect { try hubClient.verify(repo: "acme/tiny-clip") } throws: { ($0 as? HubError)?.kind == .checksumMismatch }
+        #expect { try hubClient.verify(repo: "acme/tiny-clip") } throws: { ($0 as? HubError)?.reason == .checksumMismatch }
         // And a fetch downloads that file again, and only that one
         let again = try await hubClient.fetch(repo: "acme/tiny-clip")
         #expect(again.outcomes["vocab.json"] == .downloaded(bytes: files["vocab.json"]!.count))
