@@ -130,3 +130,33 @@ import WiseCore
         return path
     }
 }
+
+/// Fitting thresholds to another judge's labels, and the agreement reported.
+@Suite struct CLIPCalibrationFitTests {
+    @Test func recoversCutsThatSeparateTheLabels() throws {
+        // Given measurements that an LLM labelled 0 below 0.5, 1 up to 0.8 and 2 above
+        let values = (0..<60).map { Double($0) / 60 }
+        let measurements = values.map { ["clip_score": $0, "realism": $0, "aesthetic": 1 - $0] }
+        let labels = values.map { v in
+            AspectScores(["consistency": v < 0.5 ? 0 : v < 0.8 ? 1 : 2, "realism": v < 0.3 ? 0 : 2, "aesthetic_quality": 1])
+        }
+        // When the thresholds are fitted
+        let (fitted, agreements) = try CLIPCalibration.defaults(for: .legacy, aestheticHead: false)
+            .fitted(measurements: measurements, labels: labels)
+        // Then consistency agrees exactly, with κ = 1, and the cuts sit at the label changes
+        let consistency = agreements.first { $0.aspect == "consistency" }!
+        #expect(consistency.exactMatch == 1)
+        #expect(consistency.quadraticKappa == 1)
+        #expect(fitted.thresholds["consistency"] == [0.5, 0.8])
+        #expect(agreements.count == 3)
+        #expect(agreements.allSatisfy { $0.count == 60 })
+    }
+
+    @Test func quadraticKappaOfKnownTables() {
+        // Perfect agreement is 1, agreement no better than chance is 0 or below
+        #expect(CLIPCalibration.quadraticKappa([0, 1, 2], [0, 1, 2], maxLevel: 2) == 1)
+        #expect(CLIPCalibration.quadraticKappa([0, 2, 0, 2], [0, 0, 2, 2], maxLevel: 2) == 0)
+        #expect(CLIPCalibration.quadraticKappa([1, 1], [1, 1], maxLevel: 2) == nil)
+        #expect(CLIPCalibration.quadraticKappa([0, 2], [2, 0], maxLevel: 2)! < 0)
+    }
+}
