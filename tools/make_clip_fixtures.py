@@ -43,6 +43,7 @@ CAPTIONS = [
     "a " + " ".join(["very long caption about a mountain lake at dawn"] * 12),
     "quotes 'single' \"double\" ''s don't",
     "special <|endoftext|> inside",
+    "ΟΔΥΣΣΕΥΣ ΣΑΣ Σ. σοφός",
 ]
 
 CORPUS = """

@@ -1,9 +1,11 @@
 // clip-bench: WiseCLIP against PyTorch on the same machine, same thread count, in one run.
 //
-//   clip-bench compare [--python PY] [--work DIR] [--threads N] [--seconds S] [--shapes b32,l14]
+//   clip-bench compare [--python PY] [--work DIR] [--threads N] [--seconds S] [--shapes b32,l14] [--rounds R]
 //       makes random full-size models in DIR (default /tmp/clip-bench) with
 //       tools/clip_bench_torch.py, then for each shape runs the Swift side and the PyTorch side
-//       one after the other, each in its own process, and prints both and their ratios.
+//       alternately, R rounds (default 3), each in its own process, and prints the best figure
+//       of each side over the rounds and their ratios: on a shared machine the best round is
+//       the one least disturbed by other work.
 //   clip-bench swift MODEL_DIR [--threads N] [--seconds S]
 //       the Swift side alone: one JSON line.
 //
@@ -112,6 +114,22 @@ func runJSON(_ executable: String, _ arguments: [String]) -> [String: Any] {
     return object
 }
 
+let figures = ["images_per_s_batch1", "images_per_s_batch16", "texts_per_s_batch16"]
+
+func summary(_ result: [String: Any]) -> String {
+    figures.map { String(format: "%.2f", result[$0] as? Double ?? 0) }.joined(separator: " / ")
+        + String(format: ", %.0f MiB", Double(result["peak_rss_bytes"] as? Int ?? 0) / 1_048_576)
+}
+
+/// Per figure the higher rate and the lower peak memory of two results.
+func best(_ a: [String: Any], _ b: [String: Any]) -> [String: Any] {
+    guard !a.isEmpty else { return b }
+    var result = b
+    for key in figures { result[key] = max(a[key] as? Double ?? 0, b[key] as? Double ?? 0) }
+    result["peak_rss_bytes"] = min(a["peak_rss_bytes"] as? Int ?? .max, b["peak_rss_bytes"] as? Int ?? .max)
+    return result
+}
+
 func compare(_ options: Options) {
     let python = options.values["python"] ?? "/tmp/clipvenv/bin/python"
     let work = options.values["work"] ?? "/tmp/clip-bench"
@@ -120,7 +138,9 @@ func compare(_ options: Options) {
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../tools/clip_bench_torch.py").standardized.path
     let me = URL(fileURLWithPath: CommandLine.arguments[0]).standardized.path
     print("clip-bench: \(threads) threads, at least \(seconds) s per figure; load average before: \(loadAverage())")
+    print("  per round: images/s batch 1 / images/s batch 16 / texts/s, peak RSS")
     for shape in shapes {
+        print("\n\(shape)")
         let folder = work + "/" + shape
         if !FileManager.default.fileExists(atPath: folder + "/model.safetensors") {
             print("making random \(shape) weights in \(folder) …")
@@ -132,12 +152,18 @@ func compare(_ options: Options) {
             guard make.terminationStatus == 0 else { fail("making the \(shape) model failed") }
         }
         let common = ["--threads", String(threads), "--seconds", String(seconds)]
-        let swift = runJSON(me, ["swift", folder] + common)
-        let torch = runJSON(python, [script, "bench", folder] + common)
+        var swift: [String: Any] = [:], torch: [String: Any] = [:]
+        for round in 1...max(1, options.int("rounds", 3)) {
+            let s = runJSON(me, ["swift", folder] + common)
+            let t = runJSON(python, [script, "bench", folder] + common)
+            print("  round \(round): swift \(summary(s)); pytorch \(summary(t)); load \(loadAverage())")
+            swift = best(swift, s)
+            torch = best(torch, t)
+        }
         let weights = Double(swift["weights_bytes"] as? Int ?? 1)
-        print("\n\(shape): weights \(String(format: "%.0f", weights / 1_048_576)) MiB, load average now \(loadAverage())")
+        print("\(shape) best of the rounds: weights \(String(format: "%.0f", weights / 1_048_576)) MiB, load average now \(loadAverage())")
         print("  figure                  swift     pytorch   swift/pytorch")
-        for key in ["images_per_s_batch1", "images_per_s_batch16", "texts_per_s_batch16"] {
+        for key in figures {
             let s = swift[key] as? Double ?? 0, t = torch[key] as? Double ?? 0
             print(String(format: "  %-22@ %8.2f %11.2f %11.2fx", key as NSString, s, t, t > 0 ? s / t : 0))
         }

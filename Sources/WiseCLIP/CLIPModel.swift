@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A CLIP model (both towers) loaded from a Hugging Face model folder, computing embeddings
 /// and CLIPScore natively on the CPU.
@@ -13,7 +14,8 @@ public final class CLIPModel: Sendable {
     public let preprocessor: CLIPImagePreprocessor
     /// exp(logit_scale): the temperature the logits are multiplied by.
     public let logitScale: Float
-    /// Threads for BLAS and the element-wise kernels.
+    /// Threads per call: a batch of at least this many is split between them, each part run
+    /// single-threaded; a smaller one splits each matrix product and the attention heads.
     public let threads: Int
     /// Images or texts per forward pass; larger inputs are split into batches of this size.
     public let maxBatch: Int
@@ -32,7 +34,8 @@ public final class CLIPModel: Sendable {
     let textProjection: Linear
     let workspaces = WorkspacePool()
 
-    /// Loads the model in `directory`. `threads` also sets OpenBLAS's process-wide thread count.
+    /// Loads the model in `directory`. Sets OpenBLAS (process-wide) to one thread: the model
+    /// does its own threading, which keeps working when other processes hold cores.
     public init(directory: String, threads: Int = ProcessInfo.processInfo.activeProcessorCount, maxBatch: Int = 16) throws {
         let config = try CLIPConfig(contentsOf: directory + "/config.json")
         self.config = config
@@ -47,7 +50,7 @@ public final class CLIPModel: Sendable {
         }
         self.threads = max(1, threads)
         self.maxBatch = max(1, maxBatch)
-        BLAS.setThreads(self.threads)
+        BLAS.setThreads(1)
 
         let loader = WeightLoader(file: try SafetensorsFile(path: directory + "/model.safetensors"))
         let v = config.vision, t = config.text, p = config.patchSize
@@ -76,16 +79,13 @@ public final class CLIPModel: Sendable {
 
     /// Projected image features (not normalised), as `get_image_features` returns them.
     public func imageFeatures(_ images: [RGBImage]) -> [[Float]] {
-        let size = config.imageSize
-        return stride(from: 0, to: images.count, by: maxBatch).flatMap { start -> [[Float]] in
-            let batch = Array(images[start..<min(start + maxBatch, images.count)])
-            return workspaces.with { workspace in
-                let pixels = workspace.pointer(.input, count: batch.count * 3 * size * size)
-                for (index, image) in batch.enumerated() {
-                    preprocessor.write(image, into: pixels + index * 3 * size * size)
-                }
-                return visionForward(pixels, batch: batch.count, workspace: workspace)
+        let plane = 3 * config.imageSize * config.imageSize
+        return batches(images.count) { range, threads, workspace in
+            let pixels = workspace.pointer(.input, count: range.count * plane)
+            for (slot, index) in range.enumerated() {
+                preprocessor.write(images[index], into: pixels + slot * plane)
             }
+            return visionForward(pixels, batch: range.count, threads: threads, workspace: workspace)
         }
     }
 
@@ -95,16 +95,39 @@ public final class CLIPModel: Sendable {
         for values in pixelValues where values.count != plane {
             throw CLIPError(.badData, "pixel values hold \(values.count) floats; the model takes \(plane)")
         }
-        return stride(from: 0, to: pixelValues.count, by: maxBatch).flatMap { start -> [[Float]] in
-            let batch = pixelValues[start..<min(start + maxBatch, pixelValues.count)]
-            return workspaces.with { workspace in
-                let pixels = workspace.pointer(.input, count: batch.count * plane)
-                for (index, values) in batch.enumerated() {
-                    values.withUnsafeBufferPointer { (pixels + index * plane).update(from: $0.baseAddress!, count: plane) }
-                }
-                return visionForward(pixels, batch: batch.count, workspace: workspace)
+        return batches(pixelValues.count) { range, threads, workspace in
+            let pixels = workspace.pointer(.input, count: range.count * plane)
+            for (slot, index) in range.enumerated() {
+                pixelValues[index].withUnsafeBufferPointer { (pixels + slot * plane).update(from: $0.baseAddress!, count: plane) }
             }
+            return visionForward(pixels, batch: range.count, threads: threads, workspace: workspace)
         }
+    }
+
+    /// Runs `forward` over `count` items in batches of at most `maxBatch`. A batch with at
+    /// least `threads` items is split into that many parts run at once, each single-threaded
+    /// and with its own workspace (no synchronisation inside the pass); a smaller one runs
+    /// whole with `threads` inside each operation. `forward` gets the item range, the threads
+    /// it may use and a workspace, and returns one feature vector per item.
+    func batches(_ count: Int, _ forward: @Sendable (Range<Int>, Int, Workspace) -> [[Float]]) -> [[Float]] {
+        var results: [[Float]] = []
+        results.reserveCapacity(count)
+        for start in stride(from: 0, to: count, by: maxBatch) {
+            let batch = start..<min(start + maxBatch, count)
+            let parts = batch.count >= threads ? threads : 1
+            if parts == 1 {
+                results += workspaces.with { forward(batch, threads, $0) }
+                continue
+            }
+            let outputs = Mutex<[[[Float]]]>(Array(repeating: [], count: parts))
+            parallel(parts) { part in
+                let range = (batch.lowerBound + batch.count * part / parts)..<(batch.lowerBound + batch.count * (part + 1) / parts)
+                let features = workspaces.with { forward(range, 1, $0) }
+                outputs.withLock { $0[part] = features }
+            }
+            results += outputs.withLock { $0.flatMap { $0 } }
+        }
+        return results
     }
 
     /// Unit-length image embeddings.
@@ -112,7 +135,7 @@ public final class CLIPModel: Sendable {
         imageFeatures(images).map(Self.normalized)
     }
 
-    func visionForward(_ pixels: UnsafeMutablePointer<Float>, batch: Int, workspace: Workspace) -> [[Float]] {
+    func visionForward(_ pixels: UnsafeMutablePointer<Float>, batch: Int, threads: Int, workspace: Workspace) -> [[Float]] {
         let d = config.vision.hiddenSize, p = config.patchSize, grid = config.gridSize, size = config.imageSize
         let patchCount = grid * grid, tokens = patchCount + 1, patchLength = 3 * p * p
         let x = workspace.pointer(.residual, count: batch * tokens * d)
@@ -172,9 +195,8 @@ public final class CLIPModel: Sendable {
                 throw CLIPError(.badData, "token id \(bad) is outside the vocabulary of \(config.vocabularySize)")
             }
         }
-        return stride(from: 0, to: tokenIDs.count, by: maxBatch).flatMap { start in
-            let batch = Array(tokenIDs[start..<min(start + maxBatch, tokenIDs.count)])
-            return workspaces.with { textForward(batch, workspace: $0) }
+        return batches(tokenIDs.count) { range, threads, workspace in
+            textForward(Array(tokenIDs[range]), threads: threads, workspace: workspace)
         }
     }
 
@@ -194,7 +216,7 @@ public final class CLIPModel: Sendable {
         return ids.firstIndex(of: config.eosTokenID) ?? 0
     }
 
-    func textForward(_ batch: [[Int]], workspace: Workspace) -> [[Float]] {
+    func textForward(_ batch: [[Int]], threads: Int, workspace: Workspace) -> [[Float]] {
         let d = config.text.hiddenSize
         // Shorter texts are padded; the causal mask keeps padding out of every real position.
         let tokens = batch.map(\.count).max() ?? 1

@@ -78,7 +78,7 @@ public struct CLIPTokenizer: Sendable {
             case .special(let token):
                 ids.append(token == Self.startText ? startToken : endToken)
             case .text(let chunk):
-                let normalized = chunk.precomposedStringWithCanonicalMapping.lowercased()
+                let normalized = Self.lowercased(chunk.precomposedStringWithCanonicalMapping)
                 for word in Self.words(normalized) {
                     ids.append(contentsOf: bpe(word))
                     if ids.count >= limit { break }
@@ -89,6 +89,16 @@ public struct CLIPTokenizer: Sendable {
         if ids.count > limit { ids.removeSubrange(limit...) }
         ids.append(endToken)
         return ids
+    }
+
+    /// Lower-cases scalar by scalar with Unicode's full mappings and no context rules, as the
+    /// reference normaliser does: a word-final capital sigma becomes σ, not ς.
+    static func lowercased(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            out.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
+        }
+        return String(out)
     }
 
     enum Piece: Equatable {

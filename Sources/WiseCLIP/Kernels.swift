@@ -29,18 +29,26 @@ struct SharedPointer: @unchecked Sendable {
     let base: UnsafeMutablePointer<Float>
 }
 
-/// Splits `rows` into contiguous ranges run on `threads` threads when the work is large
-/// enough to pay for it, else runs inline.
+/// Runs `body(part)` for every part in 0..<parts at once, the calling thread included.
+///
+/// WiseCLIP does its own threading and runs OpenBLAS single-threaded: OpenBLAS's worker
+/// threads spin between calls and meet at a barrier inside every GEMM, which on a machine
+/// shared with other work loses half the throughput; splitting the work here costs one join.
+@inline(__always)
+func parallel(_ parts: Int, _ body: @Sendable (Int) -> Void) {
+    if parts <= 1 {
+        body(0)
+    } else {
+        DispatchQueue.concurrentPerform(iterations: parts, execute: body)
+    }
+}
+
+/// Runs `body` over `rows` in contiguous ranges on up to `threads` threads when the work is
+/// large enough to pay for it.
 @inline(__always)
 func forEachRowRange(rows: Int, work: Int, threads: Int, _ body: @Sendable (Range<Int>) -> Void) {
     let parts = work >= 1 << 16 ? min(threads, rows) : 1
-    if parts <= 1 {
-        body(0..<rows)
-        return
-    }
-    DispatchQueue.concurrentPerform(iterations: parts) { part in
-        body((rows * part / parts)..<(rows * (part + 1) / parts))
-    }
+    parallel(parts) { part in body((rows * part / parts)..<(rows * (part + 1) / parts)) }
 }
 
 /// Element-wise math on 8 lanes at a time.
@@ -143,21 +151,38 @@ struct Linear: Sendable {
     let outFeatures: Int
 
     /// y = x·Wᵀ + b, or y += x·Wᵀ + b when `accumulate` (a residual connection for free).
-    func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+    /// With `threads` > 1 and enough work, the output columns are split between threads.
+    func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool = false, threads: Int = 1) {
         guard rows > 0 else { return }
+        let parts = threads > 1 && rows * outFeatures * inFeatures >= 1 << 20 ? threads : 1
+        if parts == 1 {
+            applyColumns(0..<outFeatures, x, rows: rows, into: y, accumulate: accumulate)
+            return
+        }
+        let input = SharedPointer(base: UnsafeMutablePointer(mutating: x)), output = SharedPointer(base: y)
+        parallel(parts) { part in
+            // Slices start on multiples of 16 columns, the width of the GEMM kernels' tiles.
+            func boundary(_ p: Int) -> Int { p == parts ? outFeatures : (outFeatures * p / parts) & ~15 }
+            applyColumns(boundary(part)..<boundary(part + 1), input.base, rows: rows, into: output.base, accumulate: accumulate)
+        }
+    }
+
+    private func applyColumns(_ columns: Range<Int>, _ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        guard !columns.isEmpty else { return }
+        let first = columns.lowerBound, width = columns.count
         if let bias {
-            if accumulate {
-                for row in 0..<rows {
-                    let dst = y + row * outFeatures
-                    for j in 0..<outFeatures { dst[j] += bias.pointer[j] }
+            for row in 0..<rows {
+                let dst = y + row * outFeatures + first
+                if accumulate {
+                    for j in 0..<width { dst[j] += bias.pointer[first + j] }
+                } else {
+                    dst.update(from: bias.pointer + first, count: width)
                 }
-            } else {
-                for row in 0..<rows { (y + row * outFeatures).update(from: bias.pointer, count: outFeatures) }
             }
         }
         BLAS.gemm(
-            transposeB: true, m: rows, n: outFeatures, k: inFeatures, a: x, lda: inFeatures, b: weight.pointer,
-            ldb: inFeatures, beta: (bias != nil || accumulate) ? 1 : 0, c: y, ldc: outFeatures)
+            transposeB: true, m: rows, n: width, k: inFeatures, a: x, lda: inFeatures, b: weight.pointer + first * inFeatures,
+            ldb: inFeatures, beta: (bias != nil || accumulate) ? 1 : 0, c: y + first, ldc: outFeatures)
     }
 }
 

@@ -116,29 +116,34 @@ struct Encoder: Sendable {
         let qkv = workspace.pointer(.qkv, count: rows * 3 * d)
         let context = workspace.pointer(.context, count: rows * d)
         let hidden = workspace.pointer(.hidden, count: rows * config.intermediateSize)
-        let scores = workspace.pointer(.scores, count: tokens * tokens)
+        let pairs = batch * heads
+        let parts = min(threads, pairs)
+        let scores = SharedPointer(base: workspace.pointer(.scores, count: parts * tokens * tokens))
+        let qkvShared = SharedPointer(base: qkv), contextShared = SharedPointer(base: context)
         for layer in layers {
             layer.norm1.apply(x, rows: rows, into: normed, threads: threads)
-            layer.qkv.apply(normed, rows: rows, into: qkv)
-            for b in 0..<batch {
-                let base = qkv + b * tokens * 3 * d
-                for h in 0..<heads {
-                    let q = base + h * headDim
+            layer.qkv.apply(normed, rows: rows, into: qkv, threads: threads)
+            // Each (sequence, head) pair is independent; threads take every parts-th pair.
+            parallel(parts) { part in
+                let s = scores.base + part * tokens * tokens
+                for pair in stride(from: part, to: pairs, by: parts) {
+                    let b = pair / heads, h = pair % heads
+                    let q = qkvShared.base + b * tokens * 3 * d + h * headDim
                     // Scores and weighted values straight from the strided q/k/v rows: no copies.
                     BLAS.gemm(
                         transposeB: true, m: tokens, n: tokens, k: headDim, alpha: scale, a: q, lda: 3 * d,
-                        b: q + d, ldb: 3 * d, beta: 0, c: scores, ldc: tokens)
-                    softmaxRows(scores, rows: tokens, columns: tokens, causal: causal)
+                        b: q + d, ldb: 3 * d, beta: 0, c: s, ldc: tokens)
+                    softmaxRows(s, rows: tokens, columns: tokens, causal: causal)
                     BLAS.gemm(
-                        transposeB: false, m: tokens, n: headDim, k: tokens, a: scores, lda: tokens,
-                        b: q + 2 * d, ldb: 3 * d, beta: 0, c: context + b * tokens * d + h * headDim, ldc: d)
+                        transposeB: false, m: tokens, n: headDim, k: tokens, a: s, lda: tokens,
+                        b: q + 2 * d, ldb: 3 * d, beta: 0, c: contextShared.base + b * tokens * d + h * headDim, ldc: d)
                 }
             }
-            layer.output.apply(context, rows: rows, into: x, accumulate: true)
+            layer.output.apply(context, rows: rows, into: x, accumulate: true, threads: threads)
             layer.norm2.apply(x, rows: rows, into: normed, threads: threads)
-            layer.fc1.apply(normed, rows: rows, into: hidden)
+            layer.fc1.apply(normed, rows: rows, into: hidden, threads: threads)
             config.activation.apply(hidden, count: rows * config.intermediateSize, threads: threads)
-            layer.fc2.apply(hidden, rows: rows, into: x, accumulate: true)
+            layer.fc2.apply(hidden, rows: rows, into: x, accumulate: true, threads: threads)
         }
     }
 }

@@ -71,6 +71,18 @@ import WiseCLIP
         #expect(abs(norm - 1) < 1e-5)
     }
 
+    @Test func threadsDoNotChangeResults() throws {
+        // Given the same inputs on one thread and on two (batch split, and within each product)
+        let one = try CLIPModel(directory: Fixtures.model("tiny-gelu"), threads: 1)
+        let two = try CLIPModel(directory: Fixtures.model("tiny-gelu"), threads: 2)
+        let reference = try Fixtures.reference("tiny-gelu")
+        let images = try reference.images.map { try RGBImage(contentsOf: Fixtures.image($0)) }
+        // Then batches of 7 (split in two) and of 1 (split inside) agree with one thread
+        for (a, b) in zip(one.imageFeatures(images), two.imageFeatures(images)) { #expect(relativeError(b, a) < 1e-5) }
+        #expect(relativeError(two.imageFeatures([images[0]])[0], one.imageFeatures([images[0]])[0]) < 1e-5)
+        for (a, b) in zip(one.textFeatures(reference.captions), two.textFeatures(reference.captions)) { #expect(relativeError(b, a) < 1e-5) }
+    }
+
     @Test func clipScoreIsScaledClampedCosine() throws {
         // Given an image and a caption
         let clip = try CLIPModel(directory: Fixtures.model("tiny-quick"), threads: 1)
