@@ -61,13 +61,20 @@ def make(folder, shape):
     write_tokenizer(folder, vocab, merges)
 
 
-def rate(fn, items, seconds, min_runs):
-    fn()  # warm-up
-    runs, start = 0, time.perf_counter()
+def cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def rate(result, key, fn, items, seconds, min_runs):
+    """Items per second and CPU seconds per item, after one warm-up run."""
+    fn()
+    runs, start, cpu_start = 0, time.perf_counter(), cpu_seconds()
     while runs < min_runs or time.perf_counter() - start < seconds:
         fn()
         runs += 1
-    return items * runs / (time.perf_counter() - start)
+    result[key] = items * runs / (time.perf_counter() - start)
+    result[key + "_cpu_s"] = (cpu_seconds() - cpu_start) / (items * runs)
 
 
 def bench(folder, threads, seconds):
@@ -86,14 +93,14 @@ def bench(folder, threads, seconds):
     with torch.inference_mode():
         for batch in (1, 16):
             pixels = torch.randn(batch, 3, size, size, generator=generator)
-            result[f"images_per_s_batch{batch}"] = rate(
-                lambda: model.get_image_features(pixel_values=pixels), batch, seconds, 2)
+            rate(result, f"images_per_s_batch{batch}",
+                 lambda: model.get_image_features(pixel_values=pixels), batch, seconds, 2)
 
         def texts():
             tokens = tokenizer(CAPTIONS, padding=True, return_tensors="pt")
             model.get_text_features(**tokens)
 
-        result["texts_per_s_batch16"] = rate(texts, len(CAPTIONS), seconds, 2)
+        rate(result, "texts_per_s_batch16", texts, len(CAPTIONS), seconds, 2)
     result["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     result["weights_bytes"] = os.path.getsize(os.path.join(folder, "model.safetensors"))
     print(json.dumps(result))

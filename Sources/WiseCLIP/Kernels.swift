@@ -70,7 +70,10 @@ enum Vector {
     /// bits: no float-to-int conversion, which Swift's SIMD types do lane by lane.
     @inline(__always)
     static func exp(_ x: V) -> V {
-        let clamped = x.clamped(lowerBound: V(repeating: -87.3), upperBound: V(repeating: 88.0))
+        // Masked replacement rather than clamped(lowerBound:upperBound:), which is not specialised.
+        var clamped = x
+        clamped.replace(with: -87.3, where: x .< -87.3)
+        clamped.replace(with: 88.0, where: x .> 88.0)
         let shifter: Float = 12_582_912
         let t = clamped * 1.442_695_04 + shifter
         let n = t - shifter
