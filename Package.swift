@@ -28,7 +28,7 @@ let package = Package(
         ),
         .target(
             name: "CImage",
-            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]
+            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg"), .linkedLibrary("webp")]
         ),
         .target(
             name: "WiseCLIP",

@@ -136,6 +136,13 @@ def make_images(folder):
     Image.fromarray(tiny, "RGB").save(os.path.join(folder, "tiny-8x5.png"))
     files.append("tiny-8x5.png")
 
+    y, x = np.mgrid[0:27, 0:45]
+    webp = np.stack([x * 5, y * 9, 255 - x * 3, 128 + (x - y) * 2], -1).astype(np.uint8)
+    Image.fromarray(webp, "RGBA").save(os.path.join(folder, "lossy-alpha-45x27.webp"), quality=80)
+    files.append("lossy-alpha-45x27.webp")
+    Image.fromarray(webp[..., :3], "RGB").save(os.path.join(folder, "lossy-45x27.webp"), quality=70)
+    files.append("lossy-45x27.webp")
+
     Image.fromarray(rng.integers(0, 256, (300, 211, 3), dtype=np.uint8), "RGB").save(
         os.path.join(folder, "large-211x300.jpg"), quality=75)
     files.append("large-211x300.jpg")

@@ -7,6 +7,7 @@
 #include <jpeglib.h>
 #include <png.h>
 #include <setjmp.h>
+#include <webp/decode.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@ static cimage_format sniff(const uint8_t *data, size_t length) {
     static const uint8_t png_signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
     if (length >= 8 && memcmp(data, png_signature, 8) == 0) return CIMAGE_FORMAT_PNG;
     if (length >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF) return CIMAGE_FORMAT_JPEG;
+    if (length >= 12 && memcmp(data, "RIFF", 4) == 0 && memcmp(data + 8, "WEBP", 4) == 0) return CIMAGE_FORMAT_WEBP;
     return CIMAGE_FORMAT_UNKNOWN;
 }
 
@@ -277,6 +279,45 @@ static cimage_status jpeg_run(const uint8_t *data, size_t length, uint64_t max_p
     return CIMAGE_OK;
 }
 
+// MARK: WebP
+
+static cimage_status webp_run(const uint8_t *data, size_t length, uint64_t max_pixels, uint8_t *out,
+                              size_t out_capacity, cimage_header *header, char *message, size_t capacity) {
+    WebPBitstreamFeatures features;
+    VP8StatusCode code = WebPGetFeatures(data, length, &features);
+    if (code != VP8_STATUS_OK) {
+        return fail(code == VP8_STATUS_NOT_ENOUGH_DATA ? CIMAGE_ERR_TRUNCATED : CIMAGE_ERR_CORRUPT, message, capacity,
+                    "WebP: %s", code == VP8_STATUS_NOT_ENOUGH_DATA ? "the data ends before the header does"
+                                                                   : "the header cannot be read");
+    }
+    header->format = CIMAGE_FORMAT_WEBP;
+    header->width = (uint32_t)features.width;
+    header->height = (uint32_t)features.height;
+    cimage_status status = check_dimensions(header, max_pixels, message, capacity);
+    if (status != CIMAGE_OK || out == NULL) return status;
+    if (features.has_animation) {
+        return fail(CIMAGE_ERR_UNSUPPORTED, message, capacity, "WebP: animated images are not supported");
+    }
+    if (out_capacity < header->rgb_length) {
+        return fail(CIMAGE_ERR_BUFFER, message, capacity, "output buffer holds %zu bytes, the image needs %llu",
+                    out_capacity, (unsigned long long)header->rgb_length);
+    }
+    size_t pixels = (size_t)header->width * header->height;
+    if (features.has_alpha) {
+        uint8_t *rgba = malloc(pixels * 4);
+        if (!rgba) return fail(CIMAGE_ERR_MEMORY, message, capacity, "out of memory for a %ux%u WebP", header->width, header->height);
+        if (!WebPDecodeRGBAInto(data, length, rgba, pixels * 4, (int)header->width * 4)) {
+            free(rgba);
+            return fail(CIMAGE_ERR_CORRUPT, message, capacity, "WebP: the image data cannot be decoded");
+        }
+        composite_on_white(rgba, out, pixels);
+        free(rgba);
+    } else if (!WebPDecodeRGBInto(data, length, out, out_capacity, (int)header->width * 3)) {
+        return fail(CIMAGE_ERR_CORRUPT, message, capacity, "WebP: the image data cannot be decoded");
+    }
+    return CIMAGE_OK;
+}
+
 // MARK: Entry points
 
 cimage_status cimage_read_header(const uint8_t *data, size_t length, uint64_t max_pixels, cimage_header *header,
@@ -287,8 +328,10 @@ cimage_status cimage_read_header(const uint8_t *data, size_t length, uint64_t ma
         return png_run(data, length, max_pixels, NULL, 0, header, message, capacity);
     case CIMAGE_FORMAT_JPEG:
         return jpeg_run(data, length, max_pixels, NULL, 0, header, message, capacity);
+    case CIMAGE_FORMAT_WEBP:
+        return webp_run(data, length, max_pixels, NULL, 0, header, message, capacity);
     default:
-        return fail(CIMAGE_ERR_FORMAT, message, capacity, "not a PNG or JPEG file (unknown signature)");
+        return fail(CIMAGE_ERR_FORMAT, message, capacity, "not a PNG, JPEG or WebP file (unknown signature)");
     }
 }
 
@@ -300,7 +343,9 @@ cimage_status cimage_decode_rgb8(const uint8_t *data, size_t length, uint64_t ma
         return png_run(data, length, max_pixels, out, out_capacity, header, message, capacity);
     case CIMAGE_FORMAT_JPEG:
         return jpeg_run(data, length, max_pixels, out, out_capacity, header, message, capacity);
+    case CIMAGE_FORMAT_WEBP:
+        return webp_run(data, length, max_pixels, out, out_capacity, header, message, capacity);
     default:
-        return fail(CIMAGE_ERR_FORMAT, message, capacity, "not a PNG or JPEG file (unknown signature)");
+        return fail(CIMAGE_ERR_FORMAT, message, capacity, "not a PNG, JPEG or WebP file (unknown signature)");
     }
 }

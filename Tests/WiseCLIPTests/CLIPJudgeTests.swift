@@ -56,7 +56,7 @@ import WiseCore
             Issue.record("expected unscored, got \(verdict)")
             return
         }
-        #expect(reason.contains("not a PNG or JPEG"))
+        #expect(reason.contains("not a PNG, JPEG or WebP"))
     }
 
     @Test func verifiedProtocolHasOneCut() throws {

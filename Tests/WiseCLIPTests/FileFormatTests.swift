@@ -101,7 +101,7 @@ import Testing
         #expect { try RGBImage(decoding: png.prefix(png.count / 2)) } throws: { "\($0)".contains("PNG") }
         #expect { try RGBImage(decoding: jpeg.prefix(jpeg.count / 2)) } throws: { "\($0)".contains("JPEG") }
         #expect { try RGBImage(decoding: png, maxPixels: 1000) } throws: { "\($0)".contains("over the limit of 1000") }
-        #expect { try RGBImage(decoding: Data("GIF89a".utf8)) } throws: { "\($0)".contains("not a PNG or JPEG") }
+        #expect { try RGBImage(decoding: Data("GIF89a".utf8)) } throws: { "\($0)".contains("not a PNG, JPEG or WebP") }
         #expect(throws: CLIPError.self) { try RGBImage(decoding: Data()) }
     }
 

@@ -1,4 +1,4 @@
-// Decodes PNG and JPEG bytes to 8-bit RGB, with the header checks hardened input needs.
+// Decodes PNG, JPEG and (still) WebP bytes to 8-bit RGB, with the header checks hardened input needs.
 //
 // Every function takes the whole file in memory, never reads past `length`, and reports
 // failure as a code plus a one-line message in the caller's buffer. libpng's and libjpeg's
@@ -15,7 +15,7 @@ extern "C" {
 
 typedef enum {
     CIMAGE_OK = 0,
-    /// Neither a PNG nor a JPEG signature.
+    /// Not a PNG, JPEG or WebP signature.
     CIMAGE_ERR_FORMAT = 1,
     /// The data ends before the header or the pixels do.
     CIMAGE_ERR_TRUNCATED = 2,
@@ -25,7 +25,7 @@ typedef enum {
     CIMAGE_ERR_DIMENSIONS = 4,
     /// width × height exceeds the caller's pixel cap (a decompression bomb, or just too big).
     CIMAGE_ERR_TOO_MANY_PIXELS = 5,
-    /// A pixel layout this decoder does not turn into RGB (CMYK JPEG, say).
+    /// A pixel layout this decoder does not turn into RGB (CMYK JPEG, animated WebP).
     CIMAGE_ERR_UNSUPPORTED = 6,
     /// The output buffer is smaller than width × height × 3.
     CIMAGE_ERR_BUFFER = 7,
@@ -36,7 +36,8 @@ typedef enum {
 typedef enum {
     CIMAGE_FORMAT_UNKNOWN = 0,
     CIMAGE_FORMAT_PNG = 1,
-    CIMAGE_FORMAT_JPEG = 2
+    CIMAGE_FORMAT_JPEG = 2,
+    CIMAGE_FORMAT_WEBP = 3
 } cimage_format;
 
 /// What a header says, read without decoding any pixels.
