@@ -36,39 +36,51 @@ let package = Package(
         ),
         .target(name: "WiseHub", dependencies: ["WiseCore", "WiseHTTP"]),
         .executableTarget(name: "clip-bench", dependencies: ["WiseCLIP"], path: "Benchmarks/clip-bench"),
+        .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
         .target(name: "WiseCore"),
+        .target(name: "WiseCrypto", dependencies: ["WiseCore", "CCrypto"]),
         .target(name: "WiseHTTP", dependencies: ["CCurl"]),
         .target(
             name: "WiseStore",
             dependencies: ["WiseCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .target(name: "WiseReport", dependencies: ["WiseCore"]),
+        .target(name: "WiseReport", dependencies: ["WiseCore", "WiseStats"]),
+        .target(name: "WiseStats", exclude: ["README.md"]),
         .target(name: "WiseJudges", dependencies: ["WiseCore", "WiseHTTP"]),
         .target(name: "WiseRunner", dependencies: ["WiseCore", "WiseStore"]),
+        .target(name: "WiseGenerators", dependencies: ["WiseCore", "WiseHTTP", "WiseJudges"]),
         .executableTarget(
             name: "wise",
             dependencies: [
-                "WiseCore", "WiseStore", "WiseHTTP", "WiseReport", "WiseJudges", "WiseRunner",
+                "WiseCore", "WiseStore", "WiseHTTP", "WiseReport", "WiseJudges", "WiseRunner", "WiseCrypto", "WiseGenerators", "WiseStats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "wise-bench",
-            dependencies: ["WiseCore", "WiseHTTP", "TestSupport"],
+            dependencies: ["WiseCore", "WiseHTTP", "WiseCrypto", "WiseStore", "WiseRunner", "WiseGenerators", "TestSupport"],
             path: "Benchmarks/wise-bench"
         ),
+        .executableTarget(name: "stats-bench", dependencies: ["WiseStats"], path: "Benchmarks/stats-bench"),
         .target(name: "TestSupport", dependencies: ["WiseCore"], path: "Tests/Support"),
         .testTarget(name: "WiseCLIPTests", dependencies: ["WiseCLIP", "WiseCore"], exclude: ["Fixtures"]),
         .testTarget(name: "WiseHubTests", dependencies: ["WiseHub", "WiseHTTP", "WiseCore", "TestSupport"]),
         .testTarget(name: "WiseCoreTests", dependencies: ["WiseCore", "TestSupport"]),
+        .testTarget(name: "WiseCryptoTests", dependencies: ["WiseCrypto", "WiseCore"]),
         .testTarget(name: "WiseHTTPTests", dependencies: ["WiseHTTP", "TestSupport"]),
         .testTarget(name: "WiseJudgesTests", dependencies: ["WiseJudges", "WiseCore", "WiseHTTP", "TestSupport"]),
         .testTarget(name: "WiseRunnerTests", dependencies: ["WiseRunner", "WiseStore", "WiseCore", "TestSupport"]),
         .testTarget(name: "WiseStoreTests", dependencies: ["WiseStore", "WiseCore", "TestSupport"]),
-        .testTarget(name: "WiseReportTests", dependencies: ["WiseReport", "WiseCore", "TestSupport"]),
+        .testTarget(name: "WiseGeneratorsTests", dependencies: ["WiseGenerators", "WiseCore", "WiseHTTP", "TestSupport"]),
+        .testTarget(name: "WiseReportTests", dependencies: ["WiseReport", "WiseCore", "WiseStats", "TestSupport"]),
+        .testTarget(name: "WiseStatsTests", dependencies: ["WiseStats"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "WiseEndToEndTests",
-            dependencies: ["WiseCore", "WiseStore", "TestSupport", "wise"]
+            dependencies: ["WiseCore", "WiseStore", "WiseStats", "TestSupport", "wise"]
         ),
     ]
 )

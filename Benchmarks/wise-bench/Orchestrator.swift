@@ -11,7 +11,7 @@ import Glibc
 /// reports for it, so start-up and shut-down count, and the server's own work (in its own
 /// process) does not. A fresh server per client keeps the server's counters per client.
 enum Orchestrator {
-    static let options: Set<String> = ["--wise", "--count", "--concurrency", "--latency", "--python", "--repo"]
+    static let options: Set<String> = ["--wise", "--count", "--concurrency", "--latency", "--python", "--repo", "--px"]
 
     /// One measured run of one client.
     struct Run {
@@ -39,7 +39,12 @@ enum Orchestrator {
         let work = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: work) }
         let images = work + "/images"
-        try WiseBench.writeImages(to: URL(fileURLWithPath: images), count: count)
+        let px = try arguments.int("--px", default: 0, allowZero: true)
+        try WiseBench.writeImages(to: URL(fileURLWithPath: images), count: count, px: px)
+        let imageBytes = try FileManager.default.contentsOfDirectory(atPath: images).reduce(0) { total, name in
+            total + ((try? FileManager.default.attributesOfItem(atPath: images + "/" + name)[.size] as? Int) ?? 0)
+        }
+        printError("images: \(count) × \(px == 0 ? "2 px" : "\(px) px noise"), \(imageBytes / 1024) KiB in all")
         let catalogue = ProcessInfo.processInfo.environment["WISE_DATA"]
             ?? URL(fileURLWithPath: repo).appendingPathComponent("../shared/wise").standardizedFileURL.path
         printError("wise-bench all: \(count) requests, concurrency \(concurrency), server latency \(latency) s; work dir \(work)")
@@ -63,6 +68,18 @@ enum Orchestrator {
                     "--concurrency", String(concurrency), "--store", work + "/bench.sqlite",
                 ]
                 return (wise, command, ["WISE_BENCH_KEY": Serve.apiKey, "WISE_DATA": catalogue])
+            })
+            // Registering alone (reading and hashing every image), then judging alone, each measured on its own.
+            let env = ["WISE_BENCH_KEY": Serve.apiKey, "WISE_DATA": catalogue]
+            let register = try measure("wise register only", work: work, selfPath: selfPath, latency: latency) { _ in
+                (wise, ["run", "split", "--set", "verified", "--images", images, "--store", work + "/split.sqlite"], env)
+            }
+            runs.append(register)
+            notes.append(String(format: "wise register only: %.0f MB/s of image bytes (%.1f MB in %.2f s wall)",
+                                Double(imageBytes) / 1e6 / register.wall, Double(imageBytes) / 1e6, register.wall))
+            runs.append(try measure("wise judge only", work: work, selfPath: selfPath, latency: latency) { base in
+                (wise, ["judge", "split", "--base-url", base, "--model", Serve.model, "--api-key-env", "WISE_BENCH_KEY",
+                        "--concurrency", String(concurrency), "--store", work + "/split.sqlite"], env)
             })
         } else {
             notes.append("wise (harness): skipped; pass --wise PATH_TO_WISE_BINARY to measure it")

@@ -26,11 +26,18 @@ enum WiseBench {
           minimal-client --url BASE_URL --images DIR [--count 1000] [--concurrency 64]
               Sends one chat completion per image {i}.png, keeping --concurrency in flight;
               prints one JSON line of figures.
-          images --out DIR [--count 1000]
-              Writes {i}.png test images for i in 1...count.
-          all [--wise PATH] [--count 1000] [--concurrency 64] [--latency 0.1]
+          images --out DIR [--count 1000] [--px 0]
+              Writes {i}.png test images for i in 1...count: tiny 2×2 ones, or with --px N
+              uncompressed N×N noise (512 px is about 0.75 MiB, the size of real WISE images).
+          hash --images DIR
+              SHA-256 of every file in DIR with wise's portable Swift code and with libcrypto; MB/s.
+          all [--wise PATH] [--count 1000] [--concurrency 64] [--latency 0.1] [--px 0]
               [--python python3] [--repo DIR]
-              Runs every client as a measured child process and prints a comparison table.
+              Runs every client as a measured child process and prints a comparison table;
+              with --wise, also `wise run` registering only and `wise judge` alone.
+          generators [--count 1000] [--delay 0.05] [--repo DIR]
+              The generation harness with the tiny test worker: harness ms per image against a
+              worker that answers at once, and 4 workers × --delay s/image against 4 × one.
         """
 
     static func main() {
@@ -44,8 +51,10 @@ enum WiseBench {
             switch argv[1] {
             case "serve": try Serve.run(Arguments(rest, allowed: Serve.options))
             case "minimal-client": try MinimalClient.run(Arguments(rest, allowed: MinimalClient.options))
-            case "images": try makeImages(Arguments(rest, allowed: ["--out", "--count"]))
+            case "images": try makeImages(Arguments(rest, allowed: ["--out", "--count", "--px"]))
+            case "hash": try HashBench.run(Arguments(rest, allowed: ["--images"]))
             case "all": try Orchestrator.run(Arguments(rest, allowed: Orchestrator.options))
+            case "generators": try GeneratorBench.run(Arguments(rest, allowed: GeneratorBench.options))
             case "help", "-h", "--help": print(usage)
             default: throw BenchError("unknown command \(argv[1])\n\n\(usage)")
             }
@@ -59,13 +68,17 @@ enum WiseBench {
     static func makeImages(_ arguments: Arguments) throws {
         let out = try arguments.required("--out")
         let count = try arguments.int("--count", default: 1000)
-        try writeImages(to: URL(fileURLWithPath: out), count: count)
+        let px = try arguments.int("--px", default: 0, allowZero: true)
+        try writeImages(to: URL(fileURLWithPath: out), count: count, px: px)
         print("wrote \(count) images to \(out)")
     }
 
-    static func writeImages(to directory: URL, count: Int) throws {
+    static func writeImages(to directory: URL, count: Int, px: Int = 0) throws {
         guard count > 0 else { throw BenchError("--count must be at least 1") }
-        try ImageFixtures.writeFolder(directory, ids: 1...count)
+        guard px == 0 || (8...4096).contains(px) else { throw BenchError("--px must be 0 (tiny images) or 8…4096") }
+        if px == 0 { return try ImageFixtures.writeFolder(directory, ids: 1...count) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for id in 1...count { try ImageFixtures.noisePNG(seed: id, size: px).write(to: directory.appendingPathComponent("\(id).png")) }
     }
 }
 
@@ -105,9 +118,9 @@ struct Arguments {
         return value
     }
 
-    func int(_ name: String, default fallback: Int) throws -> Int {
+    func int(_ name: String, default fallback: Int, allowZero: Bool = false) throws -> Int {
         guard let text = values[name] else { return fallback }
-        guard let value = Int(text), value > 0 else { throw BenchError("\(name) must be a positive integer, got \(text)") }
+        guard let value = Int(text), value > 0 || (allowZero && value == 0) else { throw BenchError("\(name) must be a positive integer, got \(text)") }
         return value
     }
 

@@ -38,6 +38,23 @@ public struct AdapterSpec: Codable, Sendable, Hashable {
     public static func == (a: AdapterSpec, b: AdapterSpec) -> Bool { a.canonicalJSON == b.canonicalJSON }
     public func hash(into hasher: inout Hasher) { hasher.combine(canonicalJSON) }
 
+    /// What a judge spec says in a report header: the adapter, model, rubric and reading, and
+    /// whether its request is the official one (`openai Qwen3.5-35B-A3B · rubric official · reading official · official request`).
+    public var judgeDescription: String {
+        guard adapter == "openai", let model = parameters["model"] else {
+            return adapter == "import" ? "scores imported from official score files (\(summary))" : summary
+        }
+        var parts = ["openai \(model)", "key \(key.prefix(8))"]
+        if let rubric = parameters["rubric"] { parts.append("rubric \(rubric)") }
+        if let reading = parameters["reading"] { parts.append("reading \(reading)") }
+        switch parameters["official"] {
+        case "yes": parts.append("official request")
+        case let other?: parts.append("NOT the official request: " + other.dropFirst("no: ".count))
+        case nil: parts.append("made before wise compared requests with the official one")
+        }
+        return parts.joined(separator: " · ")
+    }
+
     /// A one-line human description: `folder(path=/data/run1)`.
     public var summary: String {
         parameters.isEmpty ? adapter : adapter + "(" + parameters.keys.sorted().map { "\($0)=\(parameters[$0]!)" }.joined(separator: ", ") + ")"
@@ -93,6 +110,10 @@ public struct RunSummary: Sendable, Equatable {
     public var score: WiScore
     /// Tokens the judge spent on this run, as the API reported them.
     public var usage: TokenUsage
+    /// Judgments per model the server said answered (`model` or `model (system_fingerprint)`).
+    public var servedModels: [String: Int] = [:]
+    /// Items whose reply the official and strict readings read differently.
+    public var parseSensitive = 0
 
     public init(name: String, set: PromptSet, scoringProtocol: ScoringProtocol, generator: AdapterSpec, judge: AdapterSpec?,
                 score: WiScore, usage: TokenUsage = .zero) {

@@ -5,7 +5,7 @@ public protocol CatalogueSource: Sendable {
     /// Says where the files come from, for messages ("https://…", "/data/wise").
     var label: String { get }
     /// The bytes of one file of the manifest.
-    func bytes(of file: CatalogueManifest.FileEntry) async throws -> Data
+    func bytes(of file: any PinnedFile) async throws -> Data
 }
 
 /// Reads catalogue files from a folder laid out like `../shared/wise`.
@@ -13,7 +13,7 @@ public struct DirectorySource: CatalogueSource {
     public let directory: URL
     public init(directory: URL) { self.directory = directory }
     public var label: String { directory.path }
-    public func bytes(of file: CatalogueManifest.FileEntry) async throws -> Data {
+    public func bytes(of file: any PinnedFile) async throws -> Data {
         try readCatalogueFile(directory.appendingPathComponent(file.path), label: file.path)
     }
 }
@@ -42,8 +42,15 @@ public struct CatalogueInstaller: Sendable {
             for file in try location.manifest.entry(for: set).files where !wanted.contains(file) { wanted.append(file) }
         }
         var outcomes: [Outcome] = []
-        var toWrite: [(CatalogueManifest.FileEntry, Data)] = []
-        for file in wanted {
+        var evaluators: [CatalogueManifest.EvaluatorEntry] = []
+        for set in sets {
+            let scoringProtocol = try location.manifest.entry(for: set).scoringProtocol
+            if let entry = try? location.manifest.evaluator(for: scoringProtocol), !evaluators.contains(entry) { evaluators.append(entry) }
+        }
+        var pinned: [any PinnedFile] = wanted
+        pinned.append(contentsOf: evaluators)
+        var toWrite: [(any PinnedFile, Data)] = []
+        for file in pinned {
             let target = destination.appendingPathComponent(file.path)
             if let existing = try? Data(contentsOf: target), SHA256.hex(existing) == file.sha256 {
                 outcomes.append(Outcome(path: file.path, sha256: file.sha256, alreadyPresent: true))
@@ -61,10 +68,16 @@ public struct CatalogueInstaller: Sendable {
         for set in sets {
             let entry = try location.manifest.entry(for: set)
             let files = try entry.files.map { file -> (CatalogueManifest.FileEntry, Data) in
-                if let fresh = toWrite.first(where: { $0.0 == file }) { return fresh }
+                if let fresh = toWrite.first(where: { $0.0.path == file.path }) { return (file, fresh.1) }
                 return (file, try Data(contentsOf: destination.appendingPathComponent(file.path)))
             }
             _ = try Catalogue.parse(set, entry: entry, files: files)
+        }
+        // An evaluator must also yield the pinned system text, template and settings.
+        for entry in evaluators {
+            if let fresh = toWrite.first(where: { $0.0.path == entry.path }) {
+                _ = try OfficialEvaluator.verify(fresh.1, entry: entry, label: "\(entry.path) from \(source.label)")
+            }
         }
         for (file, data) in toWrite {
             try writeAtomically(data, to: destination.appendingPathComponent(file.path))

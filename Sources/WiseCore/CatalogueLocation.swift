@@ -59,6 +59,13 @@ public struct CatalogueLocation: Sendable {
         return cacheDirectory
     }
 
+    /// Loads, checks and extracts the official evaluator of a protocol, from `WISE_DATA` or the cache.
+    public func officialEvaluator(for scoringProtocol: ScoringProtocol) throws -> OfficialEvaluator {
+        let entry = try manifest.evaluator(for: scoringProtocol)
+        let root = dataDirectory ?? cacheDirectory
+        return try OfficialEvaluator.load(entry, from: root.appendingPathComponent(entry.path))
+    }
+
     /// Loads and validates one set.
     public func load(_ set: PromptSet) throws -> Catalogue {
         try Catalogue.load(set, from: directory(for: set), manifest: manifest)

@@ -11,6 +11,9 @@ public struct CatalogueManifest: Codable, Sendable, Equatable {
     /// Prefix of every file's download URL; `url(for:)` appends the file's `source` path.
     public var baseURL: String
     public var sets: [SetEntry]
+    /// The official evaluator scripts the judge's request is taken from (see `OfficialEvaluator`).
+    /// Optional in manifest files, so a mirror of the prompts alone still loads.
+    public var evaluators: [EvaluatorEntry]?
 
     /// One prompt set: its files, category id ranges and the weights of its protocol.
     public struct SetEntry: Codable, Sendable, Equatable {
@@ -30,8 +33,36 @@ public struct CatalogueManifest: Codable, Sendable, Equatable {
         }
     }
 
+    /// One official evaluator script: where it lives, its SHA-256 and the SHA-256 of each part taken out of it.
+    public struct EvaluatorEntry: Codable, Sendable, Equatable, PinnedFile {
+        public var scoringProtocol: ScoringProtocol
+        /// The path inside a catalogue directory (`official/vllm_eval.py`).
+        public var path: String
+        /// The path inside the official repository (`vllm_eval.py`).
+        public var source: String
+        public var sha256: String
+        /// The SHA-256 of the extracted `system`, `template` and `settings` (see `OfficialEvaluator.partHashes`).
+        public var extracted: [String: String]
+
+        enum CodingKeys: String, CodingKey {
+            case scoringProtocol = "protocol", path, source, sha256, extracted
+        }
+
+        public init(scoringProtocol: ScoringProtocol, path: String, source: String, sha256: String, extracted: [String: String]) {
+            self.scoringProtocol = scoringProtocol; self.path = path; self.source = source; self.sha256 = sha256; self.extracted = extracted
+        }
+    }
+
+    /// The evaluator entry of a protocol.
+    public func evaluator(for scoringProtocol: ScoringProtocol) throws -> EvaluatorEntry {
+        guard let entry = (evaluators ?? []).first(where: { $0.scoringProtocol == scoringProtocol }) else {
+            throw UsageError("the catalogue manifest pins no official evaluator for protocol \(scoringProtocol.rawValue); use --rubric plain or a rubric file")
+        }
+        return entry
+    }
+
     /// One JSON file of a set.
-    public struct FileEntry: Codable, Sendable, Equatable {
+    public struct FileEntry: Codable, Sendable, Equatable, PinnedFile {
         /// The domain the file covers (`cultural_common_sense`, …), used to name exported files.
         public var domain: String
         /// The path inside a catalogue directory such as `../shared/wise` or the cache.
@@ -59,7 +90,7 @@ public struct CatalogueManifest: Codable, Sendable, Equatable {
     }
 
     /// The download URL of one file.
-    public func url(for file: FileEntry, baseURL override: String? = nil) -> String {
+    public func url(for file: any PinnedFile, baseURL override: String? = nil) -> String {
         var base = override ?? baseURL
         if !base.hasSuffix("/") { base += "/" }
         return base + file.source
@@ -133,8 +164,27 @@ extension CatalogueManifest {
                               source: "data_verified/natural_science_verified.json",
                               sha256: "6f346c336f16f611e5c73e0fcacdccb336c200d534cf111526b22d50ea912555", ids: [641, 1000]),
                 ], ranges: verifiedRanges, weights: weights(.verified)),
+            ],
+            evaluators: [
+                EvaluatorEntry(scoringProtocol: .verified, path: "official/vllm_eval.py", source: "vllm_eval.py",
+                               sha256: "e6c51c2ae81e4eb0465755b248cbcefeef3fb8340e281bb3ac43ea9689e32192",
+                               extracted: ["system": "c9b9e5e189408801a05c600dfc385addc37bb1ebe9b933c74202ea72eb415f8c",
+                                           "template": "ae8ed379b898b441a5ebe7b3b7ba86fee0ac5ab5ac1272bedf12891029cf302c",
+                                           "settings": "affff2f42ddbfd7b7cb9f8d722cec45d46f1c01a4edff7438075d2f987e33b0d"]),
+                EvaluatorEntry(scoringProtocol: .legacy, path: "official/WISE_legacy/gpt_eval.py", source: "WISE_legacy/gpt_eval.py",
+                               sha256: "06fd6dcd7cf45a638fe8a3634b880d936077f161f3641002e58d7bf51daa2407",
+                               extracted: ["system": "1034e394de55d899eb78e5ad09835de551cefa5bfeb0ba4bf452c83f6285ffc0",
+                                           "template": "08b61170ace02a0830e76b815f5920e151c367b487c57ba1ca425de963db326e",
+                                           "settings": "87247047cd1e489b260a28131a809920219eb522796547a9b0352c33d075d08f"]),
             ])
     }()
+}
+
+/// A file the manifest pins: its place in a catalogue folder, in the repository, and its SHA-256.
+public protocol PinnedFile: Sendable {
+    var path: String { get }
+    var source: String { get }
+    var sha256: String { get }
 }
 
 /// Turns a DecodingError into a short phrase naming the key path.

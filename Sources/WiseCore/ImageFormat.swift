@@ -22,7 +22,10 @@ public struct ImageFolder: Sendable {
     public let directory: URL
     public static let extensions = ["png", "jpg", "jpeg", "webp"]
 
-    public init(directory: URL) { self.directory = directory }
+    /// How image bytes are hashed (the `wise` binary passes libcrypto's).
+    public let hasher: any ContentHasher
+
+    public init(directory: URL, hasher: any ContentHasher = SwiftHasher()) { self.directory = directory; self.hasher = hasher }
 
     /// One prompt id's image, or why there is none usable.
     public struct Entry: Sendable, Equatable {
@@ -119,7 +122,7 @@ public struct ImageFolder: Sendable {
             return entry
         }
         entry.format = format
-        entry.sha256 = SHA256.hex(data)
+        entry.sha256 = hasher.hex(data)
         return entry
     }
 }

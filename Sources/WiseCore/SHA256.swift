@@ -114,3 +114,27 @@ public struct SHA256: Sendable {
     /// The lowercase hex SHA-256 of a string's UTF-8 bytes.
     public static func hex(_ string: String) -> String { hex(Array(string.utf8)) }
 }
+
+/// Computes SHA-256 of file contents on the hot paths (registering and judging images).
+///
+/// WiseCore ships the portable `SwiftHasher`; the `wise` binary plugs in libcrypto's
+/// (`WiseCrypto.OpenSSLHasher`), several times faster, so that the core needs no C library.
+public protocol ContentHasher: Sendable {
+    /// The 32-byte digest of some bytes.
+    func sha256(_ data: Data) -> [UInt8]
+}
+
+extension ContentHasher {
+    /// The lowercase hex digest of some bytes.
+    public func hex(_ data: Data) -> String { SHA256.hexString(sha256(data)) }
+}
+
+/// The portable SHA-256 of this module, as a `ContentHasher`.
+public struct SwiftHasher: ContentHasher {
+    public init() {}
+    public func sha256(_ data: Data) -> [UInt8] {
+        var hasher = SHA256()
+        data.withUnsafeBytes { hasher.update($0) }
+        return hasher.finalize()
+    }
+}

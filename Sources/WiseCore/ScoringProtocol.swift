@@ -68,6 +68,6 @@ public struct AspectScores: Sendable, Equatable, Codable {
 }
 
 /// Prints a Double without a trailing ".0" when it is whole.
-func formatNumber(_ v: Double) -> String {
+public func formatNumber(_ v: Double) -> String {
     v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v)
 }

@@ -3,23 +3,21 @@ import WiseCore
 
 /// The request settings of a chat-completions judge, recorded with its judgments.
 ///
-/// `maxTokens` defaults to 2000, the official `gpt_eval.py` value; it is a ceiling, so a judge that
-/// answers in a few tokens spends no more. A reasoning judge that thinks before answering (Qwen3.5
-/// with thinking on, say) may need more, or thinking turned off through `extraBody`. `nil` leaves
-/// `max_tokens` out of the request, for APIs that refuse it.
-///
-/// `extraBody` is the text of a JSON object whose members are added to the top level of the request
-/// body, such as `{"chat_template_kwargs":{"enable_thinking":false}}`. A member named like one wise
-/// writes (`temperature`, `max_tokens`, `seed`) replaces it; `model` and `messages` cannot be set
-/// this way (`validate()` refuses them, and the request keeps its own). Values are copied as
-/// written, so numbers keep their exact text.
+/// `wise judge` fills these from the official evaluator of the run's protocol (temperature 0.0,
+/// `max_tokens` 500 for verified and 2000 for legacy, `chat_template_kwargs` for verified), with
+/// each flag replacing its member. `extraBody` is the text of a JSON object whose members are added
+/// to the top level of the request body, such as `{"chat_template_kwargs":{"enable_thinking":false}}`;
+/// a member named like one wise writes (`temperature`, `max_tokens`, `seed`) replaces it; `model`
+/// and `messages` cannot be set this way (`validate()` refuses them). Every member is sent in its
+/// canonical JSON form (`CanonicalJSON`), so equal values spelled differently make equal requests
+/// and an equal judge identity.
 public struct ChatRequestOptions: Sendable, Equatable {
-    /// The `max_tokens` sent when none is given: the value the official WISE evaluator uses.
+    /// The `max_tokens` of the official legacy evaluator, used when nothing else says.
     public static let defaultMaxTokens = 2000
 
-    /// The model name the API knows the judge by (`gpt-4o-2024-05-13`, `Qwen/Qwen3.5-35B-A3B`).
+    /// The model name the API knows the judge by (`gpt-4o-2024-05-13`, `Qwen3.5-35B-A3B`).
     public var model: String
-    /// Sampling temperature; 0, as the official evaluator uses, for the most repeatable scores.
+    /// Sampling temperature; 0, as the official evaluators use, for the most repeatable scores.
     public var temperature: Double
     /// The reply's token ceiling (`max_tokens`); nil leaves it out of the request.
     public var maxTokens: Int?
@@ -32,6 +30,22 @@ public struct ChatRequestOptions: Sendable, Equatable {
                 seed: Int? = nil, extraBody: String? = nil) {
         self.model = model; self.temperature = temperature; self.maxTokens = maxTokens
         self.seed = seed; self.extraBody = extraBody
+    }
+
+    /// The top-level members of the request besides `model` and `messages`, by key, each as canonical JSON.
+    public func effectiveMembers() throws -> [(key: String, json: String)] {
+        var members: [String: String] = ["temperature": CanonicalJSON.number(temperature)]
+        if let maxTokens { members["max_tokens"] = String(maxTokens) }
+        if let seed { members["seed"] = String(seed) }
+        for member in try checkedExtraMembers() {
+            members[member.key] = try CanonicalJSON.canonicalize(String(decoding: member.raw, as: UTF8.self))
+        }
+        return members.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }.map { ($0, members[$0]!) }
+    }
+
+    /// The effective members as one canonical JSON object: part of the judge's identity.
+    public func canonicalBody() throws -> String {
+        "{" + (try effectiveMembers()).map { jsonString($0.key) + ":" + $0.json }.joined(separator: ",") + "}"
     }
 
     /// Checks the options before any request is made; throws a one-line `UsageError` naming the flag.
@@ -112,30 +126,27 @@ public enum ChatCompletion {
     /// Throws `UsageError` when the options are invalid (see `ChatRequestOptions.validate()`).
     public static func requestBody(rubric: Rubric, prompt: Prompt, image: Data, format: ImageFormat,
                                    options: ChatRequestOptions) throws -> Data {
-        let extras = try options.checkedExtraMembers()
+        let members = try options.effectiveMembers()
         let userText = rubric.render(for: prompt)
         let base64 = image.base64EncodedData()
         var out = ChatBodyWriter(capacity: base64.count + userText.utf8.count + (rubric.system?.utf8.count ?? 0)
-                             + extras.reduce(0) { $0 + $1.raw.count + $1.key.utf8.count + 4 } + 512)
+                             + members.reduce(0) { $0 + $1.json.utf8.count + $1.key.utf8.count + 4 } + 512)
         out.raw("{\"model\":"); out.string(options.model)
         out.raw(",\"messages\":[")
         if let system = rubric.system {
-            out.raw("{\"role\":\"system\",\"content\":"); out.string(system); out.raw("},")
+            out.raw("{\"role\":\"system\",\"content\":")
+            switch rubric.systemShape {
+            case .parts: out.raw("[{\"type\":\"text\",\"text\":"); out.string(system); out.raw("}]},")
+            case .string: out.string(system); out.raw("},")
+            }
         }
         out.raw("{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":"); out.string(userText)
         out.raw("},{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:"); out.raw(format.mimeType); out.raw(";base64,")
         out.bytes(base64)
         out.raw("\"}}]}]")
 
-        let overridden = Set(extras.map(\.key))
-        var defaults: [(key: String, value: String)] = [("temperature", exactNumber(options.temperature))]
-        if let maxTokens = options.maxTokens { defaults.append(("max_tokens", String(maxTokens))) }
-        if let seed = options.seed { defaults.append(("seed", String(seed))) }
-        for (key, value) in defaults where !overridden.contains(key) {
-            out.raw(",\""); out.raw(key); out.raw("\":"); out.raw(value)
-        }
-        for member in extras {
-            out.raw(","); out.string(member.key); out.raw(":"); out.bytes(member.raw)
+        for member in members {
+            out.raw(","); out.string(member.key); out.raw(":"); out.raw(member.json)
         }
         out.raw("}")
         return out.data
@@ -232,11 +243,6 @@ public enum ChatCompletion {
     /// The start of a body, on one line and quoted, for error messages.
     static func quote(_ body: Data, limit: Int) -> String {
         "'" + oneLine(String(decoding: body.prefix(limit * 4), as: UTF8.self), limit: limit) + "'"
-    }
-
-    /// A finite Double as JSON: the shortest text that reads back as the same number (0.7, not 0.69999…).
-    static func exactNumber(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : value.description
     }
 }
 

@@ -17,6 +17,13 @@ public struct OpenAIJudgeConfiguration: Sendable {
     public var parseAttempts = 3
     public var requestsPerMinute: Double?
     public var tokensPerMinute: Double?
+    /// The request timeout of the openai 0.28 client the official legacy evaluator uses (it sets none of its own).
+    public static let legacyClientTimeout = 600.0
+    /// Which reading of a reply counts (`official` by default); the other is stored beside it.
+    public var reading: Reading = .official
+    /// The official evaluator of the protocol, when known: what the request is compared with to
+    /// say whether it is the official one.
+    public var official: OfficialEvaluator?
 
     public init(baseURL: String, options: ChatRequestOptions, rubric: Rubric, apiKey: String?) {
         self.baseURL = baseURL; self.options = options; self.rubric = rubric; self.apiKey = apiKey
@@ -43,22 +50,66 @@ public final class OpenAIJudge: Judge {
 
     public init(_ configuration: OpenAIJudgeConfiguration, transport: HTTPTransport) throws {
         try configuration.options.validate()
+        guard configuration.rubric.scoringProtocol == configuration.official?.scoringProtocol ?? configuration.rubric.scoringProtocol else {
+            throw UsageError("the official evaluator given is for \(configuration.official!.scoringProtocol.rawValue), the rubric for \(configuration.rubric.scoringProtocol.rawValue)")
+        }
         self.configuration = configuration
         self.transport = transport
-        // The recorded URL drops user info and query, where keys sometimes travel.
-        var parameters = [
-            "base_url": HTTPError.redact(configuration.endpoint),
-            "model": configuration.options.model,
-            "temperature": "\(configuration.options.temperature)",
-            "protocol": configuration.rubric.scoringProtocol.rawValue,
-            "rubric_sha256": configuration.rubric.sha256,
-        ]
-        if let maxTokens = configuration.options.maxTokens { parameters["max_tokens"] = "\(maxTokens)" }
-        if let seed = configuration.options.seed { parameters["seed"] = "\(seed)" }
-        if let extra = configuration.options.extraBody { parameters["extra_body"] = extra }
-        spec = AdapterSpec(adapter: "openai", parameters: parameters)
+        spec = try Self.identity(of: configuration)
         limiter = configuration.requestsPerMinute == nil && configuration.tokensPerMinute == nil ? nil
             : RateLimiter(requestsPerMinute: configuration.requestsPerMinute, tokensPerMinute: configuration.tokensPerMinute)
+    }
+
+    /// Where the judge is reached: the endpoint without user info or query, where keys sometimes travel.
+    public var provenance: String? { HTTPError.redact(configuration.endpoint) }
+
+    /// The judge's identity: the model, the request it sends and how replies are read.
+    ///
+    /// What belongs here changes the judge's answers: the model name, the protocol, the rubric
+    /// (its kind and the SHA-256 of its texts), the system message's shape, every request member
+    /// besides `model` and `messages` in canonical JSON, the reading that counts and how many
+    /// replies are read. What does not is provenance, kept per judgment instead: the URL the judge
+    /// was reached at (`localhost` and `127.0.0.1` are one judge), timeouts, retries, concurrency
+    /// and rate limits. `official` is derived from the rest: `yes`, or what differs from the
+    /// official evaluator's request.
+    public static func identity(of configuration: OpenAIJudgeConfiguration) throws -> AdapterSpec {
+        let rubric = configuration.rubric
+        var parameters = [
+            "model": configuration.options.model,
+            "protocol": rubric.scoringProtocol.rawValue,
+            "rubric": rubric.name,
+            "rubric_sha256": rubric.sha256,
+            "system_shape": rubric.system == nil ? "none" : rubric.systemShape.rawValue,
+            "body": try configuration.options.canonicalBody(),
+            "reading": configuration.reading.rawValue,
+            "reads": String(max(1, configuration.parseAttempts)),
+        ]
+        let deviations = try officialDeviations(of: configuration)
+        parameters["official"] = deviations.isEmpty ? "yes" : "no: " + deviations.joined(separator: "; ")
+        return AdapterSpec(adapter: "openai", parameters: parameters)
+    }
+
+    /// What a configuration's request and reading differ in from the official evaluator's; empty when they are the same.
+    public static func officialDeviations(of configuration: OpenAIJudgeConfiguration) throws -> [String] {
+        guard let official = configuration.official else { return ["no official evaluator to compare with"] }
+        var out: [String] = []
+        let rubric = configuration.rubric
+        if rubric.name != "official" || rubric.system != official.system || rubric.text != official.template {
+            out.append("rubric \(rubric.name) (official: the text of \(official.source))")
+        } else if rubric.systemShape != .parts {
+            out.append("system message as a string (official: a list of one text part)")
+        }
+        let ours = Dictionary(uniqueKeysWithValues: try configuration.options.effectiveMembers().map { ($0.key, $0.json) })
+        var theirs: [String: String] = [:]
+        for (key, text) in official.settings.body { theirs[key] = try CanonicalJSON.canonicalize(text) }
+        for key in Set(ours.keys).union(theirs.keys).sorted() where ours[key] != theirs[key] {
+            out.append("\(key) \(ours[key] ?? "absent") (official \(theirs[key] ?? "absent"))")
+        }
+        if configuration.reading != .official { out.append("reading \(configuration.reading.rawValue) (official: official)") }
+        if configuration.parseAttempts != official.settings.reads {
+            out.append("reads \(configuration.parseAttempts) (official \(official.settings.reads))")
+        }
+        return out
     }
 
     public func judge(_ request: JudgeRequest) async throws -> Verdict {
@@ -79,15 +130,27 @@ public final class OpenAIJudge: Judge {
             evidence.replies.append(reply.content)
             evidence.servedModel = reply.model ?? evidence.servedModel
             evidence.systemFingerprint = reply.systemFingerprint ?? evidence.systemFingerprint
-            switch ReplyParser.parse(reply.content, scoringProtocol: configuration.rubric.scoringProtocol) {
+            let scoringProtocol = configuration.rubric.scoringProtocol
+            switch configuration.reading.read(reply.content, scoringProtocol: scoringProtocol) {
             case .scores(let scores):
+                evidence.otherReadings = otherReadings(of: reply.content)
                 return .scored(scores, evidence: evidence)
             case .unreadable(let reason):
                 lastReason = reason
             }
         }
+        if let last = evidence.replies.last { evidence.otherReadings = otherReadings(of: last) }
         let count = evidence.replies.count
         return .unscored(reason: "no readable score in \(count) \(count == 1 ? "reply" : "replies"): \(lastReason)", evidence: evidence)
+    }
+
+    /// The readings that do not count, of the reply that counted (or of the last reply when none did).
+    func otherReadings(of reply: String) -> [String: ReadingOutcome] {
+        var out: [String: ReadingOutcome] = [:]
+        for reading in Reading.allCases where reading != configuration.reading {
+            out[reading.rawValue] = reading.read(reply, scoringProtocol: configuration.rubric.scoringProtocol)
+        }
+        return out
     }
 
     /// Sends one chat request, retrying transient failures; returns the reply or throws JudgeFailure.

@@ -40,7 +40,7 @@ public enum ReplyParser {
         let aspects = labels(scoringProtocol)
         let found = labelledValues(in: answer, scoringProtocol: scoringProtocol)
         var texts: [String: String]
-        if found.count == aspects.count {
+        if aspects.allSatisfy({ found[$0.key] != nil }) {
             texts = found
         } else if let bare = bareValues(in: answer, count: aspects.count) {
             texts = Dictionary(uniqueKeysWithValues: zip(aspects.map(\.key), bare))

@@ -3,6 +3,11 @@ import WiseCore
 
 /// The instructions a judge model gets for one image: a user-message template and an optional system message.
 ///
+/// Three kinds, by `name`: `official` (the default: the system text and template taken out of the
+/// pinned official evaluator script, see `OfficialEvaluator`, with the system message sent as a list
+/// of one text part as the scripts do), `plain` (wise's own texts, `prompts/judge/*.md`, never the
+/// default) and `file` (a rubric file of the user's).
+///
 /// `text` is a template with the placeholders `{prompt}` (required) and `{explanation}` (optional),
 /// filled in by `render(for:)`. `sha256` identifies the rubric in every judgment, so results made
 /// with different instructions are never mixed up.
@@ -25,11 +30,31 @@ public struct Rubric: Sendable, Equatable {
     public var system: String?
     /// How replies to this rubric are read and scored.
     public var scoringProtocol: ScoringProtocol
-    /// Where the rubric came from: `"built-in"` or the path of the file it was loaded from.
+    /// Where the rubric came from: the official script, `"built-in"`, or the path of the file it was loaded from.
     public var source: String
+    /// `official`, `plain` or `file`: recorded in the judge's identity and named by every report.
+    public var name: String
+    /// How the system message is sent: as a list of one text part (the official scripts) or a plain string.
+    public var systemShape: SystemShape
 
-    public init(text: String, system: String? = nil, scoringProtocol: ScoringProtocol, source: String) {
+    /// The two ways a system message's content can be written.
+    public enum SystemShape: String, Sendable, Equatable {
+        /// `[{"type": "text", "text": …}]`, as the official evaluators send it.
+        case parts
+        /// A plain string.
+        case string
+    }
+
+    public init(text: String, system: String? = nil, scoringProtocol: ScoringProtocol, source: String,
+                name: String = "file", systemShape: SystemShape = .string) {
         self.text = text; self.system = system; self.scoringProtocol = scoringProtocol; self.source = source
+        self.name = name; self.systemShape = systemShape
+    }
+
+    /// The official request's rubric, taken out of the pinned evaluator script.
+    public static func official(_ evaluator: OfficialEvaluator) -> Rubric {
+        Rubric(text: evaluator.template, system: evaluator.system, scoringProtocol: evaluator.scoringProtocol,
+               source: "official \(evaluator.source) (sha256 \(evaluator.scriptSHA256.prefix(12)))", name: "official", systemShape: .parts)
     }
 
     /// The lowercase hex SHA-256 of the system message and the template, recorded with every judgment.
@@ -69,8 +94,8 @@ public struct Rubric: Sendable, Equatable {
     /// The placeholder replaced by the prompt's explanation.
     public static let explanationPlaceholder = "{explanation}"
 
-    /// The rubric wise ships for a protocol (the text of `prompts/judge/<protocol>.md`).
-    public static func builtIn(_ scoringProtocol: ScoringProtocol) -> Rubric {
+    /// wise's own rubric for a protocol (the text of `prompts/judge/<protocol>.md`), chosen with `--rubric plain`.
+    public static func plain(_ scoringProtocol: ScoringProtocol) -> Rubric {
         switch scoringProtocol {
         case .legacy: return builtInLegacy
         case .verified: return builtInVerified
@@ -82,7 +107,9 @@ public struct Rubric: Sendable, Equatable {
 
     private static func makeBuiltIn(_ fileText: String, _ scoringProtocol: ScoringProtocol) -> Rubric {
         do {
-            return try parse(fileText, scoringProtocol: scoringProtocol, source: "built-in")
+            var rubric = try parse(fileText, scoringProtocol: scoringProtocol, source: "built-in")
+            rubric.name = "plain"
+            return rubric
         } catch {
             // The built-in texts are constants checked by RubricTests; reaching this is a bug in wise.
             fatalError("built-in \(scoringProtocol.rawValue) rubric is malformed: \(error)")

@@ -53,6 +53,8 @@ public struct TokenPrices: Sendable, Equatable {
 /// The output formats of `wise report`.
 public enum ReportFormat: String, CaseIterable, Sendable {
     case terminal, md, csv, json
+    /// A folder with `index.html`: made by `HTMLReport`, which needs the store's prompts and images.
+    case html
 }
 
 extension Leaderboard {
@@ -63,7 +65,7 @@ extension Leaderboard {
         case .terminal: return renderTerminal(places) + usageNotes(prices)
         case .md: return renderMarkdown(places) + usageNotes(prices).split(separator: "\n").map { "- \($0)\n" }.joined()
         case .csv: return renderCSV()
-        case .json: return renderJSON(prices)
+        case .json, .html: return renderJSON(prices)
         }
     }
 
@@ -106,9 +108,33 @@ extension Leaderboard {
         return out + (notes.isEmpty ? "" : "\n" + notes.split(separator: "\n").map { "- \($0)" }.joined(separator: "\n") + "\n")
     }
 
+    /// Lines naming each run's judge, which models answered, and its parse-sensitive items.
+    func judgeLines() -> String {
+        var out = ""
+        for run in ranked {
+            out += "\(run.name): judge \(run.judge?.judgeDescription ?? "none (not judged yet)")\n"
+            if run.servedModels.count > 1 {
+                out += "\(run.name): the server named \(run.servedModels.count) models within this run: "
+                    + run.servedModels.sorted { $0.key < $1.key }.map { "\($0.key) × \($0.value)" }.joined(separator: ", ") + "\n"
+            } else if let only = run.servedModels.first {
+                out += "\(run.name): served by \(only.key)\n"
+            }
+            if run.parseSensitive > 0 {
+                out += "\(run.name): \(run.parseSensitive) parse-sensitive items (the official and strict readings differ; list them with `wise report \(run.name) --parse-sensitive`)\n"
+            }
+        }
+        let served = Set(ranked.compactMap { $0.servedModels.count == 1 ? $0.servedModels.first!.key : nil })
+        if served.count > 1 {
+            out += "the runs on this board were answered by different served models: \(served.sorted().joined(separator: ", "))\n"
+        }
+        let officials = Set(ranked.compactMap { $0.judge?.parameters["official"] == "yes" })
+        if officials.count > 1 { out += "some runs on this board were judged with the official request and some without\n" }
+        return out
+    }
+
     /// One line per run whose score does not stand on every prompt.
     func notes() -> String {
-        var out = ""
+        var out = judgeLines()
         for run in ranked where run.score.scoredCount < run.score.totalCount {
             var parts: [String] = []
             for category in Category.allCases {
@@ -150,6 +176,10 @@ extension Leaderboard {
                   "protocol": \(jsonString(run.scoringProtocol.rawValue)),
                   "generator": \(run.generator.canonicalJSON),
                   "judge": \(run.judge?.canonicalJSON ?? "null"),
+                  "judge_description": \(run.judge.map { jsonString($0.judgeDescription) } ?? "null"),
+                  "official_request": \(run.judge.map { $0.parameters["official"] == "yes" ? "true" : "false" } ?? "null"),
+                  "served_models": \(WiseJSON.encode(run.servedModels)),
+                  "parse_sensitive": \(run.parseSensitive),
                   "overall": \(run.score.overall.map(full) ?? "null"),
                   "tokens": {"input": \(run.usage.input), "output": \(run.usage.output)},
                   "cost": \(prices.map { full($0.cost(run.usage)) } ?? "null"),

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import WiseCore
 import WiseStore
 
@@ -13,7 +14,11 @@ public final class JudgeRunner: Sendable {
         public var repeats = 1
         /// Requests in flight at once.
         public var concurrency = 16
-        public init(repeats: Int = 1, concurrency: Int = 16) { self.repeats = repeats; self.concurrency = concurrency }
+        /// Only these prompt ids (`--ids`, `--shard`); nil for all.
+        public var promptIDs: Set<Int>?
+        public init(repeats: Int = 1, concurrency: Int = 16, promptIDs: Set<Int>? = nil) {
+            self.repeats = repeats; self.concurrency = concurrency; self.promptIDs = promptIDs
+        }
     }
 
     /// What a judging pass found and did.
@@ -34,14 +39,20 @@ public final class JudgeRunner: Sendable {
     let judge: Judge
     let rubricSHA256: String?
     let options: Options
+    let hasher: any ContentHasher
+    /// Images whose bytes were checked against their registered hash in this runner's lifetime:
+    /// each file is hashed once, not once per repeat.
+    private let checked = Mutex<Set<Int64>>([])
 
-    public init(store: ResultsStore, run: StoredRun, judge: Judge, rubricSHA256: String?, options: Options) {
+    public init(store: ResultsStore, run: StoredRun, judge: Judge, rubricSHA256: String?, options: Options,
+                hasher: any ContentHasher = SwiftHasher()) {
         self.store = store; self.run = run; self.judge = judge; self.rubricSHA256 = rubricSHA256; self.options = options
+        self.hasher = hasher
     }
 
     /// What a pass would do, writing nothing: items pending, and how many the store could answer.
     public func plan() throws -> (pending: [PendingJudgment], answerable: Int) {
-        let pending = try store.pendingJudgments(run: run, judge: judge.spec, repeats: options.repeats)
+        let pending = try pendingJudgments()
         let answerable = try store.reuseCachedJudgments(pending, judge: judge.spec, prompts: try prompts(), countOnly: true)
         return (pending, answerable)
     }
@@ -51,9 +62,9 @@ public final class JudgeRunner: Sendable {
         let start = ContinuousClock.now
         let prompts = try self.prompts()
         var summary = Summary()
-        let before = try store.pendingJudgments(run: run, judge: judge.spec, repeats: options.repeats)
+        let before = try pendingJudgments()
         summary.reused = try store.reuseCachedJudgments(before, judge: judge.spec, prompts: prompts)
-        let pending = summary.reused == 0 ? before : try store.pendingJudgments(run: run, judge: judge.spec, repeats: options.repeats)
+        let pending = summary.reused == 0 ? before : try pendingJudgments()
         summary.pending = pending.count
         progress?.start(total: pending.count)
         let tally = Tally()
@@ -78,6 +89,13 @@ public final class JudgeRunner: Sendable {
         let elapsed = ContinuousClock.now - start
         summary.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return summary
+    }
+
+    /// The run's pending items among the selected prompt ids.
+    private func pendingJudgments() throws -> [PendingJudgment] {
+        let all = try store.pendingJudgments(run: run, judge: judge.spec, repeats: options.repeats)
+        guard let ids = options.promptIDs else { return all }
+        return all.filter { ids.contains($0.promptID) }
     }
 
     private func prompts() throws -> [Int: Prompt] {
@@ -109,10 +127,12 @@ public final class JudgeRunner: Sendable {
         guard let data = FileManager.default.contents(atPath: item.path) else {
             throw JudgeFailure(reason: "image \(item.path) cannot be read any more; restore it and judge again")
         }
-        let sha = SHA256.hex(data)
+        if checked.withLock({ $0.contains(item.imageID) }) { return data }
+        let sha = hasher.hex(data)
         guard sha == item.sha256 else {
             throw JudgeFailure(reason: "image \(item.path) changed since it was registered (SHA-256 \(sha.prefix(12))…, registered \(item.sha256.prefix(12))…); register the new images as a new run")
         }
+        checked.withLock { _ = $0.insert(item.imageID) }
         return data
     }
 }

@@ -92,6 +92,27 @@ extension ResultsStore {
                 ALTER TABLE judgment ADD COLUMN endpoint TEXT;
                 """)
         }
+        migrator.registerMigration("v4-generation") { db in
+            // Images made by a generator: the seed each was made with, how long it took, the
+            // generator's own metadata and how many tries it took; and every generation pass,
+            // with the ids it was asked for (a partial or sharded run says which).
+            try db.execute(sql: """
+                ALTER TABLE image ADD COLUMN seed INTEGER;
+                ALTER TABLE image ADD COLUMN seconds REAL;
+                ALTER TABLE image ADD COLUMN generator_metadata TEXT;
+                ALTER TABLE image ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
+                CREATE TABLE generation_pass (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+                    generator_spec TEXT NOT NULL,
+                    selection TEXT NOT NULL,
+                    requested_ids TEXT NOT NULL,
+                    samples INTEGER NOT NULL,
+                    seed_rule TEXT NOT NULL,
+                    started_at TEXT NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -11,6 +11,17 @@ public struct ImportResult: Sendable, Equatable {
     public var failed: Int
 }
 
+/// A judgment whose reply the readings read differently.
+public struct ParseSensitiveItem: Sendable, Equatable {
+    public var promptID: Int
+    public var repeatIndex: Int
+    /// What the reading that counted made of it.
+    public var counted: ReadingOutcome
+    /// What the other readings made of it, where they differ.
+    public var others: [String: ReadingOutcome]
+    public var rawReply: String?
+}
+
 /// A judge that has judged some of a run's images.
 public struct JudgeUse: Sendable, Equatable {
     public var spec: AdapterSpec
@@ -82,12 +93,14 @@ extension ResultsStore {
         return uses.last?.spec
     }
 
-    /// What became of each prompt of a run under one judge.
+    /// What became of each prompt of a run under one judge; a prompt's score is the mean over its
+    /// scored samples and repeats.
     public func outcomes(of run: StoredRun, judge: AdapterSpec?) throws -> [Int: ItemOutcome] {
         try read { db in
             var outcomes: [Int: ItemOutcome] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT prompt_id, status FROM image WHERE run_id = ? AND sample_index = 0", arguments: [run.id]) {
-                outcomes[row["prompt_id"]] = (row["status"] as ImageStatus) == .missing ? .missing : .unjudged
+            // A prompt is missing only when none of its samples has an image.
+            for row in try Row.fetchAll(db, sql: "SELECT prompt_id, SUM(status != 'missing') AS present FROM image WHERE run_id = ? GROUP BY prompt_id", arguments: [run.id]) {
+                outcomes[row["prompt_id"]] = (row["present"] as Int) == 0 ? .missing : .unjudged
             }
             guard let judge else { return outcomes }
             let rows = try Row.fetchAll(db, sql: """
@@ -95,7 +108,7 @@ extension ResultsStore {
                        SUM(j.status = 'ok') AS ok, AVG(CASE WHEN j.status = 'ok' THEN j.wiscore END) AS mean,
                        SUM(j.status = 'unscored') AS unscored, SUM(j.status = 'failed') AS failed
                 FROM judgment j JOIN image i ON i.id = j.image_id
-                WHERE i.run_id = ? AND i.sample_index = 0 AND j.judge_key = ?
+                WHERE i.run_id = ? AND j.judge_key = ?
                 GROUP BY i.prompt_id
                 """, arguments: [run.id, judge.key])
             for row in rows {
@@ -138,8 +151,51 @@ extension ResultsStore {
         let score = WiScore(scoringProtocol: run.scoringProtocol, categoryOf: { categoryOf[$0] },
                             ids: prompts.map(\.id), outcomes: try outcomes(of: run, judge: judge))
         let usage = try judge.map { try judgmentCounts(run: run, judge: $0).usage } ?? .zero
-        return RunSummary(name: run.name, set: run.set, scoringProtocol: run.scoringProtocol,
-                          generator: run.generator, judge: judge, score: score, usage: usage)
+        var summary = RunSummary(name: run.name, set: run.set, scoringProtocol: run.scoringProtocol,
+                                 generator: run.generator, judge: judge, score: score, usage: usage)
+        if let judge {
+            summary.servedModels = try servedModels(of: run, judge: judge)
+            summary.parseSensitive = Set(try parseSensitiveItems(of: run, judge: judge).map(\.promptID)).count
+        }
+        return summary
+    }
+
+    /// How many judgments of a run each served model (and system fingerprint) answered, as `model` or `model (fingerprint)`.
+    public func servedModels(of run: StoredRun, judge: AdapterSpec) throws -> [String: Int] {
+        try read { db in
+            var out: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT j.served_model AS model, j.system_fingerprint AS fp, COUNT(*) AS n
+                FROM judgment j JOIN image i ON i.id = j.image_id
+                WHERE i.run_id = ? AND j.judge_key = ? AND j.served_model IS NOT NULL GROUP BY j.served_model, j.system_fingerprint
+                """, arguments: [run.id, judge.key]) {
+                let model: String = row["model"]
+                let fp: String? = row["fp"]
+                out[fp.map { "\(model) (\($0))" } ?? model, default: 0] += row["n"] as Int
+            }
+            return out
+        }
+    }
+
+    /// The judgments of a run whose reply another reading would read differently (parse-sensitive items).
+    public func parseSensitiveItems(of run: StoredRun, judge: AdapterSpec) throws -> [ParseSensitiveItem] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT i.prompt_id AS id, j.repeat_index AS rep, j.status AS status, j.scores AS scores, j.error AS error,
+                       j.other_readings AS other, j.raw_reply AS reply
+                FROM judgment j JOIN image i ON i.id = j.image_id
+                WHERE i.run_id = ? AND j.judge_key = ? AND j.other_readings IS NOT NULL AND j.status != 'failed'
+                ORDER BY i.prompt_id, j.repeat_index
+                """, arguments: [run.id, judge.key]).compactMap { row in
+                let status: JudgmentStatus = row["status"]
+                let counted: ReadingOutcome = status == .ok ? .scores(decodeScores(row["scores"]) ?? AspectScores([:]))
+                                                            : .unreadable(reason: row["error"] ?? "")
+                let others = WiseJSON.decode([String: ReadingOutcome].self, from: row["other"]) ?? [:]
+                let differing = others.filter { $0.value.scores != counted.scores }
+                guard !differing.isEmpty else { return nil }
+                return ParseSensitiveItem(promptID: row["id"], repeatIndex: row["rep"], counted: counted, others: differing, rawReply: row["reply"])
+            }
+        }
     }
 
     /// Counts of the rows a run owns, for checks after a crash.

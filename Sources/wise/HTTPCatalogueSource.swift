@@ -11,7 +11,7 @@ struct HTTPCatalogueSource: CatalogueSource {
 
     var label: String { baseURL ?? manifest.baseURL }
 
-    func bytes(of file: CatalogueManifest.FileEntry) async throws -> Data {
+    func bytes(of file: any PinnedFile) async throws -> Data {
         let url = manifest.url(for: file, baseURL: baseURL)
         let response: HTTPResponse
         do {

@@ -9,16 +9,17 @@ struct JudgeCommand: AsyncParsableCommand {
         commandName: "judge",
         abstract: "Judge a registered run's images with an LLM judge over an OpenAI-compatible API.",
         discussion: """
+            By default the judge asks exactly what the official evaluator of the run's protocol asks (its system text, template and request settings, taken from the pinned vllm_eval.py or gpt_eval.py that `wise catalogue fetch` downloads) and reads replies exactly as it does; the strict reading is stored beside it. Any override shows in the judge's identity and in reports.
+
             Every judgment is committed as it arrives. A re-run sends requests only for items without a final verdict (failed ones are retried); identical requests already answered in any run of the store are copied, not sent. Unreadable replies are kept as unscored, never scored 0.
 
-            GPT-4o on the legacy protocol (the key is read from the variable you name):
+            GPT-4o on the legacy protocol, as in the paper (the key is read from the variable you name):
               wise judge flux --base-url https://api.openai.com/v1 \\
                 --model gpt-4o-2024-05-13 --api-key-env OPENAI_API_KEY
 
-            Qwen3.5 on vLLM for a verified run, 128 requests at once:
+            Qwen3.5 on vLLM for a verified run (served as the official eval_qwen.sh does), 128 requests at once:
               wise judge flux --base-url http://localhost:8000/v1 \\
-                --model Qwen/Qwen3.5-35B-A3B --concurrency 128 \\
-                --extra-body '{"chat_template_kwargs":{"enable_thinking":false}}'
+                --model Qwen3.5-35B-A3B --concurrency 128
             """
     )
 
@@ -27,6 +28,8 @@ struct JudgeCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("protocol"), help: "legacy or verified; must be the run's own protocol (default: the run's).")
     var scoringProtocol: ScoringProtocol?
+
+    @OptionGroup var selectionOptions: SelectionOptions
 
     @OptionGroup var judgeOptions: JudgeOptions
     @OptionGroup var storeOptions: StoreOptions
@@ -37,6 +40,7 @@ struct JudgeCommand: AsyncParsableCommand {
         if let scoringProtocol, scoringProtocol != run.scoringProtocol {
             throw UsageError("run '\(name)' uses protocol \(run.scoringProtocol.rawValue), not \(scoringProtocol.rawValue); register the images as a new run with --protocol \(scoringProtocol.rawValue)")
         }
-        try await judgeRun(run, store: store, options: judgeOptions)
+        let promptIDs = try selectionOptions.promptIDs(among: try store.prompts(of: run.set).map(\.id))
+        try await judgeRun(run, store: store, options: judgeOptions, promptIDs: promptIDs)
     }
 }

@@ -60,16 +60,5 @@ func emit(_ text: String, to path: String?) throws {
     }
 }
 
-/// Compresses sorted ids into ranges: `3, 17, 45–50`.
-func idRanges(_ ids: [Int]) -> String {
-    var parts: [String] = []
-    var i = 0
-    let sorted = ids.sorted()
-    while i < sorted.count {
-        var j = i
-        while j + 1 < sorted.count && sorted[j + 1] == sorted[j] + 1 { j += 1 }
-        parts.append(i == j ? "\(sorted[i])" : "\(sorted[i])–\(sorted[j])")
-        i = j + 1
-    }
-    return parts.joined(separator: ", ")
-}
+/// Compresses ids into ranges: `3, 17, 45–50`.
+func idRanges(_ ids: [Int]) -> String { PromptSelection.ranges(ids.sorted()) }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WiseCore
+import WiseCrypto
 import WiseReport
 import WiseStore
 
@@ -8,17 +9,21 @@ import WiseStore
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Register a folder of images ({id}.png, .jpg or .webp for ids 1–1000) as a run.",
+        abstract: "Make or register a run's images, then (with --judge) judge them and report: generate → judge → report.",
         discussion: """
             Each image is hashed and recorded as it is found; a missing or unreadable image is listed and counted as missing. Running the same command again does nothing new, and fills in images that were missing before. Formats are recognised by content (PNG, JPEG, WebP).
 
             Register a folder:
               wise run flux-dev --set verified --images out/flux-dev
 
+            Generate with a registered model, judge and report in one go (--model names the generator's model, --judge-model the judge's; with --images, where there is no generator, --model is also read as the judge's):
+              wise run flux-dev --model flux.1-dev --set verified \\
+                --judge openai --base-url http://localhost:8000/v1 --judge-model Qwen/Qwen3.5-35B-A3B
+
             Register and judge it in one go:
               wise run flux-dev --set verified --images out/flux-dev \\
                 --judge openai --base-url http://localhost:8000/v1 \\
-                --model Qwen/Qwen3.5-35B-A3B --concurrency 64
+                --model Qwen3.5-35B-A3B --concurrency 64
             """
     )
 
@@ -28,14 +33,20 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The prompt set the images were made from: legacy, legacy-rewrite or verified.")
     var set: PromptSet
 
-    @Option(help: ArgumentHelp("The folder that holds 1.png … 1000.png.", valueName: "dir"))
-    var images: String
-
     @Option(name: .customLong("protocol"), help: "The judging protocol (default: the set's own: legacy for legacy sets, verified for verified).")
     var scoringProtocol: ScoringProtocol?
 
     @Flag(help: "Refuse the folder (and write nothing) if any image is missing or unreadable.")
     var strict = false
+
+    @Option(help: ArgumentHelp("The judge's model when --model names the generator's (runs without --images).", valueName: "name"))
+    var judgeModel: String?
+
+    @Option(help: ArgumentHelp("Seconds one image may take before its worker or command is killed.", valueName: "seconds"))
+    var generateTimeout = 600.0
+
+    @OptionGroup(title: "Generation (without --images: --model NAME or --generator …)")
+    var generation: GenerationOptions
 
     @OptionGroup(title: "Judging (optional: give --judge to judge the images after registering them)")
     var judgeOptions: JudgeOptions
@@ -44,8 +55,12 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         try RunSpec.validateName(name)
+        guard let images = generation.folder.images, generation.generator == nil else {
+            try await generateAndJudge()
+            return
+        }
         let catalogue = try loadCatalogue(set)
-        let folder = ImageFolder(directory: URL(fileURLWithPath: images, isDirectory: true).standardizedFileURL)
+        let folder = ImageFolder(directory: URL(fileURLWithPath: images, isDirectory: true).standardizedFileURL, hasher: OpenSSLHasher())
         let scan = try folder.scan(ids: catalogue.prompts.map(\.id))
         guard !scan.usable.isEmpty else {
             throw DataError("no usable image in \(folder.directory.path) for set \(set.rawValue): expected files named 1.png … 1000.png (or .jpg, .jpeg, .webp)")
@@ -53,7 +68,15 @@ struct RunCommand: AsyncParsableCommand {
         if strict, let first = scan.problems.first {
             throw DataError("--strict: \(scan.problems.count) of \(scan.entries.count) images are missing or unreadable, first prompt \(first.promptID): \(first.problem!); nothing was written")
         }
-        // Make the judge (checking its options) before anything is written.
+        // Make the judge (checking its options) before anything is written. --judge-model names the
+        // judge's model in every form of `wise run`; with --images, --model is accepted for it too.
+        var judgeOptions = self.judgeOptions
+        if let judgeModel {
+            if let model = judgeOptions.openai.model, model != judgeModel {
+                throw UsageError("--model \(model) and --judge-model \(judgeModel): with --images there is no generator to name; give the judge's model once, with --judge-model")
+            }
+            judgeOptions.openai.model = judgeModel
+        }
         let judge = try judgeOptions.judge.map { _ in try JudgeRegistry.make(judgeOptions, scoringProtocol: scoringProtocol ?? set.defaultProtocol) }
         if judgeOptions.dryRun {
             let requests = scan.usable.count * judgeOptions.repeats
@@ -76,6 +99,26 @@ struct RunCommand: AsyncParsableCommand {
             """)
         if let judge {
             try await judgeRun(run, store: store, options: judgeOptions, made: judge)
+            return
+        }
+        let board = try Leaderboard([try store.summary(of: run)])
+        Console.out(board.render(.terminal))
+    }
+
+    /// Generates the run's images with the generator `--model` (or `--generator`) names, then judges and reports.
+    func generateAndJudge() async throws {
+        var judgeOptions = self.judgeOptions
+        let generatorModel = judgeOptions.openai.model
+        judgeOptions.openai.model = judgeModel
+        // Build the generator and the judge (checking their options) before anything is written.
+        let made = try GeneratorRegistry.make(model: generatorModel, run: name, options: generation, timeout: generateTimeout)
+        let judge = try judgeOptions.judge.map { _ in try JudgeRegistry.make(judgeOptions, scoringProtocol: scoringProtocol ?? set.defaultProtocol) }
+        let store = try storeOptions.openForWriting()
+        let run = try await generateImages(name: name, set: set, scoringProtocol: scoringProtocol, made: made,
+                                           options: generation, store: store)
+        if let judge {
+            let promptIDs = try generation.selectionOptions.promptIDs(among: try store.prompts(of: run.set).map(\.id))
+            try await judgeRun(run, store: store, options: judgeOptions, made: judge, promptIDs: promptIDs)
             return
         }
         let board = try Leaderboard([try store.summary(of: run)])

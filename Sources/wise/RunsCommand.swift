@@ -19,6 +19,10 @@ struct RunsCommand: ParsableCommand {
         for run in runs {
             let counts = try store.counts(of: run)
             Console.out("\(run.name)  set \(run.set.rawValue)  protocol \(run.scoringProtocol.rawValue)  \(run.generator.summary)  images \(counts.images)  judgments \(counts.judgments)  created \(run.createdAt)\n")
+            let asked = Set(try store.generationPasses(run: run).flatMap(\.requestedIDs))
+            if !asked.isEmpty && asked.count < Catalogue.promptCount {
+                Console.out("    generated for ids \(idRanges(Array(asked))) only (\(asked.count) of \(Catalogue.promptCount) prompts asked for)\n")
+            }
         }
     }
 }

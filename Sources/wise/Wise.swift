@@ -13,13 +13,14 @@ struct Wise: AsyncParsableCommand {
               wise catalogue stats --set verified
               wise run my-model --set verified --images out/my-model
               wise judge my-model --base-url http://localhost:8000/v1 \\
-                --model Qwen/Qwen3.5-35B-A3B
+                --model Qwen3.5-35B-A3B
               wise report my-model
 
             Everything is kept in one SQLite store (default results/wise.sqlite, --store PATH). Environment: WISE_DATA (a folder laid out like legacy/, verified/), WISE_CACHE (where `wise catalogue fetch` keeps files), WISE_MANIFEST (another catalogue manifest). Exit status: 0 ok, 64 usage, 65 bad data, 66 missing input, 69 unreachable, 73 cannot create, 74 I/O.
             """,
-        subcommands: [CatalogueCommand.self, RunCommand.self, JudgeCommand.self, ImportCommand.self, ExportCommand.self,
-                      ReportCommand.self, RunsCommand.self]
+        subcommands: [CatalogueCommand.self, RunCommand.self, GenerateCommand.self, JudgeCommand.self, ImportCommand.self,
+                      ExportCommand.self, ReportCommand.self, RunsCommand.self, MergeCommand.self, ModelsCommand.self,
+                      CompareCommand.self, VarianceCommand.self, AgreementCommand.self]
     )
 }
 

@@ -20,11 +20,11 @@ extension FakeJudgeServer {
 
     /// The reply text of a normal answer for an image.
     ///
-    /// Its style (plain, `**Consistency**: 2`, lower case with a spaced colon, a full-width
-    /// colon `：`, a sentence first, one line without colons; for verified `Score: 1`,
-    /// `Score:1`, a sentence first) is picked by the image hash. Every style matches the
-    /// official patterns: legacy `\*{0,2}(Consistency|Realism|Aesthetic Quality)\*{0,2}\s*[:：]?\s*(\d)`
-    /// (any case), verified `Score:\s*([01])`.
+    /// Its style (plain, `**Consistency**: 2`, lower case with a spaced colon, upper case with a
+    /// tab, a sentence first, one line without colons; for verified `Score: 1`, `Score:1`, a
+    /// sentence first) is picked by the image hash. Every style matches the official patterns:
+    /// legacy `\*{0,2}(Consistency|Realism|Aesthetic Quality)\*{0,2}\s*[::]?\s*(\d)` (any case,
+    /// two ASCII colons in the class), verified `\*{0,2}Score\*{0,2}\s*[::]?\s*([01])\b`.
     public static func replyText(for image: Data, scoringProtocol: ScoringProtocol) -> String {
         let d = digest(image)
         switch scoringProtocol {
@@ -34,7 +34,7 @@ extension FakeJudgeServer {
             case 0: return "Consistency: \(c)\nRealism: \(r)\nAesthetic Quality: \(a)"
             case 1: return "**Consistency**: \(c)\n**Realism**: \(r)\n**Aesthetic Quality**: \(a)"
             case 2: return "consistency : \(c)\nrealism : \(r)\naesthetic quality : \(a)"
-            case 3: return "Consistency：\(c)\nRealism：\(r)\nAesthetic Quality：\(a)"
+            case 3: return "CONSISTENCY:\t\(c)\nREALISM:\t\(r)\nAESTHETIC QUALITY:\t\(a)"
             case 4: return "Here is my evaluation of the image.\n\nConsistency: \(c)\nRealism: \(r)\nAesthetic Quality: \(a)"
             default: return "Consistency \(c), Realism \(r), Aesthetic Quality \(a)."
             }
@@ -100,9 +100,15 @@ extension FakeJudgeServer {
             var carriesScores: Bool
         }
 
-        static func answer(to chat: Wire.Chat, fault: Fault?, configuration: Configuration, id: String) -> Answer {
+        static func answer(to chat: Wire.Chat, fault: Fault?, configuration: Configuration, id: String, asked: Int = 1) -> Answer {
             let proto = configuration.scoringProtocol
+            if let scripted = configuration.scriptedReplies[chat.imageSHA256] {
+                return completion(chat, text: scripted, id: id, carriesScores: false)
+            }
             guard let fault else {
+                if configuration.jitter > 0 {
+                    return completion(chat, text: jitteredText(chat, configuration: configuration, asked: asked), id: id, carriesScores: true)
+                }
                 return completion(chat, text: replyText(for: chat.image, scoringProtocol: proto), id: id, carriesScores: true)
             }
             switch fault {
@@ -134,6 +140,22 @@ extension FakeJudgeServer {
                 let text = replyText(for: chat.image, scoringProtocol: proto, fault: fault)!
                 return completion(chat, text: text, id: id, carriesScores: fault != .unparseable)
             }
+        }
+
+        /// The image's scores, each moved one step with probability `jitter`, as a plain reply.
+        static func jitteredText(_ chat: Wire.Chat, configuration: Configuration, asked: Int) -> String {
+            let proto = configuration.scoringProtocol
+            let base = expectedScores(for: chat.image, scoringProtocol: proto)
+            var rng = SplitMix(seed: UInt64(digest(chat.image).prefix(8).reduce(0) { $0 << 8 | UInt64($1) }) ^ configuration.seed &+ UInt64(asked) &* 0x9E37_79B9)
+            var moved: [String: Int] = [:]
+            for aspect in proto.aspects {
+                var v = Int(base[aspect]!)
+                if rng.nextUnit() < configuration.jitter { v = v == 0 ? 1 : v == proto.maxAspectValue ? v - 1 : v + (rng.next() % 2 == 0 ? 1 : -1) }
+                moved[aspect] = v
+            }
+            return proto == .legacy
+                ? "Consistency: \(moved["consistency"]!)\nRealism: \(moved["realism"]!)\nAesthetic Quality: \(moved["aesthetic_quality"]!)"
+                : "Score: \(moved["score"]!)"
         }
 
         /// A chat.completion body with one choice holding `text`, or no choices when nil.

@@ -37,8 +37,16 @@ public final class FakeJudgeServer: Sendable {
         public var slowDelay: Double = 3
         /// Image SHA-256s (lowercase hex) that always get an unparseable reply.
         public var alwaysUnparseable: Set<String> = []
+        /// Reply texts by image SHA-256 that replace the normal answer (for replies the readings read differently).
+        public var scriptedReplies: [String: String] = [:]
+        /// Keep every request body in the log (for comparing requests byte for byte or as JSON).
+        public var keepBodies = false
         /// Image SHA-256s (lowercase hex) that always get HTTP 500.
         public var failForever: Set<String> = []
+        /// The probability that each aspect of a normal reply moves by one step (within its range),
+        /// drawn from the image, `seed` and how many times the image was asked: repeats then differ,
+        /// as a judge sampled at a temperature above 0 does. 0 keeps replies a pure function of the image.
+        public var jitter: Double = 0
 
         public init(scoringProtocol: ScoringProtocol) {
             self.scoringProtocol = scoringProtocol
@@ -104,6 +112,8 @@ public final class FakeJudgeServer: Sendable {
         public var fault: Fault?
         /// The loopback connection that carried the request (1 for the first).
         public var connectionID: Int
+        /// The request body as sent, when `Configuration.keepBodies` is on.
+        public var body: Data?
     }
 
     /// The configuration the server was started with.
@@ -179,6 +189,7 @@ public final class FakeJudgeServer: Sendable {
         defer { core.state.withLock { $0.inFlight -= 1 } }
 
         var entry = LoggedRequest(connectionID: request.connectionID)
+        if configuration.keepBodies { entry.body = request.body }
         let action: ServerAction
         switch Wire.parse(request, configuration: configuration, entry: &entry) {
         case .refused(let refusal):
@@ -197,7 +208,7 @@ public final class FakeJudgeServer: Sendable {
             }
             let fault = chooseFault(for: chat, core: core)
             let answer = Replies.answer(
-                to: chat, fault: fault, configuration: configuration, id: "chatcmpl-\(chat.imageSHA256.prefix(20))\(perImage)")
+                to: chat, fault: fault, configuration: configuration, id: "chatcmpl-\(chat.imageSHA256.prefix(20))\(perImage)", asked: perImage)
             if fault == .slow { sleep(seconds: configuration.slowDelay) }
             entry.status = answer.status
             entry.fault = fault

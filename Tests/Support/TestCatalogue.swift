@@ -16,8 +16,10 @@ public struct TestCatalogue: Sendable {
     public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// `../shared/wise` from the repository root, when it holds the official files.
+    /// `../shared/wise` from the repository root, when it holds the official files
+    /// (and `WISE_TEST_SYNTHETIC=1` does not ask for the synthetic catalogue instead).
     public static var officialDirectory: URL? {
+        if ProcessInfo.processInfo.environment["WISE_TEST_SYNTHETIC"] == "1" { return nil }
         let dir = repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/wise")
         let probe = dir.appendingPathComponent("verified/cultural_common_sense_verified.json")
         return FileManager.default.fileExists(atPath: probe.path) ? dir : nil
@@ -32,7 +34,9 @@ public struct TestCatalogue: Sendable {
     }
 
     /// A synthetic catalogue with the official layout, ranges and quirks, and a manifest pinning its hashes.
-    public static func synthetic(in parent: URL? = nil) throws -> TestCatalogue {
+    ///
+    /// `texts` replaces the prompt text of some ids in every set (to test how reports show odd text).
+    public static func synthetic(in parent: URL? = nil, texts: [Int: String] = [:]) throws -> TestCatalogue {
         let root = try parent ?? TempDirectory.make("catalogue")
         var manifest = CatalogueManifest.official
         manifest.baseURL = "http://127.0.0.1:1/"
@@ -40,12 +44,23 @@ public struct TestCatalogue: Sendable {
             let entry = manifest.sets[s]
             for f in entry.files.indices {
                 let file = entry.files[f]
-                let data = syntheticFile(set: entry.name, entry: entry, file: file)
+                let data = syntheticFile(set: entry.name, entry: entry, file: file, texts: texts)
                 let url = root.appendingPathComponent(file.path)
                 try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                 try data.write(to: url)
                 manifest.sets[s].files[f].sha256 = SHA256.hex(data)
             }
+        }
+        for e in (manifest.evaluators ?? []).indices {
+            let entry = manifest.evaluators![e]
+            let text = syntheticEvaluator(entry.scoringProtocol)
+            let url = root.appendingPathComponent(entry.path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: url)
+            let sha = SHA256.hex(text)
+            manifest.evaluators![e].sha256 = sha
+            manifest.evaluators![e].extracted = try OfficialEvaluator.extract(from: text, scoringProtocol: entry.scoringProtocol,
+                                                                            source: entry.source, scriptSHA256: sha).partHashes
         }
         let manifestURL = root.appendingPathComponent("manifest.json")
         try manifest.jsonData().write(to: manifestURL)
@@ -53,17 +68,66 @@ public struct TestCatalogue: Sendable {
     }
 
     /// The JSON of one synthetic file: prompts whose text names set and id, so sets differ from 401 on.
-    static func syntheticFile(set: PromptSet, entry: CatalogueManifest.SetEntry, file: CatalogueManifest.FileEntry) -> Data {
+    static func syntheticFile(set: PromptSet, entry: CatalogueManifest.SetEntry, file: CatalogueManifest.FileEntry, texts: [Int: String] = [:]) -> Data {
         var objects: [String] = []
         for id in file.ids[0]...file.ids[1] {
             let category = entry.category(of: id)!
             let sub = "\(category.title) topic \(id % 3)\(set == .legacyRewrite ? " (rewrite)" : "")"
-            let text = set == .verified && id > 400 ? "verified scene number \(id)" : "\(set == .legacyRewrite ? "simple" : "knowledge") scene number \(id)"
+            let text = texts[id] ?? (set == .verified && id > 400 ? "verified scene number \(id)" : "\(set == .legacyRewrite ? "simple" : "knowledge") scene number \(id)")
             objects.append("""
                   {"Prompt": \(jsonString(text)), "Explanation": \(jsonString("what scene \(id) should show")), "Category": \(jsonString(category.title)), "Subcategory": \(jsonString(sub)), "prompt_id": \(id)}
                 """)
         }
         return Data(("[\n" + objects.joined(separator: ",\n") + "\n]\n").utf8)
+    }
+
+    /// An evaluator script of the official scripts' shape with texts of its own, for machines without `../shared/wise`.
+    public static func syntheticEvaluator(_ scoringProtocol: ScoringProtocol) -> String {
+        let verified = scoringProtocol == .verified
+        let call = verified
+            ? """
+                payload = {
+                    "model": cfg["model"],
+                    "messages": messages,
+                    "temperature": 0.0,
+                    "max_tokens": 500,
+                    # thinking off
+                    "chat_template_kwargs": {"enable_thinking": False},
+                }
+            """
+            : """
+                resp = openai.ChatCompletion.create(
+                    model=cfg["model"], messages=msgs, temperature=0.0, max_tokens=2000
+                )
+            """
+        let answer = verified ? "Score: 0 or Score: 1" : "Consistency: N\nRealism: N\nAesthetic Quality: N"
+        return """
+            MAX_EXTRACT_RETRIES = 3
+            def parse_arguments():
+                parser.add_argument("--timeout", type=int, default=\(verified ? 300 : 60))
+
+            def build_evaluation_messages(prompt_data, image_base64):
+                return [
+                    {"role": "system", "content": [{"type": "text", "text": "You are a synthetic \(scoringProtocol.rawValue) judge."}]},
+                    {
+                        "role": "user",
+                        "content": [
+                            {
+                                "type": "text",
+                                "text": f\"\"\"Judge this image (a synthetic rubric for tests, {{not}} the official one).
+            Answer in the form
+            \(answer.replacingOccurrences(of: "\\n", with: "\n"))
+            PROMPT: "{prompt_data['Prompt']}"
+            EXPLANATION: "{prompt_data['Explanation']}"
+            Answer now.\"\"\",
+                            },
+                        ],
+                    },
+                ]
+
+            def call(msgs):
+            \(call)
+            """
     }
 
     /// Environment variables that make the `wise` binary read this catalogue.

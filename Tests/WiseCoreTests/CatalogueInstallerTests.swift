@@ -16,10 +16,12 @@ import TestSupport
         // When all sets are installed twice
         let first = try await installer.install(PromptSet.allCases, from: DirectorySource(directory: fixture.directory))
         let second = try await installer.install(PromptSet.allCases, from: DirectorySource(directory: fixture.directory))
-        // Then nine files arrive once, and every set loads from the cache
-        #expect(first.count == 9 && first.allSatisfy { !$0.alreadyPresent })
-        #expect(second.count == 9 && second.allSatisfy(\.alreadyPresent))
+        // Then nine prompt files and two evaluator scripts arrive once, every set loads from the cache,
+        // and each protocol's official request can be taken out of the cached script
+        #expect(first.count == 11 && first.allSatisfy { !$0.alreadyPresent })
+        #expect(second.count == 11 && second.allSatisfy(\.alreadyPresent))
         for set in PromptSet.allCases { #expect(try location.load(set).prompts.count == 1000) }
+        for p in ScoringProtocol.allCases { #expect(try location.officialEvaluator(for: p).template.contains("PROMPT: \"{prompt}\"")) }
     }
 
     @Test func oneFlippedByteWritesNothing() async throws {

@@ -8,14 +8,13 @@ import TestSupport
     /// A folder laid out like the official repository (WISE_legacy/data/, data_verified/).
     func repositoryMirror(_ catalogue: TestCatalogue, corrupt: String? = nil) throws -> URL {
         let root = try TempDirectory.make("mirror")
-        for set in catalogue.manifest.sets {
-            for file in set.files {
-                let target = root.appendingPathComponent(file.source)
-                try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-                var data = try Data(contentsOf: catalogue.directory.appendingPathComponent(file.path))
-                if file.path == corrupt { data[data.count / 3] ^= 0x01 }
-                try data.write(to: target)
-            }
+        let files: [any PinnedFile] = catalogue.manifest.sets.flatMap(\.files) + (catalogue.manifest.evaluators ?? [])
+        for file in files {
+            let target = root.appendingPathComponent(file.source)
+            try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+            var data = try Data(contentsOf: catalogue.directory.appendingPathComponent(file.path))
+            if file.path == corrupt { data[data.count / 3] ^= 0x01 }
+            try data.write(to: target)
         }
         return root
     }
@@ -39,16 +38,29 @@ import TestSupport
         #expect(before.status == 66 && before.stderr.contains("run `wise catalogue fetch`"))
         // When fetched
         let fetched = try await wise.run(["catalogue", "fetch", "--base-url", server.baseURL + "/"])
-        // Then nine files arrive, checked, and every set loads from the cache
+        // Then the nine prompt files and the two official evaluators arrive, checked, and every set loads from the cache
         #expect(fetched.status == 0, "\(fetched.stderr)")
-        #expect(fetched.stdout.split(separator: "\n").filter { $0.hasPrefix("fetched ") }.count == 9)
-        #expect(server.requestCount == 9)
+        #expect(fetched.stdout.split(separator: "\n").filter { $0.hasPrefix("fetched ") }.count == 11)
+        #expect(fetched.stdout.contains("official/vllm_eval.py") && fetched.stdout.contains("official/WISE_legacy/gpt_eval.py"))
+        #expect(server.requestCount == 11)
         let stats = try await wise.run(["catalogue", "stats", "--set", "verified"])
         #expect(stats.status == 0 && stats.stdout.hasPrefix("set verified: 1000 prompts"))
         // And a second fetch downloads nothing
         let again = try await wise.run(["catalogue", "fetch", "--base-url", server.baseURL + "/"])
-        #expect(again.status == 0 && server.requestCount == 9)
-        #expect(again.stdout.split(separator: "\n").filter { $0.hasPrefix("present ") }.count == 9)
+        #expect(again.status == 0 && server.requestCount == 11)
+        #expect(again.stdout.split(separator: "\n").filter { $0.hasPrefix("present ") }.count == 11)
+    }
+
+    @Test func aCorruptEvaluatorWritesNothing() async throws {
+        // Given a mirror whose verified evaluator script has one flipped byte
+        let (ws, wise) = try cacheOnlyWorkspace()
+        let server = try LoopbackHTTPServer(handler: LoopbackHTTPServer.files(root: repositoryMirror(ws.catalogue, corrupt: "official/vllm_eval.py")))
+        defer { server.stop() }
+        // When fetched / Then one line names the script and its checksums, and the cache holds nothing
+        let result = try await wise.run(["catalogue", "fetch", "--base-url", server.baseURL])
+        #expect(result.status == 65 && result.errorLines.count == 1 && result.stderr.contains("official/vllm_eval.py"), "\(result.stderr)")
+        let cached = FileManager.default.enumerator(atPath: ws.path("cache").path)?.allObjects as? [String] ?? []
+        #expect(!cached.contains { $0.hasSuffix(".json") || $0.hasSuffix(".py") })
     }
 
     @Test func aCorruptDownloadWritesNothing() async throws {

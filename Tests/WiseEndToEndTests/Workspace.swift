@@ -10,10 +10,10 @@ struct Workspace {
     let wise: WiseProcess
     var storePath: String { root.appendingPathComponent("results/wise.sqlite").path }
 
-    init(label: String = "e2e", extraEnvironment: [String: String] = [:]) throws {
+    init(label: String = "e2e", extraEnvironment: [String: String] = [:], catalogue: TestCatalogue? = nil) throws {
         root = try TempDirectory.make(label)
-        catalogue = try TestCatalogue.make()
-        var env = catalogue.environment
+        self.catalogue = try catalogue ?? TestCatalogue.make()
+        var env = self.catalogue.environment
         env["WISE_CACHE"] = root.appendingPathComponent("cache").path
         env.merge(extraEnvironment) { $1 }
         wise = WiseProcess(environment: env, workingDirectory: root)

@@ -447,7 +447,7 @@ private func content(_ response: HTTPResponse) throws -> String {
 }
 
 private let legacyPattern = try! NSRegularExpression(
-    pattern: #"\*{0,2}(Consistency|Realism|Aesthetic Quality)\*{0,2}\s*[:：]?\s*(\d)"#, options: [.caseInsensitive])
+    pattern: #"\*{0,2}(Consistency|Realism|Aesthetic Quality)\*{0,2}\s*[::]?\s*(\d)"#, options: [.caseInsensitive])
 private let verifiedPattern = try! NSRegularExpression(pattern: #"Score:\s*([01])"#)
 
 /// Every (aspect, value) match of the official pattern, in order.

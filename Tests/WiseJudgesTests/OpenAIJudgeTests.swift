@@ -24,7 +24,7 @@ import TestSupport
     func judge(_ server: FakeJudgeServer, _ p: ScoringProtocol, attempts: Int = 3, key: String? = "sk-test-0123456789abcdef",
                model: String = "judge-model") throws -> OpenAIJudge {
         var configuration = OpenAIJudgeConfiguration(baseURL: server.baseURL, options: ChatRequestOptions(model: model),
-                                                     rubric: Rubric.builtIn(p), apiKey: key)
+                                                     rubric: Rubric.plain(p), apiKey: key)
         configuration.retry = RetryPolicy(maxAttempts: attempts, baseDelay: 0.001, maxDelay: 0.01)
         configuration.timeout = 1
         return try OpenAIJudge(configuration, transport: HTTPTransport())
@@ -128,7 +128,7 @@ import TestSupport
         let c = try judge(server, .legacy, key: "sk-another-key")
         #expect(a.spec.key != b.spec.key)
         #expect(a.spec.key == c.spec.key, "the key must not change the judge's identity")
-        #expect(a.spec.parameters["rubric_sha256"] == Rubric.builtIn(.legacy).sha256)
+        #expect(a.spec.parameters["rubric_sha256"] == Rubric.plain(.legacy).sha256)
         #expect(!a.spec.canonicalJSON.contains("sk-"))
     }
 }

@@ -34,7 +34,7 @@ import WiseCore
         // When it is compared with the embedded text and loaded as a user's rubric file would be
         let embedded = scoringProtocol == .legacy ? BuiltInRubricText.legacy : BuiltInRubricText.verified
         let loaded = try Rubric.load(from: path, scoringProtocol: scoringProtocol)
-        let builtIn = Rubric.builtIn(scoringProtocol)
+        let builtIn = Rubric.plain(scoringProtocol)
         // Then the bytes are identical and the loaded rubric is the built-in one but for its source
         #expect(Array(fileBytes) == Array(embedded.utf8))
         #expect(loaded.text == builtIn.text && loaded.system == builtIn.system)
@@ -45,7 +45,7 @@ import WiseCore
 
     @Test func builtInRubricsAskForTheOfficialOutputFormat() {
         // Given the two built-in rubrics
-        let legacy = Rubric.builtIn(.legacy), verified = Rubric.builtIn(.verified)
+        let legacy = Rubric.plain(.legacy), verified = Rubric.plain(.verified)
         // Then each has a system message, both placeholders, and the reply format its parser reads
         for rubric in [legacy, verified] {
             #expect(rubric.system?.isEmpty == false)
@@ -73,7 +73,7 @@ import WiseCore
     @Test func renderOfTheBuiltInRubricQuotesThePrompt() {
         // Given the built-in legacy rubric
         // When rendered for a prompt
-        let rendered = Rubric.builtIn(.legacy).render(for: Self.prompt)
+        let rendered = Rubric.plain(.legacy).render(for: Self.prompt)
         // Then the prompt and explanation sit where the placeholders were, and no placeholder is left
         #expect(rendered.contains("PROMPT: \"Traditional food of the Mid-Autumn Festival\""))
         #expect(rendered.contains("EXPLANATION: \"Mooncakes: round pastries with a stamped top\""))

@@ -1,0 +1,106 @@
+import Foundation
+
+/// Makes the image for one prompt; the plug-in point for generators (folder, worker process, command, image API).
+public protocol Generator: Sendable {
+    /// What this generator is, recorded on the run (adapter, model, settings; never a secret).
+    var spec: AdapterSpec { get }
+    /// Writes the image for `item` to `item.output` (or finds it, for a folder) and says what was made.
+    /// Throws `GenerationFailure` when no image could be had; the item is then recorded as failed
+    /// (a missing image) and tried again on the next run.
+    func generate(_ item: GenerationItem) async throws -> GeneratedImage
+}
+
+/// One image to make: the prompt text only (never the explanation), its seed and where to write it.
+public struct GenerationItem: Sendable, Equatable {
+    public var promptID: Int
+    /// Which sample of this prompt (0, 1, … for `--samples N`).
+    public var sampleIndex: Int
+    /// The `Prompt` field of the catalogue: the only text a generator ever sees.
+    public var prompt: String
+    public var seed: Int
+    /// Where the image is to be written (absolute path, `.png`).
+    public var output: String
+    /// The generation settings; nil means the model's own default.
+    public var width: Int?
+    public var height: Int?
+    public var steps: Int?
+    public var guidance: Double?
+
+    /// Builds the item for a catalogue prompt. Taking the `Prompt` and copying only its text is
+    /// what keeps the explanation away from every generator.
+    public init(prompt: Prompt, sampleIndex: Int, seed: Int, output: String, settings: GenerationSettings) {
+        self.promptID = prompt.id; self.sampleIndex = sampleIndex; self.prompt = prompt.text
+        self.seed = seed; self.output = output
+        width = settings.width; height = settings.height; steps = settings.steps; guidance = settings.guidance
+    }
+
+    /// A request id unique within a run: `17` for sample 0, `17#2` for sample 2.
+    public var requestID: String { sampleIndex == 0 ? "\(promptID)" : "\(promptID)#\(sampleIndex)" }
+}
+
+/// Resolution, steps and guidance asked of a generator; nil fields are the model's defaults.
+public struct GenerationSettings: Sendable, Equatable {
+    public var width: Int?
+    public var height: Int?
+    public var steps: Int?
+    public var guidance: Double?
+    public init(width: Int? = nil, height: Int? = nil, steps: Int? = nil, guidance: Double? = nil) {
+        self.width = width; self.height = height; self.steps = steps; self.guidance = guidance
+    }
+
+    /// The settings as spec parameters (only those that are set), so they are recorded on the run.
+    public var parameters: [String: String] {
+        var out: [String: String] = [:]
+        if let width { out["width"] = "\(width)" }
+        if let height { out["height"] = "\(height)" }
+        if let steps { out["steps"] = "\(steps)" }
+        if let guidance { out["guidance"] = "\(guidance)" }
+        return out
+    }
+}
+
+/// What a generator made: the image file as the store records it.
+public struct GeneratedImage: Sendable, Equatable {
+    public var path: String
+    public var sha256: String
+    public var format: ImageFormat
+    public var byteCount: Int
+    /// Seconds the generator spent on this image, as it reported them (or as measured).
+    public var seconds: Double?
+    /// The generator's own metadata for this image, as a JSON object text (nil when none).
+    public var metadata: String?
+
+    public init(path: String, sha256: String, format: ImageFormat, byteCount: Int, seconds: Double?, metadata: String?) {
+        self.path = path; self.sha256 = sha256; self.format = format; self.byteCount = byteCount
+        self.seconds = seconds; self.metadata = metadata
+    }
+
+    /// Reads and hashes an image file a generator wrote; throws `GenerationFailure` when it is absent or not an image.
+    public static func inspect(path: String, seconds: Double?, metadata: String?) throws -> GeneratedImage {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw GenerationFailure("no image at \(path) after generation")
+        }
+        guard let format = ImageFormat.sniff(data) else {
+            throw GenerationFailure(data.isEmpty ? "\(path) is empty" : "\(path) is not a PNG, JPEG or WebP image")
+        }
+        return GeneratedImage(path: path, sha256: SHA256.hex(data), format: format, byteCount: data.count,
+                              seconds: seconds, metadata: metadata)
+    }
+}
+
+/// No image could be had for one item (the worker said so, crashed twice, timed out, the API refused).
+public struct GenerationFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    public var reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
+}
+
+/// How each image's seed is chosen; recorded on the run.
+public struct SeedRule: Sendable, Equatable {
+    /// The base seed; an image's seed is base + prompt id + 1000 × sample index.
+    public var base: Int
+    public init(base: Int = 0) { self.base = base }
+    public func seed(promptID: Int, sampleIndex: Int) -> Int { base + promptID + 1000 * sampleIndex }
+    /// The rule in words, as recorded: `base+prompt_id+1000*sample (base 0)`.
+    public var description: String { "base+prompt_id+1000*sample (base \(base))" }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import WiseCore
+
+/// The models wise knows by name (`models/registry.json`): adapter, model id and the settings
+/// their authors recommend, and the family each belongs to.
+public struct ModelRegistry: Sendable, Decodable {
+    /// One registered model.
+    public struct Model: Sendable, Decodable, Equatable {
+        /// The name used with `--model`, e.g. `flux.1-dev`.
+        public var name: String
+        /// The maker's family, for self-preference studies (`flux`, `stable-diffusion`, `openai`, …).
+        public var family: String
+        /// `worker`, `command` or `openai-images`.
+        public var adapter: String
+        /// For the worker adapter: which worker kind (a key of the registry's `workers`).
+        public var worker: String?
+        /// The model's id on its hub or API.
+        public var modelID: String
+        public var width: Int?
+        public var height: Int?
+        public var steps: Int?
+        public var guidance: Double?
+        public var dtype: String?
+        /// For the command adapter: the argv template (see `CommandGenerator`).
+        public var argv: [String]?
+        /// Extra per-request options sent to a worker.
+        public var options: [String: JSONValue]?
+        /// Where the settings come from (model card, paper, code).
+        public var source: String?
+        /// Which values are guesses, and anything else a user must know.
+        public var notes: String?
+
+        enum CodingKeys: String, CodingKey {
+            case name, family, adapter, worker, modelID = "model_id", width, height, steps, guidance, dtype, argv, options, source, notes
+        }
+
+        public var settings: GenerationSettings { GenerationSettings(width: width, height: height, steps: steps, guidance: guidance) }
+    }
+
+    /// The default model (the README's first command uses it).
+    public var defaultModel: String
+    /// Worker commands by kind; `{model_id}` and `{dtype}` are filled in from the model.
+    public var workers: [String: [String]]
+    public var models: [Model]
+
+    /// The folder relative worker scripts are found in: the one above `models/` (the repository).
+    public var root: URL?
+
+    enum CodingKeys: String, CodingKey { case defaultModel = "default", workers, models }
+
+    /// Reads a registry file, checking every model names a known adapter and worker.
+    public static func load(from url: URL) throws -> ModelRegistry {
+        let data = try readUserFile(url.path, noun: "model registry", expected: "a JSON file")
+        var registry: ModelRegistry
+        do { registry = try JSONDecoder().decode(ModelRegistry.self, from: data) } catch {
+            throw DataError("model registry \(url.path) is not valid: \(error); fix the file or point WISE_MODELS at another")
+        }
+        for model in registry.models {
+            guard GeneratorKind.allCases.map(\.rawValue).contains(model.adapter) else {
+                throw DataError("model registry \(url.path): model \(model.name) has unknown adapter '\(model.adapter)'")
+            }
+            if model.adapter == "worker", registry.workers[model.worker ?? ""] == nil {
+                throw DataError("model registry \(url.path): model \(model.name) names worker '\(model.worker ?? "")', which is not under \"workers\"")
+            }
+        }
+        registry.root = url.deletingLastPathComponent().deletingLastPathComponent()
+        return registry
+    }
+
+    /// Finds the registry: `WISE_MODELS`, else `models/registry.json` in the current folder or
+    /// above the executable (the repository a built `wise` lives in).
+    public static func locate(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> URL {
+        if let path = environment["WISE_MODELS"], !path.isEmpty { return URL(fileURLWithPath: path) }
+        var candidates = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath)]
+        var dir = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<5 { candidates.append(dir); dir = dir.deletingLastPathComponent() }
+        for base in candidates {
+            let url = base.appendingPathComponent("models/registry.json")
+            if FileManager.default.fileExists(atPath: url.path) { return url }
+        }
+        throw FileError("no model registry found (models/registry.json in the current folder or the wise repository); set WISE_MODELS=FILE", kind: .missingInput)
+    }
+
+    /// The model of a name, or an error that suggests the closest name.
+    public func model(named name: String) throws -> Model {
+        if let model = models.first(where: { $0.name.lowercased() == name.lowercased() }) { return model }
+        throw UsageError("no model named '\(name)' in the registry\(didYouMean(name, among: models.map(\.name))); see `wise models list`, or use --generator worker --worker-cmd … for an unregistered model")
+    }
+
+    /// The worker command of a worker model, `{model_id}` and `{dtype}` filled in, and a relative
+    /// script path that exists in the registry's repository made absolute (so any folder works).
+    /// With `resolvingPaths: false` the paths stay as the registry writes them (what a run records,
+    /// so shards checked out in different folders still agree).
+    public func workerCommand(for model: Model, resolvingPaths: Bool = true) -> [String] {
+        var argv = workers[model.worker ?? ""] ?? []
+        if model.dtype == nil, let flag = argv.firstIndex(of: "{dtype}").map({ $0 - 1 }), flag >= 0, argv[flag].hasPrefix("--") {
+            argv.removeSubrange(flag...(flag + 1))
+        }
+        return argv.map { argument in
+            let filled = argument.replacingOccurrences(of: "{model_id}", with: model.modelID)
+                .replacingOccurrences(of: "{dtype}", with: model.dtype ?? "")
+            if resolvingPaths, let root, !filled.hasPrefix("/"), filled.hasSuffix(".py"),
+               FileManager.default.fileExists(atPath: root.appendingPathComponent(filled).path) {
+                return root.appendingPathComponent(filled).path
+            }
+            return filled
+        }
+    }
+}
+
+/// The generator adapters, by the name `--generator` takes.
+public enum GeneratorKind: String, CaseIterable, Sendable {
+    case folder, worker, command
+    case openAIImages = "openai-images"
+
+    /// The adapter of a name, or an error that suggests the closest name.
+    public static func named(_ name: String) throws -> GeneratorKind {
+        if let kind = GeneratorKind(rawValue: name.lowercased()) { return kind }
+        let names = allCases.map(\.rawValue)
+        throw UsageError("unknown generator '\(name)'\(didYouMean(name, among: names)); the generators are \(names.joined(separator: ", "))")
+    }
+}

@@ -1,0 +1,72 @@
+/// Krippendorff's α for any number of raters with missing ratings, at the nominal, ordinal or
+/// interval level, as the `krippendorff` package (0.9) computes it.
+///
+/// Data are `ratings[rater][unit]`, nil where that rater did not rate that unit. Units with fewer
+/// than two ratings are not pairable and drop out. From the coincidence matrix o (each unit u
+/// with mᵤ ratings adds n_uc·n_uk / (mᵤ − 1) for c ≠ k, and n_uc·(n_uc − 1) / (mᵤ − 1) on the
+/// diagonal) and its marginals n_c, α = 1 − Σ o_ck·δ_ck / Σ e_ck·δ_ck with
+/// e_ck = (n_c·n_k − [c = k]·n_c) / (n − 1).
+/// δ: nominal 0 or 1; interval (c − k)²; ordinal (Σ_{g from c to k} n_g − (n_c + n_k)/2)², over
+/// the values in sorted order, so the ordinal distance depends on how often the values between
+/// c and k were used and not on the values themselves (the package's ordinal metric; values that
+/// appear in no pairable unit have n_g = 0 and change nothing).
+/// α is nil where it is undefined: no pairable unit, or no expected disagreement (every
+/// pairable rating the same value). The package raises an error or returns NaN there.
+public enum KrippendorffAlpha {
+    public enum Level: String, Sendable, Codable, CaseIterable {
+        case nominal, ordinal, interval
+    }
+
+    public static func alpha(_ ratings: [[Double?]], level: Level) throws(StatsError) -> Double? {
+        guard let units = ratings.first?.count else { return nil }
+        guard ratings.allSatisfy({ $0.count == units }) else { throw StatsError("alpha: raters rated different numbers of units") }
+        for row in ratings { for case let value? in row where !value.isFinite { throw StatsError("alpha: rating \(value)") } }
+        let perUnit = (0..<units).map { u in ratings.compactMap { $0[u] } }.filter { $0.count >= 2 }
+        let values = Array(Set(perUnit.flatMap { $0 })).sorted()
+        guard values.count >= 2 else { return nil }
+        var index: [Double: Int] = [:]
+        for (i, v) in values.enumerated() { index[v] = i }
+        let v = values.count
+        var coincidence = [Double](repeating: 0, count: v * v)
+        for unit in perUnit {
+            var counts = [Double](repeating: 0, count: v)
+            for value in unit { counts[index[value]!] += 1 }
+            let scale = 1 / Double(unit.count - 1)
+            for c in 0..<v where counts[c] > 0 {
+                for k in 0..<v where counts[k] > 0 {
+                    coincidence[c * v + k] += (counts[c] * counts[k] - (c == k ? counts[c] : 0)) * scale
+                }
+            }
+        }
+        let marginals = (0..<v).map { c in (0..<v).reduce(0.0) { $0 + coincidence[c * v + $1] } }
+        let n = marginals.reduce(0, +)
+        var observed = 0.0, expected = 0.0
+        for c in 0..<v {
+            for k in 0..<v where k != c {
+                let delta = distance(c, k, values: values, marginals: marginals, level: level)
+                observed += coincidence[c * v + k] * delta
+                expected += marginals[c] * marginals[k] / (n - 1) * delta
+            }
+        }
+        return expected > 0 ? 1 - observed / expected : nil
+    }
+
+    /// The alpha of integer ratings (0–2 aspect scores, 0/1 verdicts).
+    public static func alpha(_ ratings: [[Int?]], level: Level) throws(StatsError) -> Double? {
+        try alpha(ratings.map { $0.map { $0.map(Double.init) } }, level: level)
+    }
+
+    static func distance(_ c: Int, _ k: Int, values: [Double], marginals: [Double], level: Level) -> Double {
+        switch level {
+        case .nominal:
+            return c == k ? 0 : 1
+        case .interval:
+            let d = values[c] - values[k]
+            return d * d
+        case .ordinal:
+            let lo = min(c, k), hi = max(c, k)
+            let between = marginals[lo...hi].reduce(0, +) - (marginals[lo] + marginals[hi]) / 2
+            return between * between
+        }
+    }
+}

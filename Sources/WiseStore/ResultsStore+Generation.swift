@@ -1,0 +1,135 @@
+import Foundation
+import GRDB
+import WiseCore
+
+/// One prompt and sample that has no usable image yet.
+public struct PendingGeneration: Sendable, Equatable {
+    public var promptID: Int
+    public var sampleIndex: Int
+    /// True when an earlier attempt failed.
+    public var retry: Bool
+}
+
+/// One image row of a run, as tests, merges and studies read it back.
+public struct ImageRow: Sendable, Equatable {
+    public var promptID: Int
+    public var sampleIndex: Int
+    public var status: ImageStatus
+    public var path: String?
+    public var sha256: String?
+    public var seed: Int?
+    public var seconds: Double?
+    public var metadata: String?
+    public var problem: String?
+    public var attempts: Int
+}
+
+/// One generation pass as recorded: which ids were asked for, and how.
+public struct GenerationPass: Sendable, Equatable {
+    public var selection: String
+    public var requestedIDs: [Int]
+    public var samples: Int
+    public var seedRule: String
+}
+
+extension ResultsStore {
+    /// The items among `ids` × samples that have no usable image in a run, in id and sample order.
+    public func pendingGenerations(run: StoredRun, ids: [Int], samples: Int) throws -> [PendingGeneration] {
+        try read { db in
+            var status: [Int: [Int: ImageStatus]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT prompt_id, sample_index, status FROM image WHERE run_id = ?", arguments: [run.id]) {
+                status[row["prompt_id"], default: [:]][row["sample_index"]] = row["status"]
+            }
+            var pending: [PendingGeneration] = []
+            for id in ids.sorted() {
+                for sample in 0..<samples {
+                    let known = status[id]?[sample]
+                    if known == .ok || known == .external { continue }
+                    pending.append(PendingGeneration(promptID: id, sampleIndex: sample, retry: known == .missing))
+                }
+            }
+            return pending
+        }
+    }
+
+    /// Records how the generation of one item ended, in its own transaction.
+    ///
+    /// A usable image already recorded is never replaced; a failure replaces only an earlier failure
+    /// (adding to its attempts). Returns false when nothing was written because an image was there.
+    @discardableResult
+    public func recordGeneration(run: StoredRun, promptID: Int, sampleIndex: Int, seed: Int,
+                                 result: Result<GeneratedImage, GenerationFailure>) async throws -> Bool {
+        var values: StatementArguments
+        switch result {
+        case .success(let image):
+            values = [ImageStatus.ok, image.path, image.sha256, image.format.rawValue, image.byteCount, nil,
+                         seed, image.seconds, image.metadata]
+        case .failure(let failure):
+            values = [ImageStatus.missing, nil, nil, nil, 0, failure.reason, seed, nil, nil]
+        }
+        values += [now(), run.id, promptID, sampleIndex]
+        let arguments = values
+        do {
+            return try await queue.write { db in
+                try db.cachedStatement(sql: """
+                    INSERT INTO image (status, path, sha256, format, byte_count, problem, seed, seconds, generator_metadata,
+                                       recorded_at, run_id, prompt_id, sample_index)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(run_id, prompt_id, sample_index) DO UPDATE SET
+                      status = excluded.status, path = excluded.path, sha256 = excluded.sha256, format = excluded.format,
+                      byte_count = excluded.byte_count, problem = excluded.problem, seed = excluded.seed, seconds = excluded.seconds,
+                      generator_metadata = excluded.generator_metadata, recorded_at = excluded.recorded_at,
+                      attempts = image.attempts + 1
+                    WHERE image.status = 'missing'
+                    """).execute(arguments: arguments)
+                return db.changesCount > 0
+            }
+        } catch let error as DatabaseError {
+            throw StoreError.wrap(error, path: path)
+        }
+    }
+
+    /// Records that a generation pass began: the selection, the ids it asked for, samples and seed rule.
+    public func recordGenerationPass(run: StoredRun, generator: AdapterSpec, selection: PromptSelection,
+                                     requestedIDs: [Int], samples: Int, seedRule: SeedRule) throws {
+        try write { db in
+            try db.execute(sql: """
+                INSERT INTO generation_pass (run_id, generator_spec, selection, requested_ids, samples, seed_rule, started_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [run.id, generator.canonicalJSON, selection.description, PromptSelection.ranges(requestedIDs.sorted()),
+                                 samples, seedRule.description, now()])
+        }
+    }
+
+    /// The generation passes of a run, oldest first.
+    public func generationPasses(run: StoredRun) throws -> [GenerationPass] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM generation_pass WHERE run_id = ? ORDER BY id", arguments: [run.id]).map { row in
+                GenerationPass(selection: row["selection"], requestedIDs: expandRanges(row["requested_ids"]),
+                               samples: row["samples"], seedRule: row["seed_rule"])
+            }
+        }
+    }
+
+    /// Every image row of a run, in prompt and sample order.
+    public func imageRows(run: StoredRun) throws -> [ImageRow] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT prompt_id, sample_index, status, path, sha256, seed, seconds, generator_metadata, problem, attempts
+                FROM image WHERE run_id = ? ORDER BY prompt_id, sample_index
+                """, arguments: [run.id]).map { row in
+                ImageRow(promptID: row[0], sampleIndex: row[1], status: row[2], path: row[3], sha256: row[4], seed: row[5],
+                         seconds: row[6], metadata: row[7], problem: row[8], attempts: row[9])
+            }
+        }
+    }
+}
+
+/// Reads `3, 17, 45–50` (as `PromptSelection.ranges` writes it) back into ids.
+func expandRanges(_ text: String) -> [Int] {
+    text.split(separator: ",").flatMap { part -> [Int] in
+        let bounds = part.trimmingCharacters(in: .whitespaces).split(separator: "–").compactMap { Int($0) }
+        guard let low = bounds.first, let high = bounds.last, low <= high else { return [] }
+        return Array(low...high)
+    }
+}

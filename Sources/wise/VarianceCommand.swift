@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import WiseCore
+import WiseReport
+import WiseStore
+
+/// `wise variance RUN`: how much a judge's verdicts move over K repeats.
+struct VarianceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "variance",
+        abstract: "Measure judge variance over repeats: per-item SD and flip rate, the overall per repeat, α and ICC(2,1).",
+        discussion: """
+            Judge the run K times first, at a temperature above 0:
+              wise judge flux-dev --repeats 5 --temperature 0.7 …
+              wise variance flux-dev
+              wise variance flux-dev --format json --least-stable 10
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The run judged with --repeats K.", valueName: "run"))
+    var runName: String
+
+    @Option(help: ArgumentHelp("Which judge's judgments, by key prefix or adapter name (default: the latest).", valueName: "key"))
+    var judge: String?
+
+    @Option(help: "How many of the least stable items to list per category.")
+    var leastStable = 5
+
+    @Option(help: "terminal or json.")
+    var format: StudyFormat = .terminal
+
+    @Option(help: ArgumentHelp("Write to this file instead of stdout.", valueName: "file"))
+    var out: String?
+
+    @OptionGroup var storeOptions: StoreOptions
+
+    func run() throws {
+        let store = try storeOptions.openExisting()
+        let study = try store.studyRun(runName, judgeKey: judge)
+        guard let spec = study.summary.judge else { throw UsageError("run '\(runName)' is not judged yet") }
+        let variance = try VarianceStudy(run: study, judgments: try store.studyJudgments(of: try store.requireRun(runName), judge: spec),
+                                         prompts: try store.prompts(of: study.summary.set), leastStable: leastStable)
+        try emit(format == .json ? variance.renderJSON() : variance.renderTerminal(), to: out)
+    }
+}

@@ -1,0 +1,26 @@
+import Foundation
+import Testing
+import WiseCore
+
+/// Equal JSON values have one text; different ones keep different texts.
+@Suite struct CanonicalJSONTests {
+    @Test(arguments: [
+        (#"{"a": 1}"#, #"{"a":1}"#), (#"{"a":1.0}"#, #"{"a":1}"#), (#"{"a":1e0}"#, #"{"a":1}"#), (#"{"a":-0}"#, #"{"a":0}"#),
+        (#"{"b":1,"a":2}"#, #"{"a":2,"b":1}"#), (#"{"a":1,"a":2}"#, #"{"a":2}"#), (#"{"a":0.10}"#, #"{"a":0.1}"#),
+        (#"{"s":"\u00e9\/"}"#, #"{"s":"é/"}"#), (#"{"s":"\ud83e\udd6e"}"#, #"{"s":"🥮"}"#), (#"[ true , false, null ]"#, "[true,false,null]"),
+        (#"{"x":{"enable_thinking": false}}"#, #"{"x":{"enable_thinking":false}}"#), (#"{"n":1e2}"#, #"{"n":100}"#),
+    ])
+    func equalValuesHaveOneText(_ input: String, _ expected: String) throws {
+        #expect(try CanonicalJSON.canonicalize(input) == expected)
+    }
+
+    @Test func differentValuesStayDifferent() throws {
+        let texts = [#"{"a":false}"#, #"{"a":0}"#, #"{"a":"0"}"#, #"{"a":null}"#, #"{"a":[0]}"#, #"{"a":0.5}"#, #"{"a":{}}"#]
+        #expect(Set(try texts.map(CanonicalJSON.canonicalize)).count == texts.count)
+    }
+
+    @Test(arguments: ["", "{", #"{"a":01}"#, #"{"a":1,}"#, #"{"a":"\ud800"}"#, "[1] 2", "nul", #"{"a":1e999}"#])
+    func invalidTextIsRefused(_ text: String) {
+        #expect(throws: DataError.self) { try CanonicalJSON.canonicalize(text) }
+    }
+}

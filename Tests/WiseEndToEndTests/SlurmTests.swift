@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The `deploy/slurm` scripts on a real single-node Slurm cluster: 4 shards of generate + judge,
+/// then the dependent merge + report job; the merged store must equal one unsharded run.
+///
+/// The work is done by `Tests/slurm/run_slurm_test.sh` (it starts and stops the daemons by PID,
+/// bounds every wait and compares the stores item for item); this test runs it with the `wise`
+/// and `wise-bench` binaries of this build. It needs root and Debian's slurmctld, slurmd and
+/// slurm-client (`.ci/run` installs them); without them it is skipped, and says so.
+@Suite struct SlurmTests {
+    static var slurmPresent: Bool {
+        getuid() == 0 && ["/usr/sbin/slurmctld", "/usr/sbin/slurmd", "/usr/bin/sbatch"].allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    @Test(.enabled(if: slurmPresent, "needs root and Slurm (slurmctld, slurmd, slurm-client)"))
+    func shardedRunOnSlurmEqualsOneUnshardedRun() async throws {
+        let root = TestCatalogue.repositoryRoot
+        let bin = WiseProcess.binary.deletingLastPathComponent()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [root.appendingPathComponent("Tests/slurm/run_slurm_test.sh").path]
+        var env = ProcessInfo.processInfo.environment
+        env["WISE_BIN"] = bin.appendingPathComponent("wise").path
+        env["WISE_BENCH_BIN"] = bin.appendingPathComponent("wise-bench").path
+        process.environment = env
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let output = try await onOwnThread { () -> String in
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return String(decoding: data, as: UTF8.self)
+        }
+        // Then it passed with the real binary, every item equal
+        #expect(process.terminationStatus == 0, "\(output)")
+        #expect(output.contains("items equal (image hashes and judgments)") && output.contains("PASS"), "\(output)")
+    }
+}

@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""A wise worker for unified models that transformers itself drives to make images (protocol 1).
+
+What transformers 5.24 supports (read in its source, models/janus and models/emu3):
+
+- Janus / Janus-Pro (``JanusForConditionalGeneration``, checkpoints such as
+  ``deepseek-community/Janus-Pro-7B``): ``generate(..., generation_mode="image")`` runs the
+  autoregressive image loop with classifier-free guidance (``guidance_scale``, default 5) and
+  ``decode_image_tokens`` turns the 576 tokens into a 384x384 image; ``JanusProcessor`` builds the
+  prompt (``generation_mode="image"`` appends the begin-of-image token) and ``postprocess`` makes
+  PIL images. Sampling draws from torch's global generator: there is no per-image generator
+  argument, so this worker seeds the global generator per request and runs one image per call.
+- Emu3 (``Emu3ForConditionalGeneration``, ``BAAI/Emu3-Gen-hf``): the processor's
+  ``return_for_image_generation=True`` appends the image header and returns ``image_sizes`` (the
+  token grid); generation is plain ``generate`` constrained to visual tokens row by row by a
+  ``prefix_allowed_tokens_fn`` the caller writes (below), with negative-prompt CFG; then
+  ``decode_image_tokens(image_tokens, height, width)`` and ``postprocess``.
+- Not in transformers: BAGEL, Show-o, UniWorld-V1, MetaQueries (their own repositories: use the
+  harness's ``command`` adapter); Chameleon's released weights cannot emit images.
+
+    python workers/transformers_worker.py --model deepseek-community/Janus-Pro-7B \
+        --dtype bfloat16 --device cuda --guidance 5
+
+Request options: ``temperature`` (number, default 1.0), ``negative_prompt`` (Emu3 only).
+Width, height and steps are fixed by the model: a request naming other values gets an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import wise_protocol as wp  # noqa: E402
+
+WORKER_NAME = "transformers"
+EMU3_POSITIVE = " masterpiece, film grained, best quality."
+EMU3_NEGATIVE = ("lowres, bad anatomy, bad hands, text, error, missing fingers, extra digit, fewer digits, "
+                 "cropped, worst quality, low quality, normal quality, jpeg artifacts, signature, watermark, "
+                 "username, blurry.")
+
+
+def parse_arguments(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", required=True, help="model id on the hub or a local folder")
+    parser.add_argument("--revision", default=None)
+    parser.add_argument("--family", choices=["auto", "janus", "emu3"], default="auto",
+                        help="auto: from the checkpoint's model_type")
+    parser.add_argument("--dtype", choices=["float32", "float16", "bfloat16"], default="bfloat16")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--guidance", type=float, default=None,
+                        help="CFG scale (default: Janus 5, Emu3 3)")
+    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--local-files-only", action="store_true")
+    parser.add_argument("--name", default=None)
+    return parser.parse_args(argv)
+
+
+class TransformersWorker:
+    def __init__(self, arguments):
+        import torch
+        if arguments.threads:
+            torch.set_num_threads(arguments.threads)
+        import transformers
+
+        self.torch = torch
+        self.arguments = arguments
+        self.dtype = getattr(torch, arguments.dtype)
+        common = dict(revision=arguments.revision, local_files_only=arguments.local_files_only)
+        family = arguments.family
+        if family == "auto":
+            config = transformers.AutoConfig.from_pretrained(arguments.model, **common)
+            family = {"janus": "janus", "emu3": "emu3"}.get(config.model_type)
+            if family is None:
+                raise SystemExit(f"transformers_worker: model_type {config.model_type!r} cannot make "
+                                 "images through transformers (supported: janus, emu3)")
+        self.family = family
+        started = time.monotonic()
+        model_class = {"janus": transformers.JanusForConditionalGeneration,
+                       "emu3": transformers.Emu3ForConditionalGeneration}[family]
+        self.processor = transformers.AutoProcessor.from_pretrained(arguments.model, **common)
+        self.model = model_class.from_pretrained(arguments.model, dtype=self.dtype, **common)
+        self.model = self.model.to(arguments.device).eval()
+        self.load_seconds = time.monotonic() - started
+        self.guidance = arguments.guidance if arguments.guidance is not None else (5.0 if family == "janus" else 3.0)
+
+    def metadata(self) -> dict:
+        import transformers
+        torch = self.torch
+        a = self.arguments
+        return {"python": platform.python_version(), "torch": torch.__version__,
+                "transformers": transformers.__version__, "cuda": torch.version.cuda,
+                "device": a.device, "family": self.family, "model_class": type(self.model).__name__,
+                "dtype": a.dtype, "revision": a.revision, "guidance": self.guidance,
+                "temperature": a.temperature, "threads": torch.get_num_threads(),
+                "seeding": "torch.manual_seed(seed) per request, one image per call",
+                "load_seconds": round(self.load_seconds, 3)}
+
+    def seed(self, seed: int) -> None:
+        self.torch.manual_seed(seed)
+        if self.arguments.device.startswith("cuda"):
+            self.torch.cuda.manual_seed_all(seed)
+
+    def run_batch(self, batch: list) -> None:
+        for request in batch:   # one image per call: sampling uses the global generator
+            try:
+                if request.steps is not None:
+                    raise wp.BadRequest("steps: autoregressive models have none (send null)")
+                temperature = request.options.get("temperature", self.arguments.temperature)
+                if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or temperature <= 0:
+                    raise wp.BadRequest("option 'temperature' must be a positive number")
+                guidance = request.guidance if request.guidance is not None else self.guidance
+                started = time.monotonic()
+                with self.torch.inference_mode():
+                    if self.family == "janus":
+                        image, extra = self.janus(request, guidance, float(temperature))
+                    else:
+                        image, extra = self.emu3(request, guidance, float(temperature))
+                if self.arguments.device.startswith("cuda"):
+                    self.torch.cuda.synchronize()
+                seconds = time.monotonic() - started
+                if (request.width not in (None, image.width)) or (request.height not in (None, image.height)):
+                    raise wp.BadRequest(f"this model makes {image.width}x{image.height} images; "
+                                        f"asked for {request.width}x{request.height}")
+                wp.write_png_atomically(image, request.output)
+            except Exception as error:
+                self.channel.error(request.id, f"{type(error).__name__}: {error}"
+                                   if not isinstance(error, wp.BadRequest) else str(error))
+                continue
+            metadata = {"seed": request.seed, "guidance": guidance, "temperature": float(temperature),
+                        "width": image.width, "height": image.height, "family": self.family,
+                        "dtype": self.arguments.dtype}
+            metadata.update(extra)
+            self.channel.ok(request, request.output, seconds, metadata)
+
+    def _pil(self, pixels):
+        images = self.processor.postprocess(list(pixels.float()), return_tensors="PIL.Image.Image")
+        if isinstance(images, dict):
+            images = images["pixel_values"]
+        return images[0]
+
+    def janus(self, request, guidance, temperature):
+        device = self.arguments.device
+        messages = [{"role": "user", "content": [{"type": "text", "text": request.prompt}]}]
+        text = self.processor.apply_chat_template(messages, add_generation_prompt=True)
+        inputs = self.processor(text=text, generation_mode="image", return_tensors="pt")
+        inputs = inputs.to(device)
+        self.seed(request.seed)
+        tokens = self.model.generate(**inputs, generation_mode="image", do_sample=True, use_cache=True,
+                                     guidance_scale=guidance, temperature=temperature,
+                                     num_return_sequences=1)
+        pixels = self.model.decode_image_tokens(tokens)
+        return self._pil(pixels), {"image_tokens": int(tokens.shape[-1])}
+
+    def emu3(self, request, guidance, temperature):
+        torch = self.torch
+        device = self.arguments.device
+        negative = request.options.get("negative_prompt", EMU3_NEGATIVE)
+        if not isinstance(negative, str):
+            raise wp.BadRequest("option 'negative_prompt' must be a string")
+        inputs = self.processor(text=[request.prompt + EMU3_POSITIVE], padding=True,
+                                return_tensors="pt", return_for_image_generation=True).to(device)
+        negative_inputs = self.processor(text=[negative], return_tensors="pt").to(device)
+        height, width = (int(x) for x in inputs.pop("image_sizes")[0])
+        tokenizer = self.processor.tokenizer
+        visual = torch.tensor(sorted(self.model.vocabulary_mapping.image_tokens), device=device)
+        wrapper = tokenizer.image_wrapper_token_id
+        eol = tokenizer.encode("<|extra_200|>", add_special_tokens=False)[0]
+        tail = {1: tokenizer.eof_token_id, 2: tokenizer.eoi_token_id, 3: tokenizer.eos_token_id}
+        rows = (width + 1) * height
+
+        def allowed(batch_id, input_ids):
+            start = torch.nonzero(input_ids == wrapper, as_tuple=True)[0][0]
+            offset = int(input_ids.shape[0] - start)
+            if offset > rows + 3:
+                return [tokenizer.pad_token_id]
+            if offset > rows:
+                return [tail[offset - rows]]
+            if offset % (width + 1) == 0:
+                return [eol]
+            return visual
+
+        self.seed(request.seed)
+        out = self.model.generate(**inputs, max_new_tokens=rows + 4, do_sample=True,
+                                  temperature=temperature, guidance_scale=guidance,
+                                  prefix_allowed_tokens_fn=allowed,
+                                  negative_prompt_ids=negative_inputs.input_ids,
+                                  negative_prompt_attention_mask=negative_inputs.attention_mask)
+        pixels = self.model.decode_image_tokens(image_tokens=out[:, inputs["input_ids"].shape[1]:],
+                                                height=height, width=width)
+        return self._pil(pixels), {"token_grid": [height, width], "negative_prompt": negative}
+
+
+def main(argv=None) -> int:
+    channel = wp.Channel.claim()
+    arguments = parse_arguments(argv)
+    try:
+        worker = TransformersWorker(arguments)
+    except SystemExit:
+        raise
+    except Exception as error:
+        print(f"transformers_worker: cannot load {arguments.model}: {type(error).__name__}: {error}",
+              file=sys.stderr)
+        return 1
+    worker.channel = channel
+    channel.ready(WORKER_NAME, arguments.name or arguments.model, worker.metadata())
+    reader = wp.RequestReader(channel).start()
+    return wp.serve(channel, reader, 1, 0.0, worker.run_batch)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
