@@ -32,7 +32,7 @@ let package = Package(
         ),
         .target(
             name: "WiseCLIP",
-            dependencies: ["WiseCore", "CImage", .target(name: "CBLAS", condition: .when(platforms: [.linux]))]
+            dependencies: ["WiseCore", "WiseStats", "CImage", .target(name: "CBLAS", condition: .when(platforms: [.linux]))]
         ),
         .target(name: "WiseHub", dependencies: ["WiseCore", "WiseHTTP"]),
         .executableTarget(name: "clip-bench", dependencies: ["WiseCLIP"], path: "Benchmarks/clip-bench"),

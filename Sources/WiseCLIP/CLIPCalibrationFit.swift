@@ -1,4 +1,5 @@
 import WiseCore
+import WiseStats
 
 /// How far one aspect's thresholded CLIP levels agree with reference labels (an LLM judge's).
 public struct CLIPAgreement: Sendable, Equatable {
@@ -62,26 +63,10 @@ extension CLIPCalibration {
         return (result, agreements)
     }
 
-    /// Cohen's κ with weights (i − j)² between two ratings on 0…maxLevel.
-    public static func quadraticKappa(_ a: [Int], _ b: [Int], maxLevel: Int) -> Double? {
-        let k = maxLevel + 1, n = Double(a.count)
-        guard n > 0, maxLevel > 0 else { return nil }
-        var observed = [Double](repeating: 0, count: k * k)
-        var rowTotals = [Double](repeating: 0, count: k), columnTotals = [Double](repeating: 0, count: k)
-        for (x, y) in zip(a, b) {
-            let i = min(max(x, 0), maxLevel), j = min(max(y, 0), maxLevel)
-            observed[i * k + j] += 1
-            rowTotals[i] += 1
-            columnTotals[j] += 1
-        }
-        var disagreement = 0.0, expected = 0.0
-        for i in 0..<k {
-            for j in 0..<k {
-                let weight = Double((i - j) * (i - j))
-                disagreement += weight * observed[i * k + j] / n
-                expected += weight * rowTotals[i] * columnTotals[j] / (n * n)
-            }
-        }
-        return expected > 0 ? 1 - disagreement / expected : nil
+    /// Quadratic-weighted κ of levels against labels on the scale 0…maxLevel.
+    static func quadraticKappa(_ levels: [Int], _ labels: [Int], maxLevel: Int) -> Double? {
+        let scale = Array(0...maxLevel)
+        let clamp = { (x: Int) in min(max(x, 0), maxLevel) }
+        return (try? CohenKappa.kappa(levels.map(clamp), labels.map(clamp), weighting: .quadratic, labels: scale))?.kappa
     }
 }

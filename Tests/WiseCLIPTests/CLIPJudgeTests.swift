@@ -151,12 +151,4 @@ import WiseCore
         #expect(agreements.count == 3)
         #expect(agreements.allSatisfy { $0.count == 60 })
     }
-
-    @Test func quadraticKappaOfKnownTables() {
-        // Perfect agreement is 1, agreement no better than chance is 0 or below
-        #expect(CLIPCalibration.quadraticKappa([0, 1, 2], [0, 1, 2], maxLevel: 2) == 1)
-        #expect(CLIPCalibration.quadraticKappa([0, 2, 0, 2], [0, 0, 2, 2], maxLevel: 2) == 0)
-        #expect(CLIPCalibration.quadraticKappa([1, 1], [1, 1], maxLevel: 2) == nil)
-        #expect(CLIPCalibration.quadraticKappa([0, 2], [2, 0], maxLevel: 2)! < 0)
-    }
 }
