@@ -22,6 +22,21 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(
+            name: "CImage",
+            linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg"), .linkedLibrary("webp")]
+        ),
+        .target(
+            name: "WiseCLIP",
+            dependencies: ["WiseCore", "WiseStats", "CImage", .target(name: "CBLAS", condition: .when(platforms: [.linux]))]
+        ),
+        .target(name: "WiseHub", dependencies: ["WiseCore", "WiseHTTP"]),
+        .executableTarget(name: "clip-bench", dependencies: ["WiseCLIP"], path: "Benchmarks/clip-bench"),
+        .systemLibrary(
             name: "CCrypto",
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
@@ -42,6 +57,7 @@ let package = Package(
             name: "wise",
             dependencies: [
                 "WiseCore", "WiseStore", "WiseHTTP", "WiseReport", "WiseJudges", "WiseRunner", "WiseCrypto", "WiseGenerators", "WiseStats",
+                "WiseCLIP", "WiseHub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -52,6 +68,8 @@ let package = Package(
         ),
         .executableTarget(name: "stats-bench", dependencies: ["WiseStats"], path: "Benchmarks/stats-bench"),
         .target(name: "TestSupport", dependencies: ["WiseCore"], path: "Tests/Support"),
+        .testTarget(name: "WiseCLIPTests", dependencies: ["WiseCLIP", "WiseCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "WiseHubTests", dependencies: ["WiseHub", "WiseHTTP", "WiseCore", "TestSupport"]),
         .testTarget(name: "WiseCoreTests", dependencies: ["WiseCore", "TestSupport"]),
         .testTarget(name: "WiseCryptoTests", dependencies: ["WiseCrypto", "WiseCore"]),
         .testTarget(name: "WiseHTTPTests", dependencies: ["WiseHTTP", "TestSupport"]),

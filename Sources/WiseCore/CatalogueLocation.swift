@@ -28,15 +28,17 @@ public struct CatalogueLocation: Sendable {
             }
             data = URL(fileURLWithPath: dir, isDirectory: true)
         }
-        let cache: URL
+        return CatalogueLocation(manifest: manifest, dataDirectory: data, cacheRoot: cacheRoot(env))
+    }
+
+    /// wise's cache folder: `WISE_CACHE`, else `$XDG_CACHE_HOME/wise`, else `~/.cache/wise`.
+    public static func cacheRoot(_ env: [String: String] = ProcessInfo.processInfo.environment) -> URL {
         if let c = env["WISE_CACHE"], !c.isEmpty {
-            cache = URL(fileURLWithPath: c, isDirectory: true)
+            return URL(fileURLWithPath: c, isDirectory: true)
         } else if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty {
-            cache = URL(fileURLWithPath: xdg, isDirectory: true).appendingPathComponent("wise")
-        } else {
-            cache = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/wise")
+            return URL(fileURLWithPath: xdg, isDirectory: true).appendingPathComponent("wise")
         }
-        return CatalogueLocation(manifest: manifest, dataDirectory: data, cacheRoot: cache)
+        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/wise")
     }
 
     /// The cache folder for the pinned commit (files sit below it as `legacy/…`, `verified/…`).

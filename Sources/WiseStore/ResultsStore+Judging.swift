@@ -214,6 +214,9 @@ public struct JudgmentRow: Sendable {
     public var otherReadings: [String: ReadingOutcome]
     /// Where the judge was reached.
     public var endpoint: String?
+    /// The judge that made it, and the sample of the prompt it judged.
+    public var judgeKey: String = ""
+    public var sampleIndex: Int = 0
 }
 
 extension ResultsStore {
@@ -222,7 +225,7 @@ extension ResultsStore {
         try read { db in
             try Row.fetchAll(db, sql: """
                 SELECT i.prompt_id, i.path, j.repeat_index, j.status, j.scores, j.raw_reply, j.error,
-                       j.served_model, j.system_fingerprint, j.measurements, j.other_readings, j.endpoint
+                       j.served_model, j.system_fingerprint, j.measurements, j.other_readings, j.endpoint, j.judge_key, i.sample_index
                 FROM judgment j JOIN image i ON i.id = j.image_id WHERE i.run_id = ? ORDER BY i.prompt_id, j.repeat_index
                 """, arguments: [run.id]).map { row in
                 JudgmentRow(promptID: row[0], imagePath: row[1], repeatIndex: row[2], status: row[3],
@@ -230,7 +233,7 @@ extension ResultsStore {
                             servedModel: row[7], systemFingerprint: row[8],
                             measurements: WiseJSON.decode([String: Double].self, from: row[9]) ?? [:],
                             otherReadings: WiseJSON.decode([String: ReadingOutcome].self, from: row[10]) ?? [:],
-                            endpoint: row[11])
+                            endpoint: row[11], judgeKey: row[12], sampleIndex: row[13])
             }
         }
     }

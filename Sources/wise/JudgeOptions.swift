@@ -19,6 +19,9 @@ struct JudgeOptions: ParsableArguments {
     @OptionGroup(title: "openai judge (an OpenAI-compatible chat-completions API)")
     var openai: OpenAIJudgeOptions
 
+    @OptionGroup(title: "clip judge (a local CLIP model; --judge clip)")
+    var clip: CLIPJudgeOptions
+
     @Option(help: "Requests in flight at once (1–512).")
     var concurrency = 16
 
@@ -117,6 +120,8 @@ struct MadeJudge {
     var rubric: Rubric?
     /// Settings that differ from the official evaluator's but are not part of the judge's identity (timeout), for the console.
     var notes: [String] = []
+    /// The most items the judge should be given at once (nil: `--concurrency` decides).
+    var maxConcurrency: Int? = nil
 }
 
 /// Finds judge adapters by name and builds them from their option groups.
@@ -124,6 +129,7 @@ enum JudgeRegistry {
     /// Each adapter's name and what makes it.
     static let factories: [(name: String, make: @Sendable (JudgeOptions, ScoringProtocol, [String: String]) throws -> MadeJudge)] = [
         ("openai", makeOpenAI),
+        ("clip", makeCLIP),
     ]
     static var names: [String] { factories.map(\.name) }
 
@@ -141,6 +147,9 @@ enum JudgeRegistry {
     static func makeOpenAI(_ all: JudgeOptions, _ scoringProtocol: ScoringProtocol, _ environment: [String: String]) throws -> MadeJudge {
         let options = all.openai
         guard let baseURL = options.baseURL, let model = options.model else {
+            if options.baseURL == nil && options.model == nil {
+                throw UsageError("the openai judge needs --base-url URL and --model NAME (e.g. --base-url http://localhost:8000/v1 --model Qwen3.5-35B-A3B); for a local judge without an API use --judge clip")
+            }
             throw UsageError("the openai judge needs --base-url URL and --model NAME (e.g. --base-url http://localhost:8000/v1 --model Qwen3.5-35B-A3B)")
         }
         guard baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://") else {
@@ -227,7 +236,8 @@ func judgeRun(_ run: StoredRun, store: ResultsStore, options: JudgeOptions, made
     let made = try made ?? JudgeRegistry.make(options, scoringProtocol: run.scoringProtocol)
     let judge = made.judge
     let runner = JudgeRunner(store: store, run: run, judge: judge, rubricSHA256: made.rubric?.sha256,
-                             options: .init(repeats: options.repeats, concurrency: options.concurrency, promptIDs: promptIDs),
+                             options: .init(repeats: options.repeats, concurrency: min(options.concurrency, made.maxConcurrency ?? .max),
+                                            promptIDs: promptIDs),
                              hasher: OpenSSLHasher())
     if options.dryRun {
         let (pending, answerable) = try runner.plan()

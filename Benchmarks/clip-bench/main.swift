@@ -1,0 +1,209 @@
+// clip-bench: WiseCLIP against PyTorch on the same machine, same thread count, in one run.
+//
+//   clip-bench compare [--python PY] [--work DIR] [--threads N] [--seconds S] [--shapes b32,l14] [--rounds R]
+//       makes random full-size models in DIR (default /tmp/clip-bench) with
+//       tools/clip_bench_torch.py, then for each shape runs the Swift side and the PyTorch side
+//       alternately, R rounds (default 3), each in its own process, and prints the best figure
+//       of each side over the rounds and their ratios: on a shared machine the best round is
+//       the one least disturbed by other work.
+//   clip-bench swift MODEL_DIR [--threads N] [--seconds S]
+//       the Swift side alone: one JSON line.
+//
+// Figures: images/s at batch 1 and 16 (vision tower from pixel values), texts/s (16 captions,
+// tokenisation included), peak resident memory against the weight file's size.
+import Foundation
+import WiseCLIP
+
+let captions = [
+    "a photo of a cat sitting on a red sofa",
+    "the eiffel tower at night with fireworks",
+    "a bowl of ramen with a soft boiled egg",
+    "an oil painting of a ship in a storm",
+]
+
+struct Options {
+    var positional: [String] = []
+    var values: [String: String] = [:]
+
+    init(_ arguments: ArraySlice<String>) {
+        var rest = arguments
+        while let argument = rest.popFirst() {
+            if argument.hasPrefix("--"), let value = rest.popFirst() {
+                values[String(argument.dropFirst(2))] = value
+            } else {
+                positional.append(argument)
+            }
+        }
+    }
+
+    func int(_ key: String, _ fallback: Int) -> Int { values[key].flatMap(Int.init) ?? fallback }
+    func double(_ key: String, _ fallback: Double) -> Double { values[key].flatMap(Double.init) ?? fallback }
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("clip-bench: \(message)\n".utf8))
+    exit(1)
+}
+
+/// User + system CPU seconds the process has used.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    #if canImport(Glibc)
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    #else
+    getrusage(RUSAGE_SELF, &usage)
+    #endif
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6
+}
+
+/// Items per second of `body` (which handles `items` items), after one warm-up run, over at
+/// least `minRuns` runs and `seconds` seconds; and CPU seconds per item, which other load
+/// on the machine disturbs much less than wall time.
+func rate(items: Int, seconds: Double, minRuns: Int = 2, _ body: () -> Void) -> (perSecond: Double, cpuPerItem: Double) {
+    body()
+    let clock = ContinuousClock()
+    let start = clock.now
+    let cpuStart = cpuSeconds()
+    var runs = 0
+    while runs < minRuns || (clock.now - start) < .seconds(seconds) {
+        body()
+        runs += 1
+    }
+    let elapsed = clock.now - start
+    let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    return (Double(items * runs) / wall, (cpuSeconds() - cpuStart) / Double(items * runs))
+}
+
+/// Stores a rate and its CPU cost under `key` and `key_cpu_s`.
+func record(_ result: inout [String: Any], _ key: String, _ measured: (perSecond: Double, cpuPerItem: Double)) {
+    result[key] = measured.perSecond
+    result[key + "_cpu_s"] = measured.cpuPerItem
+}
+
+/// The process's peak resident set (VmHWM), in bytes.
+func peakRSS() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+    else { return 0 }
+    return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
+}
+
+func loadAverage() -> String {
+    (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+}
+
+func swiftSide(_ options: Options) {
+    guard let folder = options.positional.first else { fail("swift needs a model folder") }
+    let threads = options.int("threads", 2), seconds = options.double("seconds", 10)
+    let clock = ContinuousClock()
+    let loadStart = clock.now
+    let model: CLIPModel
+    do { model = try CLIPModel(directory: folder, threads: threads, maxBatch: 16) } catch { fail("\(error)") }
+    let loadTime = clock.now - loadStart
+    var result: [String: Any] = ["side": "swift", "threads": threads, "load_s": Double(loadTime.components.seconds) + Double(loadTime.components.attoseconds) * 1e-18]
+    let plane = 3 * model.config.imageSize * model.config.imageSize
+    for batch in [1, 16] {
+        // Deterministic values in [-2, 2]: any input costs the same.
+        let pixels: [[Float]] = (0..<batch).map { b in
+            (0..<plane).map { (i: Int) -> Float in Float((i &* 7919 &+ b &* 104_729) % 4001 - 2000) / 1000 }
+        }
+        record(&result, "images_per_s_batch\(batch)", rate(items: batch, seconds: seconds) { _ = try? model.imageFeatures(pixelValues: pixels) })
+    }
+    let texts = Array(repeating: captions, count: 4).flatMap { $0 }
+    record(&result, "texts_per_s_batch16", rate(items: texts.count, seconds: seconds) { _ = model.textFeatures(texts) })
+    result["peak_rss_bytes"] = peakRSS()
+    result["weights_bytes"] = (try? FileManager.default.attributesOfItem(atPath: folder + "/model.safetensors")[.size] as? Int) ?? 0
+    let data = try! JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+}
+
+/// Runs a command and returns its last stdout line parsed as a JSON object.
+func runJSON(_ executable: String, _ arguments: [String]) -> [String: Any] {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    do { try process.run() } catch { fail("cannot run \(executable): \(error)") }
+    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0,
+        let line = String(decoding: output, as: UTF8.self).split(separator: "\n").last,
+        let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+    else { fail("\(executable) \(arguments.joined(separator: " ")) failed (status \(process.terminationStatus))") }
+    return object
+}
+
+let figures = ["images_per_s_batch1", "images_per_s_batch16", "texts_per_s_batch16"]
+
+func summary(_ result: [String: Any]) -> String {
+    figures.map { String(format: "%.2f", result[$0] as? Double ?? 0) }.joined(separator: " / ")
+        + String(format: ", %.0f MiB", Double(result["peak_rss_bytes"] as? Int ?? 0) / 1_048_576)
+}
+
+/// Per figure the higher rate, the lower CPU cost and the lower peak memory of two results.
+func best(_ a: [String: Any], _ b: [String: Any]) -> [String: Any] {
+    guard !a.isEmpty else { return b }
+    var result = b
+    for key in figures {
+        result[key] = max(a[key] as? Double ?? 0, b[key] as? Double ?? 0)
+        result[key + "_cpu_s"] = min(a[key + "_cpu_s"] as? Double ?? .infinity, b[key + "_cpu_s"] as? Double ?? .infinity)
+    }
+    result["peak_rss_bytes"] = min(a["peak_rss_bytes"] as? Int ?? .max, b["peak_rss_bytes"] as? Int ?? .max)
+    return result
+}
+
+func compare(_ options: Options) {
+    let python = options.values["python"] ?? "/tmp/clipvenv/bin/python"
+    let work = options.values["work"] ?? "/tmp/clip-bench"
+    let threads = options.int("threads", 2), seconds = options.double("seconds", 10)
+    let shapes = (options.values["shapes"] ?? "b32,l14").split(separator: ",").map(String.init)
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../tools/clip_bench_torch.py").standardized.path
+    let me = URL(fileURLWithPath: CommandLine.arguments[0]).standardized.path
+    print("clip-bench: \(threads) threads, at least \(seconds) s per figure; load average before: \(loadAverage())")
+    print("  per round: images/s batch 1 / images/s batch 16 / texts/s, peak RSS")
+    for shape in shapes {
+        print("\n\(shape)")
+        let folder = work + "/" + shape
+        if !FileManager.default.fileExists(atPath: folder + "/model.safetensors") {
+            print("making random \(shape) weights in \(folder) …")
+            let make = Process()
+            make.executableURL = URL(fileURLWithPath: python)
+            make.arguments = [script, "make", folder, "--shape", shape]
+            do { try make.run() } catch { fail("cannot run \(python): \(error)") }
+            make.waitUntilExit()
+            guard make.terminationStatus == 0 else { fail("making the \(shape) model failed") }
+        }
+        let common = ["--threads", String(threads), "--seconds", String(seconds)]
+        var swift: [String: Any] = [:], torch: [String: Any] = [:]
+        for round in 1...max(1, options.int("rounds", 3)) {
+            let s = runJSON(me, ["swift", folder] + common)
+            let t = runJSON(python, [script, "bench", folder] + common)
+            print("  round \(round): swift \(summary(s)); pytorch \(summary(t)); load \(loadAverage())")
+            swift = best(swift, s)
+            torch = best(torch, t)
+        }
+        let weights = Double(swift["weights_bytes"] as? Int ?? 1)
+        print("\(shape) best of the rounds: weights \(String(format: "%.0f", weights / 1_048_576)) MiB, load average now \(loadAverage())")
+        print("  figure                  swift     pytorch   swift/pytorch")
+        for key in figures {
+            let s = swift[key] as? Double ?? 0, t = torch[key] as? Double ?? 0
+            print(String(format: "  %-22@ %8.2f %11.2f %11.2fx", key as NSString, s, t, t > 0 ? s / t : 0))
+        }
+        for key in figures {
+            let s = swift[key + "_cpu_s"] as? Double ?? 0, t = torch[key + "_cpu_s"] as? Double ?? 0
+            print(String(format: "  %-22@ %8.3f %11.3f %11.2fx less CPU", (key.replacingOccurrences(of: "_per_s", with: "") + " CPU s/item") as NSString, s, t, s > 0 ? t / s : 0))
+        }
+        let sp = Double(swift["peak_rss_bytes"] as? Int ?? 0), tp = Double(torch["peak_rss_bytes"] as? Int ?? 0)
+        print(String(format: "  peak RSS MiB           %8.0f %11.0f %11.2fx", sp / 1_048_576, tp / 1_048_576, tp > 0 ? sp / tp : 0))
+        print(String(format: "  peak RSS / weights     %8.2f %11.2f", sp / weights, tp / weights))
+        print("  swift load \(String(format: "%.1f", swift["load_s"] as? Double ?? 0)) s; pytorch \(torch["torch"] ?? "?")")
+    }
+}
+
+var arguments = CommandLine.arguments.dropFirst()
+switch arguments.popFirst() {
+case "swift": swiftSide(Options(arguments))
+case "compare": compare(Options(arguments))
+default: fail("usage: clip-bench compare [--python PY] [--work DIR] [--threads N] [--seconds S] [--shapes b32,l14] | clip-bench swift MODEL_DIR [--threads N] [--seconds S]")
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import WiseCLIP
+import WiseCore
+import WiseHTTP
+import WiseHub
+
+/// The options of the `clip` judge: a local CLIP model scoring images against their prompts.
+struct CLIPJudgeOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The CLIP model: a folder with config.json, model.safetensors, vocab.json and merges.txt, or a Hugging Face repo id fetched with `wise models fetch` (default openai/clip-vit-large-patch14).", valueName: "dir|repo"))
+    var clipModel = "openai/clip-vit-large-patch14"
+
+    @Option(help: ArgumentHelp("A calibration file (thresholds turning similarities into the protocol's aspects), as `wise calibrate` writes it; default: uncalibrated cut points.", valueName: "file"))
+    var calibration: String?
+
+    @Option(help: ArgumentHelp("A LAION-style aesthetic head (safetensors, see tools/convert_aesthetic_head.py); without it aesthetics come from zero-shot text pairs.", valueName: "file"))
+    var aestheticHead: String?
+
+    @Option(help: "Threads for the CLIP model (default: all cores).")
+    var clipThreads = ProcessInfo.processInfo.activeProcessorCount
+
+    func validate() throws {
+        guard (1...256).contains(clipThreads) else { throw ValidationError("--clip-threads must be 1…256") }
+    }
+
+    /// The model folder: the path itself when it is a folder, else the cache folder of a fetched repo.
+    func modelDirectory(environment: [String: String]) throws -> String {
+        if PathKind(clipModel) == .directory { return clipModel }
+        guard clipModel.contains("/"), !clipModel.hasPrefix("/"), !clipModel.hasPrefix(".") else {
+            throw UsageError("--clip-model \(clipModel) is neither a folder nor a repo id such as openai/clip-vit-large-patch14")
+        }
+        let hub = HubClient(transport: HTTPTransport(options: .init()), cacheRoot: CatalogueLocation.cacheRoot(environment))
+        do { try hub.verify(repo: clipModel) } catch {
+            throw UsageError("--clip-model \(clipModel) is not in the model cache (\(error)); run `wise models fetch \(clipModel)` or pass a folder")
+        }
+        return hub.directory(repo: clipModel).path
+    }
+}
+
+extension JudgeRegistry {
+    /// The `clip` judge: CLIPScore against the explanation (by default), zero-shot realism, an
+    /// aesthetic head or zero-shot aesthetics, turned into aspects by a calibration.
+    static func makeCLIP(_ all: JudgeOptions, _ scoringProtocol: ScoringProtocol, _ environment: [String: String]) throws -> MadeJudge {
+        let options = all.clip
+        let directory = try options.modelDirectory(environment: environment)
+        let model = try CLIPModel(directory: directory, threads: options.clipThreads)
+        let head = try options.aestheticHead.map { try AestheticHead(path: $0, embeddingWidth: model.config.projectionDim) }
+        let calibration = try options.calibration.map(CLIPCalibration.load) ?? .defaults(for: scoringProtocol, aestheticHead: head != nil)
+        guard calibration.scoringProtocol == scoringProtocol else {
+            throw UsageError("--calibration \(options.calibration!) is for protocol \(calibration.scoringProtocol.rawValue), the run's is \(scoringProtocol.rawValue); calibrate against a \(scoringProtocol.rawValue) run")
+        }
+        let name = PathKind(options.clipModel) == .directory ? URL(fileURLWithPath: options.clipModel).lastPathComponent : options.clipModel
+        let judge = try CLIPJudge(model: model, modelName: name, calibration: calibration, aestheticHead: head,
+                                  aestheticHeadName: options.aestheticHead.map { URL(fileURLWithPath: $0).lastPathComponent })
+        var notes: [String] = []
+        if options.calibration == nil { notes.append("uncalibrated thresholds (fit them with `wise calibrate`)") }
+        // The model computes on its own threads; one image at a time keeps them all busy.
+        return MadeJudge(judge: judge, rubric: nil, notes: notes, maxConcurrency: 1)
+    }
+}
