@@ -255,12 +255,15 @@ public enum ChatCompletion {
 }
 
 /// Appends JSON text to a byte buffer; strings are escaped as RFC 8259 requires.
+///
+/// The bytes go straight into a `Data` sized up front, so a body with a megabyte of base64 is
+/// written once and handed to the transport without another copy.
 struct ChatBodyWriter {
-    private var buffer: [UInt8] = []
+    private var buffer = Data()
 
     init(capacity: Int) { buffer.reserveCapacity(capacity) }
 
-    var data: Data { Data(buffer) }
+    var data: Data { buffer }
 
     /// Appends text that is already JSON (punctuation, keys known to need no escaping, numbers).
     mutating func raw(_ text: String) { buffer.append(contentsOf: text.utf8) }
