@@ -7,7 +7,7 @@ import WiseStore
 struct JudgeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "judge",
-        abstract: "Judge a registered run's images with an LLM judge over an OpenAI-compatible API.",
+        abstract: "Judge a registered run's images: an LLM judge over an OpenAI-compatible API (the official request by default), or a local CLIP judge.",
         discussion: """
             By default the judge asks exactly what the official evaluator of the run's protocol asks (its system text, template and request settings, taken from the pinned vllm_eval.py or gpt_eval.py that `wise catalogue fetch` downloads) and reads replies exactly as it does; the strict reading is stored beside it. Any override shows in the judge's identity and in reports.
 
@@ -20,6 +20,9 @@ struct JudgeCommand: AsyncParsableCommand {
             Qwen3.5 on vLLM for a verified run (served as the official eval_qwen.sh does), 128 requests at once:
               wise judge flux --base-url http://localhost:8000/v1 \\
                 --model Qwen3.5-35B-A3B --concurrency 128
+
+            CLIP on this machine, no API (after `wise models fetch openai/clip-vit-large-patch14`):
+              wise judge flux --judge clip --calibration clip-verified.json
             """
     )
 

@@ -103,4 +103,29 @@ import TestSupport
         #expect(dry.stdout.contains("NOT the official request: max_tokens 1000 (official 500)"))
         #expect(server.stats.requests == requests)
     }
+
+    @Test func aTamperedEvaluatorScriptStopsTheJudgeBeforeAnyRequest() async throws {
+        // Given a judged-to-be run and a copy of the catalogue whose verified evaluator has one changed byte
+        let (ws, server) = try await judgedSetup("tampered")
+        defer { server.stop() }
+        let copy = ws.path("catalogue-copy")
+        try FileManager.default.copyItem(at: ws.catalogue.directory, to: copy)
+        let script = copy.appendingPathComponent("official/vllm_eval.py")
+        var bytes = try Data(contentsOf: script)
+        bytes[bytes.count / 2] ^= 0x20
+        try FileManager.default.removeItem(at: script)
+        try bytes.write(to: script)
+        let before = try ws.storeDigest()
+        var env = ws.catalogue.environment
+        env["WISE_DATA"] = copy.path
+        env["WISE_TEST_KEY"] = Self.key
+        let wise = WiseProcess(environment: env, workingDirectory: ws.root)
+        // When judged with the official request
+        let result = try await wise.run(judgeArgs(server))
+        // Then one line names the script and its checksums, nothing is sent and the store is as it was
+        #expect(result.status == 65 && result.errorLines.count == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("official/vllm_eval.py") && result.stderr.contains("SHA-256 is"), "\(result.stderr)")
+        #expect(server.stats.requests == 0)
+        #expect(try ws.storeDigest() == before)
+    }
 }
