@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "WiseStats", exclude: ["README.md"]),
         .target(name: "WiseJudges", dependencies: ["WiseCore", "WiseHTTP"]),
         .target(name: "WiseRunner", dependencies: ["WiseCore", "WiseStore"]),
-        .target(name: "WiseGenerators", dependencies: ["WiseCore", "WiseHTTP", "WiseJudges"]),
+        .target(name: "WiseGenerators", dependencies: ["WiseCore", "WiseHTTP", "WiseJudges", "WiseCrypto"]),
         .executableTarget(
             name: "wise",
             dependencies: [

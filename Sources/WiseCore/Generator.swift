@@ -75,16 +75,20 @@ public struct GeneratedImage: Sendable, Equatable {
         self.seconds = seconds; self.metadata = metadata
     }
 
-    /// Reads and hashes an image file a generator wrote; throws `GenerationFailure` when it is absent or not an image.
-    public static func inspect(path: String, seconds: Double?, metadata: String?) throws -> GeneratedImage {
+    /// Reads, checks and hashes an image file a generator wrote; throws `GenerationFailure` when it
+    /// is absent, not an image, or broken (the same structure checks a registered folder gets).
+    public static func inspect(path: String, seconds: Double?, metadata: String?,
+                               hasher: any ContentHasher = SwiftHasher()) throws -> GeneratedImage {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw GenerationFailure("no image at \(path) after generation")
         }
-        guard let format = ImageFormat.sniff(data) else {
-            throw GenerationFailure(data.isEmpty ? "\(path) is empty" : "\(path) is not a PNG, JPEG or WebP image")
+        switch ImageCheck.inspect(data) {
+        case .failure(let problem):
+            throw GenerationFailure("\(path) \(problem.text)")
+        case .success(let info):
+            return GeneratedImage(path: path, sha256: hasher.hex(data), format: info.format, byteCount: data.count,
+                                  seconds: seconds, metadata: metadata)
         }
-        return GeneratedImage(path: path, sha256: SHA256.hex(data), format: format, byteCount: data.count,
-                              seconds: seconds, metadata: metadata)
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import WiseCore
+import WiseCrypto
 import WiseHTTP
 import WiseJudges
 
@@ -125,7 +126,7 @@ public final class OpenAIImagesGenerator: Generator {
         for key in ["size", "quality", "output_format"] { if let value = object[key] { metadata[key] = value } }
         let text = metadata.isEmpty ? nil : (try? JSONSerialization.data(withJSONObject: metadata, options: [.sortedKeys, .withoutEscapingSlashes]))
             .map { String(decoding: $0, as: UTF8.self) }
-        return try GeneratedImage.inspect(path: path, seconds: seconds, metadata: text)
+        return try GeneratedImage.inspect(path: path, seconds: seconds, metadata: text, hasher: OpenSSLHasher())
     }
 
     /// The `error.message` of an OpenAI-style error body, or the body's start.

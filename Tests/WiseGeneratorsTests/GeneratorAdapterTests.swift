@@ -120,3 +120,24 @@ import TestSupport
         #expect(try splitCommandLine(#"python3 -c 'print("a b")' "x y" z\ w"#, option: "--worker-cmd") == ["python3", "-c", #"print("a b")"#, "x y", "z w"])
     }
 }
+
+/// What a generator wrote is checked like a registered image before it is recorded.
+@Suite struct GeneratedImageTests {
+    @Test func aBrokenOrMissingImageIsAFailureAndAGoodOneIsHashed() throws {
+        // Given a good PNG, the same PNG cut in the middle of its IDAT chunk, and no file at all
+        let dir = try TempDirectory.make("generated")
+        let good = ImageFixtures.png(seed: 7)
+        try good.write(to: dir.appendingPathComponent("good.png"))
+        try good.prefix(good.count - 20).write(to: dir.appendingPathComponent("cut.png"))
+        // When each is inspected
+        let image = try GeneratedImage.inspect(path: dir.appendingPathComponent("good.png").path, seconds: 1.5, metadata: nil)
+        // Then the good one carries its hash, format and size; the others are failures that say why
+        #expect(image.sha256 == SHA256.hex(good) && image.format == .png && image.byteCount == good.count)
+        #expect(throws: GenerationFailure.self) {
+            try GeneratedImage.inspect(path: dir.appendingPathComponent("cut.png").path, seconds: nil, metadata: nil)
+        }
+        do { _ = try GeneratedImage.inspect(path: dir.appendingPathComponent("none.png").path, seconds: nil, metadata: nil) } catch {
+            #expect("\(error)".contains("no image at"))
+        }
+    }
+}
