@@ -17,6 +17,29 @@ public enum ImageFormat: String, Sendable, Codable, CaseIterable {
     }
 }
 
+/// One image of a run, or why there is none usable, whatever made it: the record the store keeps.
+///
+/// A folder scan, a generator and an import all describe their images this way, so the store is
+/// shaped by images, not by where they came from.
+public struct ImageRecord: Sendable, Equatable {
+    public var promptID: Int
+    /// Which sample of the prompt this is (0 for the first; `--samples N` makes 0…N-1).
+    public var sampleIndex: Int
+    public var path: String?
+    public var sha256: String?
+    public var format: ImageFormat?
+    public var byteCount: Int
+    /// Why the image is unusable (missing, unreadable, not an image); nil when it is fine.
+    public var problem: String?
+    public var isUsable: Bool { problem == nil }
+
+    public init(promptID: Int, sampleIndex: Int = 0, path: String?, sha256: String? = nil, format: ImageFormat? = nil,
+                byteCount: Int, problem: String?) {
+        self.promptID = promptID; self.sampleIndex = sampleIndex; self.path = path; self.sha256 = sha256
+        self.format = format; self.byteCount = byteCount; self.problem = problem
+    }
+}
+
 /// Finds the image of each prompt id in a folder (`{id}.png`, `.jpg`, `.jpeg`, `.webp`) and checks it.
 public struct ImageFolder: Sendable {
     public let directory: URL
@@ -27,22 +50,8 @@ public struct ImageFolder: Sendable {
 
     public init(directory: URL, hasher: any ContentHasher = SwiftHasher()) { self.directory = directory; self.hasher = hasher }
 
-    /// One prompt id's image, or why there is none usable.
-    public struct Entry: Sendable, Equatable {
-        public var promptID: Int
-        public var path: String?
-        public var sha256: String?
-        public var format: ImageFormat?
-        public var byteCount: Int
-        /// Why the image is unusable (missing, unreadable, not an image); nil when it is fine.
-        public var problem: String?
-        public var isUsable: Bool { problem == nil }
-
-        public init(promptID: Int, path: String?, sha256: String? = nil, format: ImageFormat? = nil, byteCount: Int, problem: String?) {
-            self.promptID = promptID; self.path = path; self.sha256 = sha256
-            self.format = format; self.byteCount = byteCount; self.problem = problem
-        }
-    }
+    /// One prompt id's image as the folder holds it: the neutral record every image source gives the store.
+    public typealias Entry = ImageRecord
 
     /// What a scan found.
     public struct Scan: Sendable {

@@ -101,27 +101,27 @@ extension ResultsStore {
         return (storedRun(row), true)
     }
 
-    /// Checks, before anything is written, that a folder's images agree with what a run already holds.
-    public func checkImages(run name: String, entries: [ImageFolder.Entry]) throws {
+    /// Checks, before anything is written, that image records agree with what a run already holds.
+    public func checkImages(run name: String, records: [ImageRecord]) throws {
         guard let run = try run(named: name) else { return }
         let known = try read { db in
-            try Row.fetchAll(db, sql: "SELECT prompt_id, sha256 FROM image WHERE run_id = ? AND sample_index = 0 AND status = 'ok'", arguments: [run.id])
-                .reduce(into: [Int: String]()) { $0[$1["prompt_id"]] = $1["sha256"] }
+            try Row.fetchAll(db, sql: "SELECT prompt_id, sample_index, sha256 FROM image WHERE run_id = ? AND status = 'ok'", arguments: [run.id])
+                .reduce(into: [[Int]: String]()) { $0[[$1["prompt_id"], $1["sample_index"]]] = $1["sha256"] }
         }
-        for entry in entries where entry.isUsable {
-            if let sha = known[entry.promptID], sha != entry.sha256 {
+        for entry in records where entry.isUsable {
+            if let sha = known[[entry.promptID, entry.sampleIndex]], sha != entry.sha256 {
                 throw StoreError("run '\(name)' already has a different image for prompt \(entry.promptID) (\(entry.path ?? "")): its bytes changed since the run was registered; register the new images under a new run name", kind: .badData)
             }
         }
     }
 
-    /// Records the images of a folder scan, one commit per image, skipping what is already recorded.
-    public func registerImages(run: StoredRun, entries: [ImageFolder.Entry]) throws -> ImageRegistration {
+    /// Records images (a folder scan's, or any other source's), one commit per image, skipping what is already recorded.
+    public func registerImages(run: StoredRun, records: [ImageRecord]) throws -> ImageRegistration {
         var summary = ImageRegistration()
-        for entry in entries {
+        for entry in records {
             let outcome: RegistrationOutcome = try write { db in
-                let existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, status, sha256 FROM image WHERE run_id = ? AND prompt_id = ? AND sample_index = 0"),
-                                                arguments: [run.id, entry.promptID])
+                let existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, status, sha256 FROM image WHERE run_id = ? AND prompt_id = ? AND sample_index = ?"),
+                                                arguments: [run.id, entry.promptID, entry.sampleIndex])
                 let status: ImageStatus = entry.isUsable ? .ok : .missing
                 if let existing {
                     let oldStatus: ImageStatus = existing["status"]
@@ -137,8 +137,9 @@ extension ResultsStore {
                 }
                 try db.cachedStatement(sql: """
                     INSERT INTO image (run_id, prompt_id, sample_index, status, path, sha256, format, byte_count, problem, recorded_at)
-                    VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?, ?)
-                    """).execute(arguments: [run.id, entry.promptID, status, entry.path, entry.sha256, entry.format?.rawValue, entry.byteCount, entry.problem, now()])
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """).execute(arguments: [run.id, entry.promptID, entry.sampleIndex, status, entry.path, entry.sha256, entry.format?.rawValue,
+                                             entry.byteCount, entry.problem, now()])
                 return status == .ok ? .added : .missing
             }
             switch outcome {

@@ -92,9 +92,9 @@ struct RunCommand: AsyncParsableCommand {
                            generator: AdapterSpec(adapter: "folder", parameters: ["path": folder.directory.path]),
                            catalogueHash: catalogue.contentHash)
         let store = try storeOptions.openForWriting()
-        try store.checkImages(run: name, entries: scan.entries)
+        try store.checkImages(run: name, records: scan.entries)
         let (run, created) = try store.beginRun(spec, catalogue: catalogue)
-        let registration = try store.registerImages(run: run, entries: scan.entries)
+        let registration = try store.registerImages(run: run, records: scan.entries)
 
         reportProblems(scan)
         Console.note("""

@@ -39,7 +39,7 @@ final class ScriptedJudge: Judge {
         let spec = RunSpec(name: "r", set: .verified, scoringProtocol: .verified, generator: AdapterSpec(adapter: "folder"), catalogueHash: catalogue.contentHash)
         let (run, _) = try store.beginRun(spec, catalogue: catalogue)
         let scan = try ImageFolder(directory: dir.appendingPathComponent("img")).scan(ids: catalogue.prompts.map(\.id))
-        _ = try store.registerImages(run: run, entries: scan.entries)
+        _ = try store.registerImages(run: run, records: scan.entries)
         let judge = ScriptedJudge()
         let runner = JudgeRunner(store: store, run: run, judge: judge, rubricSHA256: nil, options: .init(repeats: 2, concurrency: 7))
         // When judged
@@ -83,7 +83,7 @@ struct MeasuringJudge: Judge {
             let spec = RunSpec(name: name, set: .verified, scoringProtocol: .verified, generator: AdapterSpec(adapter: "folder", parameters: ["n": name]),
                                catalogueHash: catalogue.contentHash)
             let (run, _) = try store.beginRun(spec, catalogue: catalogue)
-            _ = try store.registerImages(run: run, entries: scan.entries)
+            _ = try store.registerImages(run: run, records: scan.entries)
             runs.append(run)
         }
         // When the first run is judged, then the second (answered from the store)
@@ -147,7 +147,7 @@ final class CountingHasher: ContentHasher, @unchecked Sendable {
         let store = try ResultsStore(path: dir.appendingPathComponent("s.sqlite").path, create: true)
         let spec = RunSpec(name: "h", set: .verified, scoringProtocol: .verified, generator: AdapterSpec(adapter: "folder"), catalogueHash: catalogue.contentHash)
         let (run, _) = try store.beginRun(spec, catalogue: catalogue)
-        _ = try store.registerImages(run: run, entries: try ImageFolder(directory: images).scan(ids: catalogue.prompts.map(\.id)).entries)
+        _ = try store.registerImages(run: run, records: try ImageFolder(directory: images).scan(ids: catalogue.prompts.map(\.id)).entries)
         // When image 3 is rewritten with other bytes of the same size after registration, and all are judged
         try await Task.sleep(for: .milliseconds(10))
         try ImageFixtures.png(seed: 333).write(to: images.appendingPathComponent("3.png"))

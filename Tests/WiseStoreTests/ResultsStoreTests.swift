@@ -72,18 +72,27 @@ import TestSupport
             guard let seed else { return .init(promptID: id, path: nil, sha256: nil, format: nil, byteCount: 0, problem: "no image") }
             return .init(promptID: id, path: "/i/\(id).png", sha256: SHA256.hex(ImageFixtures.png(seed: seed)), format: .png, byteCount: 10, problem: nil)
         }
-        let first = try store.registerImages(run: run, entries: [entry(1, 1), entry(2, 2), entry(3, nil)])
+        let first = try store.registerImages(run: run, records: [entry(1, 1), entry(2, 2), entry(3, nil)])
         // When registered again, then with the missing one present
-        let second = try store.registerImages(run: run, entries: [entry(1, 1), entry(2, 2), entry(3, nil)])
-        let third = try store.registerImages(run: run, entries: [entry(1, 1), entry(2, 2), entry(3, 3)])
+        let second = try store.registerImages(run: run, records: [entry(1, 1), entry(2, 2), entry(3, nil)])
+        let third = try store.registerImages(run: run, records: [entry(1, 1), entry(2, 2), entry(3, 3)])
         // Then nothing is added twice, the gap is filled, and a changed image is refused
         #expect(first == ImageRegistration(added: 2, unchanged: 0, repaired: 0, missing: 1))
         #expect(second == ImageRegistration(added: 0, unchanged: 2, repaired: 0, missing: 1))
         #expect(third == ImageRegistration(added: 0, unchanged: 2, repaired: 1, missing: 0))
         #expect(try store.counts(of: run).images == 3)
-        #expect(throws: StoreError.self) { try store.checkImages(run: "m", entries: [entry(1, 99)]) }
+        #expect(throws: StoreError.self) { try store.checkImages(run: "m", records: [entry(1, 99)]) }
         let outcomes = try store.outcomes(of: run, judge: nil)
         #expect(outcomes == [1: .unjudged, 2: .unjudged, 3: .unjudged])
+        // And a second sample of prompt 1 is its own image, checked against its own hash only
+        var sample = entry(1, 5)
+        sample.sampleIndex = 1
+        #expect(try store.registerImages(run: run, records: [sample]) == ImageRegistration(added: 1, unchanged: 0, repaired: 0, missing: 0))
+        #expect(try store.counts(of: run).images == 4)
+        try store.checkImages(run: "m", records: [sample, entry(1, 1)])
+        var changed = entry(1, 6)
+        changed.sampleIndex = 1
+        #expect(throws: StoreError.self) { try store.checkImages(run: "m", records: [changed]) }
     }
 
     @Test func importIsAllOrNothingAndIdempotent() throws {
