@@ -21,6 +21,20 @@ public enum CanonicalJSON {
         return value
     }
 
+    /// The members of a JSON object, each value in canonical form, in the order keys first appear
+    /// (a key given twice keeps its first place and its last value); throws `DataError` for text
+    /// that is not one JSON object.
+    public static func members(ofObject text: String) throws -> [(key: String, json: String)] {
+        var parser = Parser(bytes: Array(text.utf8))
+        parser.skipWhitespace()
+        guard parser.index < parser.bytes.count else { throw parser.error("it is empty") }
+        guard parser.bytes[parser.index] == UInt8(ascii: "{") else { throw parser.error("it does not start with '{'") }
+        let members = try parser.objectMembers(depth: 0)
+        parser.skipWhitespace()
+        guard parser.index == parser.bytes.count else { throw parser.error("unexpected text after the object") }
+        return members
+    }
+
     /// The canonical text of a number written in JSON syntax.
     public static func number(_ value: Double) -> String {
         if value == 0 { return "0" }
@@ -41,33 +55,13 @@ public enum CanonicalJSON {
         }
 
         mutating func value(depth: Int) throws -> String {
-            guard depth < 64 else { throw error("nested too deeply") }
+            guard depth < 512 else { throw error("nested too deeply") }
             guard index < bytes.count else { throw error("a value is missing") }
             switch bytes[index] {
             case UInt8(ascii: "{"):
-                index += 1
-                var members: [(key: String, value: String)] = []
-                skipWhitespace()
-                if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return "{}" }
-                while true {
-                    skipWhitespace()
-                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a quoted key") }
-                    let key = try string()
-                    skipWhitespace()
-                    guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
-                    index += 1
-                    skipWhitespace()
-                    let v = try value(depth: depth + 1)
-                    if let existing = members.firstIndex(where: { $0.key == key }) { members[existing].value = v } else { members.append((key, v)) }
-                    skipWhitespace()
-                    guard index < bytes.count else { throw error("the object is not closed") }
-                    if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                    guard bytes[index] == UInt8(ascii: "}") else { throw error("expected ',' or '}'") }
-                    index += 1
-                    break
-                }
+                let members = try objectMembers(depth: depth)
                 let sorted = members.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
-                return "{" + sorted.map { jsonString($0.key) + ":" + $0.value }.joined(separator: ",") + "}"
+                return "{" + sorted.map { jsonString($0.key) + ":" + $0.json }.joined(separator: ",") + "}"
             case UInt8(ascii: "["):
                 index += 1
                 var items: [String] = []
@@ -91,6 +85,31 @@ public enum CanonicalJSON {
             case UInt8(ascii: "n"): return try word("null")
             default:
                 return try numberText()
+            }
+        }
+
+        /// An object at `index` (which holds `{`): its members with canonical values, in first-appearance order.
+        mutating func objectMembers(depth: Int) throws -> [(key: String, json: String)] {
+            index += 1
+            var members: [(key: String, json: String)] = []
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return [] }
+            while true {
+                skipWhitespace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a quoted key") }
+                let key = try string()
+                skipWhitespace()
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after key \"\(key)\"") }
+                index += 1
+                skipWhitespace()
+                let v = try value(depth: depth + 1)
+                if let existing = members.firstIndex(where: { $0.key == key }) { members[existing].json = v } else { members.append((key, v)) }
+                skipWhitespace()
+                guard index < bytes.count else { throw error("the object is not closed") }
+                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+                guard bytes[index] == UInt8(ascii: "}") else { throw error("expected ',' or '}'") }
+                index += 1
+                return members
             }
         }
 

@@ -37,9 +37,7 @@ public struct ChatRequestOptions: Sendable, Equatable {
         var members: [String: String] = ["temperature": CanonicalJSON.number(temperature)]
         if let maxTokens { members["max_tokens"] = String(maxTokens) }
         if let seed { members["seed"] = String(seed) }
-        for member in try checkedExtraMembers() {
-            members[member.key] = try CanonicalJSON.canonicalize(String(decoding: member.raw, as: UTF8.self))
-        }
+        for member in try checkedExtraMembers() { members[member.key] = member.json }
         return members.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }.map { ($0, members[$0]!) }
     }
 
@@ -53,8 +51,8 @@ public struct ChatRequestOptions: Sendable, Equatable {
         _ = try checkedExtraMembers()
     }
 
-    /// Validates everything and returns the members of `extraBody` (none when it is absent).
-    func checkedExtraMembers() throws -> [ExtraBodyMember] {
+    /// Validates everything and returns the members of `extraBody` in canonical form (none when it is absent).
+    func checkedExtraMembers() throws -> [(key: String, json: String)] {
         guard !model.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw UsageError("--model is empty; name the judge model, e.g. --model gpt-4o-2024-05-13")
         }
@@ -65,17 +63,17 @@ public struct ChatRequestOptions: Sendable, Equatable {
             throw UsageError("--max-tokens must be at least 1, got \(maxTokens)")
         }
         guard let extraBody else { return [] }
-        let members: [ExtraBodyMember]
+        let members: [(key: String, json: String)]
         do {
-            members = try ExtraBodyMember.parseObject(Array(extraBody.utf8))
-        } catch let error as ExtraBodyMember.SyntaxError {
-            throw UsageError("--extra-body must be a JSON object such as '{\"top_p\":0.9}': \(error.reason)")
+            members = try CanonicalJSON.members(ofObject: extraBody)
+        } catch let error as DataError {
+            throw UsageError("--extra-body must be a JSON object such as '{\"top_p\":0.9}': \(error.message)")
         }
         for member in members {
             if member.key == "model" || member.key == "messages" {
                 throw UsageError("--extra-body may not set \"\(member.key)\"; use --model for the model, a rubric for the messages")
             }
-            if member.key == "stream" && member.raw != Array("false".utf8) {
+            if member.key == "stream" && member.json != "false" {
                 throw UsageError("--extra-body may not turn on \"stream\"; wise reads whole replies")
             }
         }
@@ -304,213 +302,5 @@ struct ChatBodyWriter {
             runStart = index
         }
         buffer.append(contentsOf: bytes[runStart..<index])
-    }
-}
-
-/// One member of a top-level JSON object, with its value kept as the exact text it was written in.
-struct ExtraBodyMember: Equatable {
-    var key: String
-    /// The value's JSON text, byte for byte (whitespace around it removed).
-    var raw: [UInt8]
-
-    struct SyntaxError: Error {
-        var reason: String
-    }
-
-    /// Splits the text of a JSON object into its members, checking the whole text is valid JSON.
-    ///
-    /// A key given twice keeps its first place and its last value, as most JSON readers do.
-    static func parseObject(_ bytes: [UInt8]) throws -> [ExtraBodyMember] {
-        var scanner = Scanner(bytes: bytes)
-        scanner.skipWhitespace()
-        guard scanner.peek == UInt8(ascii: "{") else {
-            throw SyntaxError(reason: scanner.atEnd ? "it is empty" : "it does not start with '{'")
-        }
-        scanner.index += 1
-        var members: [ExtraBodyMember] = []
-        scanner.skipWhitespace()
-        if scanner.peek == UInt8(ascii: "}") {
-            scanner.index += 1
-        } else {
-            while true {
-                scanner.skipWhitespace()
-                guard scanner.peek == UInt8(ascii: "\"") else { throw scanner.error("expected a quoted key") }
-                let key = try scanner.string()
-                scanner.skipWhitespace()
-                guard scanner.peek == UInt8(ascii: ":") else { throw scanner.error("expected ':' after key \"\(key)\"") }
-                scanner.index += 1
-                scanner.skipWhitespace()
-                let start = scanner.index
-                try scanner.value(depth: 1)
-                let member = ExtraBodyMember(key: key, raw: Array(bytes[start..<scanner.index]))
-                if let existing = members.firstIndex(where: { $0.key == key }) { members[existing] = member } else { members.append(member) }
-                scanner.skipWhitespace()
-                if scanner.peek == UInt8(ascii: ",") { scanner.index += 1; continue }
-                if scanner.peek == UInt8(ascii: "}") { scanner.index += 1; break }
-                throw scanner.error("expected ',' or '}'")
-            }
-        }
-        scanner.skipWhitespace()
-        guard scanner.atEnd else { throw scanner.error("unexpected text after the object") }
-        return members
-    }
-
-    /// A strict JSON scanner over UTF-8 bytes.
-    struct Scanner {
-        let bytes: [UInt8]
-        var index = 0
-
-        var atEnd: Bool { index >= bytes.count }
-        var peek: UInt8? { atEnd ? nil : bytes[index] }
-
-        func error(_ what: String) -> SyntaxError {
-            SyntaxError(reason: atEnd ? "\(what), found the end of the text" : "\(what) at byte \(index + 1)")
-        }
-
-        mutating func skipWhitespace() {
-            while let byte = peek, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { index += 1 }
-        }
-
-        mutating func value(depth: Int) throws {
-            guard depth < 512 else { throw error("nesting too deep") }
-            guard let byte = peek else { throw error("expected a value") }
-            switch byte {
-            case UInt8(ascii: "{"):
-                index += 1; skipWhitespace()
-                if peek == UInt8(ascii: "}") { index += 1; return }
-                while true {
-                    skipWhitespace()
-                    guard peek == UInt8(ascii: "\"") else { throw error("expected a quoted key") }
-                    _ = try string()
-                    skipWhitespace()
-                    guard peek == UInt8(ascii: ":") else { throw error("expected ':'") }
-                    index += 1; skipWhitespace()
-                    try value(depth: depth + 1)
-                    skipWhitespace()
-                    if peek == UInt8(ascii: ",") { index += 1; continue }
-                    if peek == UInt8(ascii: "}") { index += 1; return }
-                    throw error("expected ',' or '}'")
-                }
-            case UInt8(ascii: "["):
-                index += 1; skipWhitespace()
-                if peek == UInt8(ascii: "]") { index += 1; return }
-                while true {
-                    skipWhitespace()
-                    try value(depth: depth + 1)
-                    skipWhitespace()
-                    if peek == UInt8(ascii: ",") { index += 1; continue }
-                    if peek == UInt8(ascii: "]") { index += 1; return }
-                    throw error("expected ',' or ']'")
-                }
-            case UInt8(ascii: "\""):
-                _ = try string()
-            case UInt8(ascii: "t"): try literal("true")
-            case UInt8(ascii: "f"): try literal("false")
-            case UInt8(ascii: "n"): try literal("null")
-            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try number()
-            default: throw error("expected a value")
-            }
-        }
-
-        mutating func literal(_ word: String) throws {
-            let expected = Array(word.utf8)
-            guard bytes.count - index >= expected.count, Array(bytes[index..<index + expected.count]) == expected else {
-                throw error("expected a value")
-            }
-            index += expected.count
-        }
-
-        mutating func number() throws {
-            if peek == UInt8(ascii: "-") { index += 1 }
-            guard let first = peek, isDigit(first) else { throw error("expected a digit") }
-            index += 1
-            if first != UInt8(ascii: "0") { while let b = peek, isDigit(b) { index += 1 } }
-            if peek == UInt8(ascii: ".") {
-                index += 1
-                guard let b = peek, isDigit(b) else { throw error("expected a digit after '.'") }
-                while let b = peek, isDigit(b) { index += 1 }
-            }
-            if peek == UInt8(ascii: "e") || peek == UInt8(ascii: "E") {
-                index += 1
-                if peek == UInt8(ascii: "+") || peek == UInt8(ascii: "-") { index += 1 }
-                guard let b = peek, isDigit(b) else { throw error("expected a digit in the exponent") }
-                while let b = peek, isDigit(b) { index += 1 }
-            }
-        }
-
-        private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
-
-        /// Reads a quoted string and returns its value.
-        mutating func string() throws -> String {
-            index += 1
-            var scalars = String.UnicodeScalarView()
-            var runStart = index
-            func flush(_ s: inout String.UnicodeScalarView, _ from: Int, _ to: Int) throws {
-                guard from < to else { return }
-                guard let text = String(validating: bytes[from..<to], as: UTF8.self) else {
-                    throw SyntaxError(reason: "a string is not valid UTF-8")
-                }
-                s.append(contentsOf: text.unicodeScalars)
-            }
-            while true {
-                guard let byte = peek else { throw error("unterminated string") }
-                if byte == UInt8(ascii: "\"") {
-                    try flush(&scalars, runStart, index)
-                    index += 1
-                    return String(scalars)
-                }
-                if byte < 0x20 { throw error("control character in a string") }
-                if byte != UInt8(ascii: "\\") { index += 1; continue }
-                try flush(&scalars, runStart, index)
-                index += 1
-                guard let escaped = peek else { throw error("unterminated string") }
-                index += 1
-                switch escaped {
-                case UInt8(ascii: "\""): scalars.append("\"")
-                case UInt8(ascii: "\\"): scalars.append("\\")
-                case UInt8(ascii: "/"): scalars.append("/")
-                case UInt8(ascii: "b"): scalars.append("\u{8}")
-                case UInt8(ascii: "f"): scalars.append("\u{C}")
-                case UInt8(ascii: "n"): scalars.append("\n")
-                case UInt8(ascii: "r"): scalars.append("\r")
-                case UInt8(ascii: "t"): scalars.append("\t")
-                case UInt8(ascii: "u"):
-                    var code = try hex4()
-                    if (0xD800..<0xDC00).contains(code), peek == UInt8(ascii: "\\"),
-                       index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "u") {
-                        let save = index
-                        index += 2
-                        let low = try hex4()
-                        if (0xDC00..<0xE000).contains(low) {
-                            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                        } else {
-                            index = save
-                        }
-                    }
-                    scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
-                default: throw error("unknown escape in a string")
-                }
-                runStart = index
-            }
-        }
-
-        mutating func hex4() throws -> UInt32 {
-            var code: UInt32 = 0
-            for _ in 0..<4 {
-                guard let byte = peek, let digit = hexValue(byte) else { throw error("expected 4 hex digits after \\u") }
-                code = code << 4 | digit
-                index += 1
-            }
-            return code
-        }
-
-        private func hexValue(_ byte: UInt8) -> UInt32? {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): return UInt32(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): return UInt32(byte - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): return UInt32(byte - UInt8(ascii: "A") + 10)
-            default: return nil
-            }
-        }
     }
 }

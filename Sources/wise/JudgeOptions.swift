@@ -213,13 +213,15 @@ enum JudgeRegistry {
     /// The official extra members (as JSON texts) with the user's `--extra-body` members over them, as one object text.
     static func mergedExtraBody(defaults: [(String, String)], user: String?) throws -> String? {
         guard !defaults.isEmpty else { return user }
-        guard let user else { return "{" + defaults.map { jsonString($0.0) + ":" + $0.1 }.joined(separator: ",") + "}" }
-        // Validate the user's text on its own first, so its error names --extra-body and not the merge.
-        try ChatRequestOptions(model: "m", extraBody: user).validate()
-        let body = user.drop { $0.isWhitespace }.dropFirst()
-        let prefix = defaults.map { jsonString($0.0) + ":" + $0.1 }.joined(separator: ",")
-        let rest = body.drop { $0.isWhitespace }
-        return "{" + prefix + (rest.hasPrefix("}") ? "" : ",") + rest
+        var members = defaults
+        if let user {
+            // Validate the user's text on its own first, so its error names --extra-body and not the merge.
+            try ChatRequestOptions(model: "m", extraBody: user).validate()
+            for (key, json) in try CanonicalJSON.members(ofObject: user) {
+                if let existing = members.firstIndex(where: { $0.0 == key }) { members[existing].1 = json } else { members.append((key, json)) }
+            }
+        }
+        return "{" + members.map { jsonString($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
     }
 }
 

@@ -23,4 +23,17 @@ import WiseCore
     func invalidTextIsRefused(_ text: String) {
         #expect(throws: DataError.self) { try CanonicalJSON.canonicalize(text) }
     }
+
+    @Test func anObjectsMembersKeepTheirFirstPlaceAndLastValue() throws {
+        // Given an object with a key twice, nested values spelled loosely, and deep nesting
+        let members = try CanonicalJSON.members(ofObject: #" { "b" : 1.0, "a": {"y":2,"x":1}, "b": [ 0.50 ] } "#)
+        // Then the members come in first-appearance order with canonical values
+        #expect(members.map(\.key) == ["b", "a"] && members.map(\.json) == ["[0.5]", #"{"x":1,"y":2}"#])
+        let deep = String(repeating: "[", count: 300) + String(repeating: "]", count: 300)
+        #expect(try CanonicalJSON.members(ofObject: #"{"d":"# + deep + "}").first?.json == deep)
+        // And text that is not one object is refused
+        for bad in ["", "[1]", #"{"a":1} {}"#, #"{"a":1,}"#] {
+            #expect(throws: DataError.self) { try CanonicalJSON.members(ofObject: bad) }
+        }
+    }
 }

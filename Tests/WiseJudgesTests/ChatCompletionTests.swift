@@ -183,6 +183,7 @@ import WiseCore
         BadOptions(name: "extra body leading zero", options: ChatRequestOptions(model: "m", extraBody: #"{"a":01}"#), message: "--extra-body must be a JSON object"),
         BadOptions(name: "extra body two objects", options: ChatRequestOptions(model: "m", extraBody: #"{"a":1}{"b":2}"#), message: "--extra-body must be a JSON object"),
         BadOptions(name: "extra body unterminated", options: ChatRequestOptions(model: "m", extraBody: #"{"a":"x}"#), message: "--extra-body must be a JSON object"),
+        BadOptions(name: "extra body lone surrogate", options: ChatRequestOptions(model: "m", extraBody: #"{"a":"\ud800"}"#), message: "--extra-body must be a JSON object"),
         BadOptions(name: "extra body sets model", options: ChatRequestOptions(model: "m", extraBody: #"{"model":"other"}"#), message: "--extra-body may not set \"model\""),
         BadOptions(name: "extra body sets messages", options: ChatRequestOptions(model: "m", extraBody: #"{"messages":[]}"#), message: "--extra-body may not set \"messages\""),
         BadOptions(name: "extra body streams", options: ChatRequestOptions(model: "m", extraBody: #"{"stream":true}"#), message: "--extra-body may not turn on \"stream\""),
