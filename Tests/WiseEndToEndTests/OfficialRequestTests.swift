@@ -107,16 +107,8 @@ struct OfficialRequestTests {
 
     /// Runs `python3` with arguments, its output to a log file; returns the exit status.
     func runPython(_ arguments: [String], log: URL) async throws -> Int32 {
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: log)
-        defer { try? handle.close() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        try await onOwnThread { process.waitUntilExit() }
-        return process.terminationStatus
+        let (status, output) = try await ExternalProcess.run("python3", arguments, mergeStderr: true)
+        try output.write(to: log)
+        return status
     }
 }

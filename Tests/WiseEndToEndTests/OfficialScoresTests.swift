@@ -86,19 +86,9 @@ import TestSupport
 
     func pythonReference(_ p: ScoringProtocol, _ files: [URL]) async throws -> PythonResult? {
         let script = TestCatalogue.repositoryRoot.appendingPathComponent("Tests/reference/wiscore_reference.py").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, p.rawValue] + files.map(\.path)
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = try await onOwnThread {
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return data
-        }
-        guard process.terminationStatus == 0 else {
-            Issue.record("the Python reference failed (exit \(process.terminationStatus)); python3 is needed for this check")
+        let (status, data) = try await ExternalProcess.run("python3", [script, p.rawValue] + files.map(\.path))
+        guard status == 0 else {
+            Issue.record("the Python reference failed (exit \(status)); python3 is needed for this check")
             return nil
         }
         return try JSONDecoder().decode(PythonResult.self, from: data)

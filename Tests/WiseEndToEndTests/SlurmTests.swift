@@ -18,24 +18,14 @@ import TestSupport
     func shardedRunOnSlurmEqualsOneUnshardedRun() async throws {
         let root = TestCatalogue.repositoryRoot
         let bin = WiseProcess.binary.deletingLastPathComponent()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [root.appendingPathComponent("Tests/slurm/run_slurm_test.sh").path]
         var env = ProcessInfo.processInfo.environment
         env["WISE_BIN"] = bin.appendingPathComponent("wise").path
         env["WISE_BENCH_BIN"] = bin.appendingPathComponent("wise-bench").path
-        process.environment = env
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let output = try await onOwnThread { () -> String in
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return String(decoding: data, as: UTF8.self)
-        }
+        let (status, data) = try await ExternalProcess.run("bash", [root.appendingPathComponent("Tests/slurm/run_slurm_test.sh").path],
+                                                           environment: env, mergeStderr: true)
+        let output = String(decoding: data, as: UTF8.self)
         // Then it passed with the real binary, every item equal
-        #expect(process.terminationStatus == 0, "\(output)")
+        #expect(status == 0, "\(output)")
         #expect(output.contains("items equal (image hashes and judgments)") && output.contains("PASS"), "\(output)")
     }
 }

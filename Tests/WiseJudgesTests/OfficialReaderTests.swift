@@ -315,20 +315,9 @@ import WiseCore
         defer { try? FileManager.default.removeItem(at: inputFile) }
 
         let script = TestCatalogue.repositoryRoot.appendingPathComponent("Tests/reference/official_extract.py").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, officialDirectory!.path]
-        process.standardInput = try FileHandle(forReadingFrom: inputFile)
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = try await onOwnThread {
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return data
-        }
-        guard process.terminationStatus == 0 else {
-            Issue.record("official_extract.py failed (exit \(process.terminationStatus)); python3 is needed for this check")
+        let (status, output) = try await ExternalProcess.run("python3", [script, officialDirectory!.path], stdin: inputFile)
+        guard status == 0 else {
+            Issue.record("official_extract.py failed (exit \(status)); python3 is needed for this check")
             return []
         }
         let decoder = JSONDecoder()
