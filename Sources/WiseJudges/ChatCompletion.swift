@@ -124,12 +124,19 @@ public enum ChatCompletion {
     /// Throws `UsageError` when the options are invalid (see `ChatRequestOptions.validate()`).
     public static func requestBody(rubric: Rubric, prompt: Prompt, image: Data, format: ImageFormat,
                                    options: ChatRequestOptions) throws -> Data {
-        let members = try options.effectiveMembers()
+        requestBody(rubric: rubric, prompt: prompt, image: image, format: format, model: options.model,
+                    members: try options.effectiveMembers())
+    }
+
+    /// The request body with the members already worked out (`ChatRequestOptions.effectiveMembers()`),
+    /// so a judge checks and canonicalises its options once, not once per image.
+    static func requestBody(rubric: Rubric, prompt: Prompt, image: Data, format: ImageFormat,
+                            model: String, members: [(key: String, json: String)]) -> Data {
         let userText = rubric.render(for: prompt)
         let base64 = image.base64EncodedData()
         var out = ChatBodyWriter(capacity: base64.count + userText.utf8.count + (rubric.system?.utf8.count ?? 0)
                              + members.reduce(0) { $0 + $1.json.utf8.count + $1.key.utf8.count + 4 } + 512)
-        out.raw("{\"model\":"); out.string(options.model)
+        out.raw("{\"model\":"); out.string(model)
         out.raw(",\"messages\":[")
         if let system = rubric.system {
             out.raw("{\"role\":\"system\",\"content\":")

@@ -47,6 +47,8 @@ public final class OpenAIJudge: Judge {
     public let configuration: OpenAIJudgeConfiguration
     let transport: HTTPTransport
     let limiter: RateLimiter?
+    /// The request's members besides `model` and `messages`, checked and canonicalised once.
+    let members: [(key: String, json: String)]
     /// The circuit breaker and the count of replies cut off by the token limit, for this judge's passes.
     public let health = JudgeHealth()
 
@@ -58,6 +60,7 @@ public final class OpenAIJudge: Judge {
         self.configuration = configuration
         self.transport = transport
         spec = try Self.identity(of: configuration)
+        members = try configuration.options.effectiveMembers()
         limiter = configuration.requestsPerMinute == nil && configuration.tokensPerMinute == nil ? nil
             : RateLimiter(requestsPerMinute: configuration.requestsPerMinute, tokensPerMinute: configuration.tokensPerMinute)
     }
@@ -115,8 +118,8 @@ public final class OpenAIJudge: Judge {
     }
 
     public func judge(_ request: JudgeRequest) async throws -> Verdict {
-        let body = try ChatCompletion.requestBody(rubric: configuration.rubric, prompt: request.prompt, image: request.image,
-                                                  format: request.format, options: configuration.options)
+        let body = ChatCompletion.requestBody(rubric: configuration.rubric, prompt: request.prompt, image: request.image,
+                                              format: request.format, model: configuration.options.model, members: members)
         let estimate = Self.estimateTokens(bodyBytes: body.count, imageBytes: request.image.count, maxTokens: configuration.options.maxTokens)
         var evidence = Evidence()
         var lastReason = ""
