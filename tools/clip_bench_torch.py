@@ -89,7 +89,9 @@ def bench(folder, threads, seconds):
         merges = [tuple(line.split()) for line in f.read().splitlines()[1:] if line]
     tokenizer = CLIPTokenizer(vocab=vocab, merges=merges)
     generator = torch.Generator().manual_seed(0)
-    result = {"side": "pytorch", "torch": torch.__version__, "threads": threads}
+    result = {"side": "pytorch", "torch": torch.__version__, "threads": threads,
+              "kernels": "CPU capability " + torch.backends.cpu.get_cpu_capability()
+              + ", BLAS " + ("MKL" if torch.backends.mkl.is_available() else "other")}
     with torch.inference_mode():
         for batch in (1, 16):
             pixels = torch.randn(batch, 3, size, size, generator=generator)
@@ -101,6 +103,14 @@ def bench(folder, threads, seconds):
             model.get_text_features(**tokens)
 
         rate(result, "texts_per_s_batch16", texts, len(CAPTIONS), seconds, 2)
+        # The parity check: features for inputs the Swift side builds the same way.
+        plane = 3 * size * size
+        index = torch.arange(plane, dtype=torch.int64)
+        check = ((index * 7919) % 4001 - 2000).to(torch.float32) / 1000
+        result["check_image"] = model.get_image_features(
+            pixel_values=check.reshape(1, 3, size, size)).pooler_output[0].tolist()
+        tokens = tokenizer(CAPTIONS[:4], padding=True, return_tensors="pt")
+        result["check_texts"] = model.get_text_features(**tokens).pooler_output.tolist()
     result["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     result["weights_bytes"] = os.path.getsize(os.path.join(folder, "model.safetensors"))
     print(json.dumps(result))

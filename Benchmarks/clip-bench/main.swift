@@ -88,6 +88,28 @@ func peakRSS() -> Int {
     return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
 }
 
+/// The largest ‖a − b‖ / ‖b‖ over the vectors in two JSON values (a vector, or a list of
+/// them); infinity when their shapes differ.
+func relativeError(_ a: Any?, _ b: Any?) -> Double {
+    func vectors(_ value: Any?) -> [[Double]] {
+        if let flat = value as? [Double] { return [flat] }
+        if let nested = value as? [[Double]] { return nested }
+        return []
+    }
+    let x = vectors(a), y = vectors(b)
+    guard !x.isEmpty, x.count == y.count, zip(x, y).allSatisfy({ $0.count == $1.count }) else { return .infinity }
+    var worst = 0.0
+    for (u, v) in zip(x, y) {
+        var difference = 0.0, norm = 0.0
+        for (p, q) in zip(u, v) {
+            difference += (p - q) * (p - q)
+            norm += q * q
+        }
+        worst = max(worst, (difference / max(norm, .leastNormalMagnitude)).squareRoot())
+    }
+    return worst
+}
+
 func loadAverage() -> String {
     (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
 }
@@ -101,6 +123,7 @@ func swiftSide(_ options: Options) {
     do { model = try CLIPModel(directory: folder, threads: threads, maxBatch: 16) } catch { fail("\(error)") }
     let loadTime = clock.now - loadStart
     var result: [String: Any] = ["side": "swift", "threads": threads, "load_s": Double(loadTime.components.seconds) + Double(loadTime.components.attoseconds) * 1e-18]
+    result["kernels"] = BLAS.kernels
     let plane = 3 * model.config.imageSize * model.config.imageSize
     for batch in [1, 16] {
         // Deterministic values in [-2, 2]: any input costs the same.
@@ -111,6 +134,10 @@ func swiftSide(_ options: Options) {
     }
     let texts = Array(repeating: captions, count: 4).flatMap { $0 }
     record(&result, "texts_per_s_batch16", rate(items: texts.count, seconds: seconds) { _ = model.textFeatures(texts) })
+    // The parity check: features for inputs the PyTorch side builds the same way.
+    let check = (0..<plane).map { (i: Int) -> Float in Float((i &* 7919) % 4001 - 2000) / 1000 }
+    result["check_image"] = (try? model.imageFeatures(pixelValues: [check]))?.first ?? []
+    result["check_texts"] = model.textFeatures(captions)
     result["peak_rss_bytes"] = peakRSS()
     result["weights_bytes"] = (try? FileManager.default.attributesOfItem(atPath: folder + "/model.safetensors")[.size] as? Int) ?? 0
     let data = try! JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
@@ -194,10 +221,12 @@ func compare(_ options: Options) {
             let s = swift[key + "_cpu_s"] as? Double ?? 0, t = torch[key + "_cpu_s"] as? Double ?? 0
             print(String(format: "  %-22@ %8.3f %11.3f %11.2fx less CPU", (key.replacingOccurrences(of: "_per_s", with: "") + " CPU s/item") as NSString, s, t, s > 0 ? t / s : 0))
         }
+        print(String(format: "  parity: image features %.1e, text features %.1e largest relative error (‖swift − pytorch‖ / ‖pytorch‖)",
+                     relativeError(swift["check_image"], torch["check_image"]), relativeError(swift["check_texts"], torch["check_texts"])))
         let sp = Double(swift["peak_rss_bytes"] as? Int ?? 0), tp = Double(torch["peak_rss_bytes"] as? Int ?? 0)
         print(String(format: "  peak RSS MiB           %8.0f %11.0f %11.2fx", sp / 1_048_576, tp / 1_048_576, tp > 0 ? sp / tp : 0))
         print(String(format: "  peak RSS / weights     %8.2f %11.2f", sp / weights, tp / weights))
-        print("  swift load \(String(format: "%.1f", swift["load_s"] as? Double ?? 0)) s; pytorch \(torch["torch"] ?? "?")")
+        print("  swift load \(String(format: "%.1f", swift["load_s"] as? Double ?? 0)) s, \(swift["kernels"] ?? "?"); pytorch \(torch["torch"] ?? "?"), \(torch["kernels"] ?? "?")")
     }
 }
 

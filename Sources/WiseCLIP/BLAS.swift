@@ -5,7 +5,7 @@ import CBLAS
 #endif
 
 /// The few BLAS calls CLIP needs: OpenBLAS on Linux, Accelerate on macOS.
-enum BLAS {
+public enum BLAS {
     /// C = alpha · A · op(B) + beta · C, row-major; op(B) is Bᵀ when `transposeB`.
     /// A is m×k (leading dimension lda), C is m×n (ldc).
     @inline(__always)
@@ -25,4 +25,16 @@ enum BLAS {
         openblas_set_num_threads(Int32(max(1, count)))
         #endif
     }
+
+    /// The kernels BLAS runs, e.g. "OpenBLAS Haswell" (AVX2) or "OpenBLAS Cooperlake"
+    /// (AVX-512). OpenBLAS chooses them from the CPU when it loads, or as `OPENBLAS_CORETYPE`
+    /// says; wise leaves that choice alone, and records the name beside CLIP results, since
+    /// kernels round differently in the last bits.
+    public static let kernels: String = {
+        #if canImport(Accelerate)
+        return "Accelerate"
+        #else
+        return "OpenBLAS " + String(cString: openblas_get_corename())
+        #endif
+    }()
 }

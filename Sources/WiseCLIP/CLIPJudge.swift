@@ -130,6 +130,9 @@ public final class CLIPJudge: Judge {
     public let calibration: CLIPCalibration
     public let aestheticHead: AestheticHead?
     let anchorEmbeddings: [[Float]]
+    /// What computed a verdict, kept in its evidence as the served model and fingerprint: the
+    /// model's name and the BLAS kernels (they round differently in the last bits).
+    let modelName: String
 
     /// A judge over `model`. `modelName` (a repository id or folder) and the calibration go
     /// into the spec, so a different model or calibration is a different judge.
@@ -140,6 +143,7 @@ public final class CLIPJudge: Judge {
         self.model = model
         self.calibration = calibration
         self.aestheticHead = aestheticHead
+        self.modelName = modelName
         anchorEmbeddings = model.embedTexts(Self.realismTexts + Self.aestheticTexts)
         var parameters = [
             "model": modelName,
@@ -214,11 +218,15 @@ public final class CLIPJudge: Judge {
         var aspects: [String: Double] = [:]
         for aspect in calibration.scoringProtocol.aspects {
             guard let name = calibration.measurements[aspect], let value = measured[name], value.isFinite else {
-                return .unscored(reason: "no finite \(calibration.measurements[aspect] ?? "?") measurement for \(aspect)", evidence: Evidence(measurements: measured))
+                return .unscored(reason: "no finite \(calibration.measurements[aspect] ?? "?") measurement for \(aspect)", evidence: evidence(measured))
             }
             aspects[aspect] = calibration.level(aspect, value)
         }
-        return .scored(AspectScores(aspects), evidence: Evidence(measurements: measured))
+        return .scored(AspectScores(aspects), evidence: evidence(measured))
+    }
+
+    func evidence(_ measured: [String: Double]) -> Evidence {
+        Evidence(measurements: measured, servedModel: modelName, systemFingerprint: BLAS.kernels)
     }
 
     /// Softmax probability of the first of two texts at CLIP's temperature.

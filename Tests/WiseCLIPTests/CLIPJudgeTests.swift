@@ -65,8 +65,10 @@ import WiseCore
         let model = try CLIPModel(directory: Fixtures.model("tiny-quick"), threads: 1)
         let judge = try CLIPJudge(model: model, modelName: "tiny-quick", calibration: calibration)
         // Then values below the cut score 0 and at or above it 1, and "both" averages the two scores
-        #expect(judge.verdict(["clip_score": 0.99]) == .scored(AspectScores(["score": 0]), evidence: Evidence(measurements: ["clip_score": 0.99])))
-        #expect(judge.verdict(["clip_score": 1.0]) == .scored(AspectScores(["score": 1]), evidence: Evidence(measurements: ["clip_score": 1.0])))
+        #expect(judge.verdict(["clip_score": 0.99]) == .scored(AspectScores(["score": 0]), evidence: judge.evidence(["clip_score": 0.99])))
+        #expect(judge.verdict(["clip_score": 1.0]) == .scored(AspectScores(["score": 1]), evidence: judge.evidence(["clip_score": 1.0])))
+        // And the evidence names the model and the BLAS kernels that computed it
+        #expect(judge.evidence([:]).servedModel == "tiny-quick" && judge.evidence([:]).systemFingerprint == BLAS.kernels)
         let m = judge.measurements(image: [1, 0, 0], prompt: [1, 0, 0], explanation: [0, 1, 0])
         #expect(m["clip_score"] == 1.25)
     }

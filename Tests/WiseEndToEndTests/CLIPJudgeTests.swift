@@ -36,6 +36,17 @@ import TestSupport
             #expect(m["clip_score_explanation"] != nil && m["clip_score_prompt"] != nil)
             #expect(pair[0].rawReply == nil)
         }
+        // And each judgment names the model and the BLAS kernels, as OPENBLAS_CORETYPE chose them where it is set
+        let kernels = Set(rows.compactMap(\.systemFingerprint))
+        #expect(rows.allSatisfy { $0.servedModel == "tiny-quick" } && kernels.count == 1, "\(kernels)")
+        #if os(Linux)
+        #expect(kernels.first?.hasPrefix("OpenBLAS ") == true, "\(kernels)")
+        if let forced = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"], !forced.isEmpty {
+            #expect(kernels.first?.lowercased() == "openblas " + forced.lowercased(), "\(kernels) with OPENBLAS_CORETYPE=\(forced)")
+        }
+        #endif
+        let report = try await ws.run(["report", "r", "--store", ws.storePath])
+        #expect(report.stdout.contains("served by tiny-quick (\(kernels.first ?? "?"))"), "\(report.stdout)")
         // And the report names the clip judge; a second pass computes nothing
         #expect(first.stdout.contains("judge clip") || first.stderr.contains("clip"), "\(first.stdout)")
         let again = try await ws.run(["judge", "r", "--judge", "clip", "--clip-model", Self.model, "--clip-threads", "1", "--repeats", "2", "--store", ws.storePath])
