@@ -54,6 +54,7 @@ extension JudgeRegistry {
                                   aestheticHeadName: options.aestheticHead.map { URL(fileURLWithPath: $0).lastPathComponent })
         var notes: [String] = []
         if options.calibration == nil { notes.append("uncalibrated thresholds (fit them with `wise calibrate`)") }
+        if let advice = BLAS.kernelAdvice(environment: environment) { Console.note("note: " + advice) }
         // The model computes on its own threads; one image at a time keeps them all busy.
         return MadeJudge(judge: judge, rubric: nil, notes: notes, maxConcurrency: 1)
     }

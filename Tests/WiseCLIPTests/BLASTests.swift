@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import WiseCLIP
 
@@ -46,5 +47,29 @@ import Testing
                 #expect(worst < 1e-5, "\(BLAS.kernels): \(m)×\(n)×\(k) transposeB \(transposeB) beta \(beta): relative error \(worst)")
             }
         }
+    }
+
+    @Test func theAVX512CheckAgreesWithTheKernelsCPUFlags() throws {
+        #if os(Linux) && arch(x86_64)
+        // Given the flags the kernel reports for the first CPU
+        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let flags = Set(cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
+        // Then CPUID says AVX-512 exactly when F, CD, DQ, BW and VL are all listed
+        let listed = ["avx512f", "avx512cd", "avx512dq", "avx512bw", "avx512vl"].allSatisfy(flags.contains)
+        #expect(BLAS.cpuHasAVX512 == listed, "flags: \(flags.filter { $0.hasPrefix("avx") }.sorted())")
+        #endif
+    }
+
+    @Test func aForcedAVX2CoreOnAnAVX512CPUGetsANote() {
+        // Given OPENBLAS_CORETYPE=Haswell on a CPU with AVX-512
+        let forced = ["OPENBLAS_CORETYPE": "Haswell"]
+        // Then the user is told, naming the variable and the kernels
+        let advice = BLAS.kernelAdvice(environment: forced, kernels: "OpenBLAS Haswell", cpuHasAVX512: true)
+        #expect(advice?.contains("OPENBLAS_CORETYPE=Haswell holds OpenBLAS to its Haswell kernels") == true, "\(advice ?? "nil")")
+        // And not when the CPU has no AVX-512, nothing was forced, or the kernels are AVX-512 ones
+        #expect(BLAS.kernelAdvice(environment: forced, kernels: "OpenBLAS Haswell", cpuHasAVX512: false) == nil)
+        #expect(BLAS.kernelAdvice(environment: [:], kernels: "OpenBLAS Haswell", cpuHasAVX512: true) == nil)
+        #expect(BLAS.kernelAdvice(environment: ["OPENBLAS_CORETYPE": "SkylakeX"], kernels: "OpenBLAS SkylakeX", cpuHasAVX512: true) == nil)
+        #expect(BLAS.kernelAdvice(environment: forced, kernels: "Accelerate", cpuHasAVX512: true) == nil)
     }
 }

@@ -45,6 +45,10 @@ import TestSupport
             #expect(kernels.first?.lowercased() == "openblas " + forced.lowercased(), "\(kernels) with OPENBLAS_CORETYPE=\(forced)")
         }
         #endif
+        // And where OPENBLAS_CORETYPE holds OpenBLAS to AVX2 kernels on an AVX-512 CPU, the user is told so
+        let forcedAVX2 = ["haswell", "zen"].contains(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"]?.lowercased() ?? "")
+        let avx512 = ((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "").contains(" avx512bw")
+        #expect(first.stderr.contains("holds OpenBLAS to its") == (forcedAVX2 && avx512), "\(first.stderr)")
         let report = try await ws.run(["report", "r", "--store", ws.storePath])
         #expect(report.stdout.contains("served by tiny-quick (\(kernels.first ?? "?"))"), "\(report.stdout)")
         // And the report names the clip judge; a second pass computes nothing
