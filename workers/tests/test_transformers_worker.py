@@ -322,6 +322,7 @@ class StartRefusalTests(unittest.TestCase):
         try:
             status = worker.close_stdin_and_wait(REPLY_TIMEOUT)
             self.assertIsNone(worker.lines.get(timeout=5), "a refused worker printed on stdout")
+            worker.process.stdout.close()       # its reader has seen EOF
         finally:
             worker.kill()
         with open(stderr_path, encoding="utf-8", errors="replace") as handle:
