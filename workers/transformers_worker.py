@@ -5,24 +5,35 @@ What transformers 5.24 supports (read in its source, models/janus and models/emu
 
 - Janus / Janus-Pro (``JanusForConditionalGeneration``, checkpoints such as
   ``deepseek-community/Janus-Pro-7B``): ``generate(..., generation_mode="image")`` runs the
-  autoregressive image loop with classifier-free guidance (``guidance_scale``, default 5) and
-  ``decode_image_tokens`` turns the 576 tokens into a 384x384 image; ``JanusProcessor`` builds the
-  prompt (``generation_mode="image"`` appends the begin-of-image token) and ``postprocess`` makes
-  PIL images. Sampling draws from torch's global generator: there is no per-image generator
-  argument, so this worker seeds the global generator per request and runs one image per call.
+  autoregressive image loop with classifier-free guidance (``guidance_scale``, default 5; it
+  must be above 1: the loop always runs the unconditional twin and only merges it through
+  ``ClassifierFreeGuidanceLogitsProcessor``, so this worker refuses 1 or less) and
+  ``decode_image_tokens`` turns the 576 tokens into a 384x384 image (channels last);
+  ``JanusProcessor`` builds the prompt (``generation_mode="image"`` appends the begin-of-image
+  token) and ``postprocess`` makes PIL images (given channels first: its PIL backend, the one
+  used without torchvision, misreads channels-last arrays). Sampling draws from torch's global
+  generator: there is no per-image generator argument, so this worker seeds the global generator
+  per request and runs one image per call.
 - Emu3 (``Emu3ForConditionalGeneration``, ``BAAI/Emu3-Gen-hf``): the processor's
   ``return_for_image_generation=True`` appends the image header and returns ``image_sizes`` (the
   token grid); generation is plain ``generate`` constrained to visual tokens row by row by a
   ``prefix_allowed_tokens_fn`` the caller writes (below), with negative-prompt CFG; then
-  ``decode_image_tokens(image_tokens, height, width)`` and ``postprocess``.
+  ``decode_image_tokens(image_tokens, height, width)`` and ``postprocess``. The grid comes from
+  the processor's ``image_area`` (518400 = 720x720 by default; it is not saved with the
+  processor, so ``--image-area`` sets it) at 8x8 pixels a token.
 - Not in transformers: BAGEL, Show-o, UniWorld-V1, MetaQueries (their own repositories: use the
   harness's ``command`` adapter); Chameleon's released weights cannot emit images.
 
     python workers/transformers_worker.py --model deepseek-community/Janus-Pro-7B \
         --dtype bfloat16 --device cuda --guidance 5
 
-Request options: ``temperature`` (number, default 1.0), ``negative_prompt`` (Emu3 only).
-Width, height and steps are fixed by the model: a request naming other values gets an error.
+Tested on CPU against tiny random Janus and Emu3 models built in code
+(workers/tests/test_transformers_worker.py); not yet run on released weights.
+
+Request options: ``temperature`` (number, default 1.0), ``negative_prompt`` (Emu3 only); others
+are ignored and named in the reply's metadata under ``ignored_options``. Width, height and steps are
+fixed: a request naming other values gets an error. The size is the model's (Janus-Pro 384x384;
+Emu3 from its processor's image area, 720x720, or ``--image-area``) and is in the ready line.
 """
 
 from __future__ import annotations
@@ -41,6 +52,10 @@ EMU3_POSITIVE = " masterpiece, film grained, best quality."
 EMU3_NEGATIVE = ("lowres, bad anatomy, bad hands, text, error, missing fingers, extra digit, fewer digits, "
                  "cropped, worst quality, low quality, normal quality, jpeg artifacts, signature, watermark, "
                  "username, blurry.")
+# Janus's image loop always runs the prompt beside its unconditional twin and only merges the two
+# with a guidance above 1 (ClassifierFreeGuidanceLogitsProcessor refuses 1 or less).
+JANUS_GUIDANCE = "guidance: Janus makes images only with classifier-free guidance above 1"
+KNOWN_OPTIONS = {"janus": {"temperature"}, "emu3": {"temperature", "negative_prompt"}}
 
 
 def parse_arguments(argv=None):
@@ -54,10 +69,18 @@ def parse_arguments(argv=None):
     parser.add_argument("--guidance", type=float, default=None,
                         help="CFG scale (default: Janus 5, Emu3 3)")
     parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--image-area", type=int, default=None,
+                        help="Emu3 only: the image's area in pixels, square (default: the "
+                             "processor's, 518400 = 720x720)")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--local-files-only", action="store_true")
     parser.add_argument("--name", default=None)
-    return parser.parse_args(argv)
+    arguments = parser.parse_args(argv)
+    if not arguments.temperature > 0:
+        parser.error("--temperature must be positive")
+    if arguments.image_area is not None and arguments.image_area <= 0:
+        parser.error("--image-area must be positive")
+    return arguments
 
 
 class TransformersWorker:
@@ -78,7 +101,12 @@ class TransformersWorker:
             if family is None:
                 raise SystemExit(f"transformers_worker: model_type {config.model_type!r} cannot make "
                                  "images through transformers (supported: janus, emu3)")
+        if arguments.image_area is not None and family != "emu3":
+            raise SystemExit("transformers_worker: --image-area is for Emu3 only (Janus makes one size)")
         self.family = family
+        self.guidance = arguments.guidance if arguments.guidance is not None else (5.0 if family == "janus" else 3.0)
+        if family == "janus" and not self.guidance > 1:
+            raise SystemExit(f"transformers_worker: {JANUS_GUIDANCE}; --guidance is {self.guidance}")
         started = time.monotonic()
         model_class = {"janus": transformers.JanusForConditionalGeneration,
                        "emu3": transformers.Emu3ForConditionalGeneration}[family]
@@ -86,7 +114,32 @@ class TransformersWorker:
         self.model = model_class.from_pretrained(arguments.model, dtype=self.dtype, **common)
         self.model = self.model.to(arguments.device).eval()
         self.load_seconds = time.monotonic() - started
-        self.guidance = arguments.guidance if arguments.guidance is not None else (5.0 if family == "janus" else 3.0)
+        self.width, self.height = self.image_size()
+
+    def image_size(self) -> tuple:
+        """The (width, height) every image of this model has, known before any is made."""
+        if self.family == "janus":
+            # The VQ decoder turns a num_patches^2 token grid into pixels, doubling the size at
+            # each level but the last (Janus-Pro: 24 * 2^4 = 384).
+            vq = self.model.config.vq_config
+            side = vq.num_patches * 2 ** (len(vq.channel_multiplier) - 1)
+            return side, side
+        grid_height, grid_width = self.emu3_grid()
+        if grid_height < 1 or grid_width < 1:
+            raise SystemExit(f"transformers_worker: an image area of {self.arguments.image_area} pixels "
+                             "is less than one Emu3 token (8x8 pixels)")
+        scale = self.model.model.vqmodel.spatial_scale_factor
+        return grid_width * scale, grid_height * scale
+
+    def emu3_prompt(self, texts: list, **kwargs):
+        if self.arguments.image_area is not None:
+            kwargs["image_area"] = self.arguments.image_area
+        return self.processor(text=texts, return_tensors="pt", return_for_image_generation=True, **kwargs)
+
+    def emu3_grid(self) -> tuple:
+        """Emu3's token grid (rows, columns), as its processor reckons it from the image area."""
+        height, width = self.emu3_prompt([""])["image_sizes"][0]
+        return int(height), int(width)
 
     def metadata(self) -> dict:
         import transformers
@@ -96,6 +149,7 @@ class TransformersWorker:
                 "transformers": transformers.__version__, "cuda": torch.version.cuda,
                 "device": a.device, "family": self.family, "model_class": type(self.model).__name__,
                 "dtype": a.dtype, "revision": a.revision, "guidance": self.guidance,
+                "width": self.width, "height": self.height,
                 "temperature": a.temperature, "threads": torch.get_num_threads(),
                 "seeding": "torch.manual_seed(seed) per request, one image per call",
                 "load_seconds": round(self.load_seconds, 3)}
@@ -113,7 +167,12 @@ class TransformersWorker:
                 temperature = request.options.get("temperature", self.arguments.temperature)
                 if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or temperature <= 0:
                     raise wp.BadRequest("option 'temperature' must be a positive number")
+                if (request.width not in (None, self.width)) or (request.height not in (None, self.height)):
+                    raise wp.BadRequest(f"this model makes {self.width}x{self.height} images; asked for "
+                                        f"{request.width}x{request.height} (send null or these)")
                 guidance = request.guidance if request.guidance is not None else self.guidance
+                if self.family == "janus" and not guidance > 1:
+                    raise wp.BadRequest(JANUS_GUIDANCE + f"; asked for {guidance}")
                 started = time.monotonic()
                 with self.torch.inference_mode():
                     if self.family == "janus":
@@ -123,9 +182,9 @@ class TransformersWorker:
                 if self.arguments.device.startswith("cuda"):
                     self.torch.cuda.synchronize()
                 seconds = time.monotonic() - started
-                if (request.width not in (None, image.width)) or (request.height not in (None, image.height)):
-                    raise wp.BadRequest(f"this model makes {image.width}x{image.height} images; "
-                                        f"asked for {request.width}x{request.height}")
+                if image.size != (self.width, self.height):
+                    raise RuntimeError(f"the model made a {image.width}x{image.height} image, "
+                                       f"not {self.width}x{self.height}")
                 wp.write_png_atomically(image, request.output)
             except Exception as error:
                 self.channel.error(request.id, f"{type(error).__name__}: {error}"
@@ -135,12 +194,18 @@ class TransformersWorker:
                         "width": image.width, "height": image.height, "family": self.family,
                         "dtype": self.arguments.dtype}
             metadata.update(extra)
+            ignored = sorted(set(request.options) - KNOWN_OPTIONS[self.family])
+            if ignored:
+                metadata["ignored_options"] = ignored
             self.channel.ok(request, request.output, seconds, metadata)
 
     def _pil(self, pixels):
+        """The first image of a (batch, channels, height, width) tensor, through the processor's
+        ``postprocess``; it gets channels first, which both image-processor backends read (the PIL
+        one, used without torchvision, misreads channels-last arrays)."""
         images = self.processor.postprocess(list(pixels.float()), return_tensors="PIL.Image.Image")
-        if isinstance(images, dict):
-            images = images["pixel_values"]
+        if not isinstance(images, (list, tuple)):
+            images = images["pixel_values"]    # a BatchFeature (a UserDict, not a dict)
         return images[0]
 
     def janus(self, request, guidance, temperature):
@@ -153,8 +218,8 @@ class TransformersWorker:
         tokens = self.model.generate(**inputs, generation_mode="image", do_sample=True, use_cache=True,
                                      guidance_scale=guidance, temperature=temperature,
                                      num_return_sequences=1)
-        pixels = self.model.decode_image_tokens(tokens)
-        return self._pil(pixels), {"image_tokens": int(tokens.shape[-1])}
+        pixels = self.model.decode_image_tokens(tokens)   # channels last
+        return self._pil(pixels.permute(0, 3, 1, 2)), {"image_tokens": int(tokens.shape[-1])}
 
     def emu3(self, request, guidance, temperature):
         torch = self.torch
@@ -162,8 +227,7 @@ class TransformersWorker:
         negative = request.options.get("negative_prompt", EMU3_NEGATIVE)
         if not isinstance(negative, str):
             raise wp.BadRequest("option 'negative_prompt' must be a string")
-        inputs = self.processor(text=[request.prompt + EMU3_POSITIVE], padding=True,
-                                return_tensors="pt", return_for_image_generation=True).to(device)
+        inputs = self.emu3_prompt([request.prompt + EMU3_POSITIVE], padding=True).to(device)
         negative_inputs = self.processor(text=[negative], return_tensors="pt").to(device)
         height, width = (int(x) for x in inputs.pop("image_sizes")[0])
         tokenizer = self.processor.tokenizer
@@ -190,8 +254,12 @@ class TransformersWorker:
                                   prefix_allowed_tokens_fn=allowed,
                                   negative_prompt_ids=negative_inputs.input_ids,
                                   negative_prompt_attention_mask=negative_inputs.attention_mask)
-        pixels = self.model.decode_image_tokens(image_tokens=out[:, inputs["input_ids"].shape[1]:],
-                                                height=height, width=width)
+        # The rows (each ending with its end-of-line token), then end-of-frame, end-of-image and
+        # end-of-sequence: decode_image_tokens drops the last three.
+        generated = out[:, inputs["input_ids"].shape[1]:][:, :rows + 3]
+        if generated.shape[1] != rows + 3:
+            raise RuntimeError(f"Emu3 stopped after {generated.shape[1]} of {rows + 3} image tokens")
+        pixels = self.model.decode_image_tokens(image_tokens=generated, height=height, width=width)
         return self._pil(pixels), {"token_grid": [height, width], "negative_prompt": negative}
 
 
@@ -203,8 +271,8 @@ def main(argv=None) -> int:
     except SystemExit:
         raise
     except Exception as error:
-        print(f"transformers_worker: cannot load {arguments.model}: {type(error).__name__}: {error}",
-              file=sys.stderr)
+        message = f"transformers_worker: cannot load {arguments.model}: {type(error).__name__}: {error}"
+        print(wp.one_line(message), file=sys.stderr)
         return 1
     worker.channel = channel
     channel.ready(WORKER_NAME, arguments.name or arguments.model, worker.metadata())

@@ -1,9 +1,9 @@
 """Tiny random-initialised models built in code, for tests and device checks (no hub needed).
 
-    python workers/tests/tiny_models.py stable-diffusion OUT_DIR
+    python workers/tests/tiny_models.py stable-diffusion|janus|emu3 OUT_DIR
 
-The weights are drawn from a fixed torch seed, so the same versions of torch and diffusers build
-the same model every time.
+The weights are drawn from a fixed torch seed, so the same versions of torch, transformers and
+diffusers build the same model every time. Tokenizers are built from vocabularies of our own.
 """
 
 from __future__ import annotations
@@ -67,8 +67,167 @@ def save_tiny_stable_diffusion(folder: str, seed: int = 0) -> str:
     return folder
 
 
+def spread_logits(*layers, scale: float = 3.0) -> None:
+    """Redraws linear layers that lead to logits with weights of std scale / sqrt(fan-in).
+
+    At transformers' initialisation (std 0.02) a tiny model's logits are all ~0, so sampling is
+    near uniform and temperature or guidance hardly moves a draw; spread logits make them matter,
+    as in a trained model. Drawn from torch's global generator, so the builder's seed fixes them.
+    """
+    import torch
+    with torch.no_grad():
+        for layer in layers:
+            layer.weight.normal_(0.0, scale / layer.weight.shape[1] ** 0.5)
+
+
+JANUS_CHAT_TEMPLATE = (
+    "{% for message in messages %}<|{{ message['role'] }}|>: "
+    "{% for part in message['content'] %}{% if part['type'] == 'text' %}{{ part['text'] }}{% endif %}"
+    "{% endfor %}{{ '\\n\\n' }}{% endfor %}{% if add_generation_prompt %}<|assistant|>:{% endif %}")
+
+
+def tiny_janus_tokenizer():
+    """A Llama (Metaspace BPE) tokenizer: specials, byte fallback, letters, digits, punctuation."""
+    from transformers import LlamaTokenizer
+
+    vocab = {}
+    for token in ("<unk>", "<s>", "</s>", "<pad>", "<image_placeholder>", "<begin_of_image>",
+                  "<end_of_image>"):
+        vocab[token] = len(vocab)
+    for byte in range(256):                 # byte fallback: any text has tokens, none are lost
+        vocab[f"<0x{byte:02X}>"] = len(vocab)
+    for symbol in ["\u2581"] + list(string.ascii_letters + string.digits + ".,'!?-:|<>"):
+        vocab.setdefault(symbol, len(vocab))
+    return LlamaTokenizer(vocab=vocab, merges=[], unk_token="<unk>", bos_token="<s>",
+                          eos_token="</s>", pad_token="<pad>", add_bos_token=True,
+                          extra_special_tokens={"image_token": "<image_placeholder>",
+                                                "boi_token": "<begin_of_image>",
+                                                "eoi_token": "<end_of_image>"})
+
+
+def tiny_janus(seed: int = 0, image_size: int = 32, patch_size: int = 8):
+    """A JanusForConditionalGeneration and its JanusProcessor, ~450k random parameters.
+
+    The image is ``image_size`` square, made of (image_size / patch_size)^2 image tokens (16 by
+    default) from a 64-code VQ whose decoder upsamples each token by ``patch_size``.
+    """
+    import torch
+    from transformers import (GenerationConfig, JanusConfig, JanusForConditionalGeneration,
+                              JanusImageProcessorPil, JanusProcessor, JanusVisionConfig,
+                              JanusVQVAEConfig, LlamaConfig)
+
+    levels = patch_size.bit_length()        # the VQ decoder doubles the size levels - 1 times
+    assert patch_size == 2 ** (levels - 1) and image_size % patch_size == 0
+    tokens = (image_size // patch_size) ** 2
+    torch.manual_seed(seed)
+    tokenizer = tiny_janus_tokenizer()
+    ids = tokenizer.convert_tokens_to_ids
+    hidden = 32
+    text_config = LlamaConfig(
+        vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=64, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
+        bos_token_id=ids("<s>"), eos_token_id=ids("</s>"), pad_token_id=ids("<pad>"))
+    vision_config = JanusVisionConfig(
+        hidden_size=hidden, num_hidden_layers=1, num_attention_heads=4, mlp_ratio=2.0,
+        image_size=image_size, patch_size=patch_size, projection_dim=hidden,
+        num_image_tokens=tokens)
+    vq_config = JanusVQVAEConfig(
+        embed_dim=8, num_embeddings=64, latent_channels=32, base_channels=32,
+        channel_multiplier=[1] * levels, num_res_blocks=1, projection_dim=hidden,
+        image_token_embed_dim=hidden, num_hidden_layers=2)
+    config = JanusConfig(text_config=text_config, vision_config=vision_config, vq_config=vq_config,
+                         image_token_id=ids("<image_placeholder>"))
+    model = JanusForConditionalGeneration(config).eval()
+    head = model.model.generation_head          # image-token logits
+    spread_logits(head.proj_out, scale=1.0)
+    spread_logits(head.vision_head)
+    # What Janus checkpoints carry: generate(generation_mode="image") reads boi_token_id here.
+    model.generation_config = GenerationConfig(
+        bos_token_id=ids("<s>"), eos_token_id=ids("</s>"), pad_token_id=ids("<pad>"),
+        guidance_scale=5.0, generation_kwargs={"boi_token_id": ids("<begin_of_image>")})
+    image_processor = JanusImageProcessorPil(size={"height": image_size, "width": image_size},
+                                             min_size=4)
+    processor = JanusProcessor(image_processor=image_processor, tokenizer=tokenizer,
+                               chat_template=JANUS_CHAT_TEMPLATE, num_image_tokens=tokens)
+    return model, processor
+
+
+def save_tiny_janus(folder: str, seed: int = 0) -> str:
+    model, processor = tiny_janus(seed)
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
+
+
+def tiny_emu3_tokenizer(codebook_size: int):
+    """A GPT-2 byte-level BPE tokenizer: the 256 byte symbols, Emu3's special tokens (as the
+    BAAI/Emu3 checkpoints name them) and one ``<|visual tokenNNNNNN|>`` per VQ code."""
+    from tokenizers import pre_tokenizers
+    from transformers import GPT2Tokenizer
+
+    vocab = {}
+    for symbol in sorted(pre_tokenizers.ByteLevel.alphabet()):
+        vocab[symbol] = len(vocab)
+    named = {"image_token": "<image>", "boi_token": "<|image start|>", "eoi_token": "<|image end|>",
+             "image_wrapper_token": "<|image token|>", "eof_token": "<|extra_201|>"}
+    eol = "<|extra_200|>"                   # ends each row of visual tokens
+    visual = [f"<|visual token{code:06d}|>" for code in range(codebook_size)]
+    for token in ["<|endoftext|>", "<|extra_203|>", "<|extra_204|>", eol, *named.values(), *visual]:
+        vocab[token] = len(vocab)
+    tokenizer = GPT2Tokenizer(vocab=vocab, merges=[], bos_token="<|extra_203|>",
+                              eos_token="<|extra_204|>", pad_token="<|endoftext|>",
+                              unk_token="<|endoftext|>", extra_special_tokens=named)
+    tokenizer.add_tokens([eol, *visual], special_tokens=True)   # never split, keep their ids
+    return tokenizer
+
+
+def tiny_emu3(seed: int = 0, codebook_size: int = 32):
+    """An Emu3ForConditionalGeneration and its Emu3Processor, ~430k random parameters.
+
+    The VQ has 4 levels like Emu3's, so a token stands for 8x8 pixels, as Emu3Processor assumes;
+    the processor's default image area (720x720) does not survive save_pretrained, so the worker
+    is told the area (``--image-area 1024``: a 4x4 token grid, a 32x32 image).
+    """
+    import torch
+    from transformers import (Emu3Config, Emu3ForConditionalGeneration, Emu3ImageProcessor,
+                              Emu3Processor, Emu3TextConfig, Emu3VQVAEConfig, GenerationConfig)
+
+    torch.manual_seed(seed)
+    tokenizer = tiny_emu3_tokenizer(codebook_size)
+    text_config = Emu3TextConfig(
+        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id)
+    vq_config = Emu3VQVAEConfig(
+        codebook_size=codebook_size, embed_dim=4, latent_channels=4, temporal_downsample_factor=4,
+        base_channels=32, channel_multiplier=[1, 1, 1, 1], num_res_blocks=1, attn_resolutions=[3],
+        hidden_size=32, num_attention_heads=1)
+    config = Emu3Config(text_config=text_config, vq_config=vq_config,
+                        vocabulary_map=tokenizer.get_vocab())
+    model = Emu3ForConditionalGeneration(config).eval()
+    spread_logits(model.lm_head)
+    model.generation_config = GenerationConfig(
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id)
+    image_processor = Emu3ImageProcessor(min_pixels=16 * 16, max_pixels=64 * 64)
+    processor = Emu3Processor(image_processor=image_processor, tokenizer=tokenizer)
+    return model, processor
+
+
+def save_tiny_emu3(folder: str, seed: int = 0) -> str:
+    model, processor = tiny_emu3(seed)
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
+
+
+BUILDERS = {"stable-diffusion": save_tiny_stable_diffusion, "janus": save_tiny_janus,
+            "emu3": save_tiny_emu3}
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] != "stable-diffusion":
-        sys.exit("usage: tiny_models.py stable-diffusion OUT_DIR")
-    save_tiny_stable_diffusion(sys.argv[2])
+    if len(sys.argv) != 3 or sys.argv[1] not in BUILDERS:
+        sys.exit(f"usage: tiny_models.py {'|'.join(BUILDERS)} OUT_DIR")
+    BUILDERS[sys.argv[1]](sys.argv[2])
     print(sys.argv[2])
