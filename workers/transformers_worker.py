@@ -10,10 +10,10 @@ What transformers 5.24 supports (read in its source, models/janus and models/emu
   ``ClassifierFreeGuidanceLogitsProcessor``, so this worker refuses 1 or less) and
   ``decode_image_tokens`` turns the 576 tokens into a 384x384 image (channels last);
   ``JanusProcessor`` builds the prompt (``generation_mode="image"`` appends the begin-of-image
-  token) and ``postprocess`` makes PIL images (given channels first: its PIL backend, the one
-  used without torchvision, misreads channels-last arrays). Sampling draws from torch's global
-  generator: there is no per-image generator argument, so this worker seeds the global generator
-  per request and runs one image per call.
+  token) and ``postprocess`` undoes the normalisation (asked for uint8 arrays, channels first: its
+  two image-processor backends, with and without torchvision, agree only on that). Sampling draws
+  from torch's global generator: there is no per-image generator argument, so this worker seeds
+  the global generator per request and runs one image per call.
 - Emu3 (``Emu3ForConditionalGeneration``, ``BAAI/Emu3-Gen-hf``): the processor's
   ``return_for_image_generation=True`` appends the image header and returns ``image_sizes`` (the
   token grid); generation is plain ``generate`` constrained to visual tokens row by row by a
@@ -200,13 +200,32 @@ class TransformersWorker:
             self.channel.ok(request, request.output, seconds, metadata)
 
     def _pil(self, pixels):
-        """The first image of a (batch, channels, height, width) tensor, through the processor's
-        ``postprocess``; it gets channels first, which both image-processor backends read (the PIL
-        one, used without torchvision, misreads channels-last arrays)."""
-        images = self.processor.postprocess(list(pixels.float()), return_tensors="PIL.Image.Image")
+        """The first image of a (batch, channels, height, width) tensor as a PIL image, through the
+        processor's ``postprocess`` (it undoes the normalisation and rescales to 0-255).
+
+        Janus has two image-processor backends with different ``postprocess`` contracts: the PIL
+        one (used without torchvision) misreads channels-last arrays, and the torchvision one
+        refuses ``return_tensors="PIL.Image.Image"``. So Janus is asked for plain uint8 arrays,
+        channels first, and this worker makes the PIL image. Emu3 has one backend, whose
+        non-PIL output is not an image list, so it is asked for PIL images."""
+        from PIL import Image
+        import numpy as np
+
+        channels_first = list(pixels.float())
+        if self.family == "emu3":
+            images = self.processor.postprocess(channels_first, return_tensors="PIL.Image.Image")
+        else:
+            images = self.processor.postprocess(channels_first)
         if not isinstance(images, (list, tuple)):
             images = images["pixel_values"]    # a BatchFeature (a UserDict, not a dict)
-        return images[0]
+        first = images[0]
+        if isinstance(first, Image.Image):
+            return first
+        array = first.detach().cpu().numpy() if hasattr(first, "detach") else np.asarray(first)
+        if array.dtype != np.uint8 or array.ndim != 3 or array.shape[0] not in (1, 3):
+            raise RuntimeError(f"the image processor gave {array.dtype} {array.shape}; expected uint8 channels first")
+        array = array.transpose(1, 2, 0)
+        return Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array)
 
     def janus(self, request, guidance, temperature):
         device = self.arguments.device
