@@ -22,11 +22,10 @@ command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,dri
 DEVICE="$device" "$PYTHON" -c 'import os, torch, diffusers, transformers; assert not os.environ["DEVICE"].startswith("cuda") or torch.cuda.is_available(), "no CUDA in torch"; print("torch", torch.__version__, "cuda", torch.version.cuda, "diffusers", diffusers.__version__, "transformers", transformers.__version__)'
 "$PYTHON" "$repo/workers/tests/tiny_models.py" stable-diffusion "$tmp/tiny-sd" >/dev/null 2>"$tmp/build.log"
 timeout 600 "$PYTHON" - "$repo" "$tmp" "$dtype" "$device" <<'PY'
-import hashlib, os, statistics, sys, time
+import os, statistics, sys, time
 repo, tmp, dtype, device = sys.argv[1:5]
 sys.path.insert(0, os.path.join(repo, "workers", "tests"))
-from worker_client import WorkerProcess
-def digest(p): return hashlib.sha256(open(p, "rb").read()).hexdigest()
+from worker_client import WorkerProcess, digest
 for batch in (1, 4):
     started = time.monotonic()
     w = WorkerProcess([sys.executable, os.path.join(repo, "workers", "diffusers_worker.py"), "--model", f"{tmp}/tiny-sd",

@@ -14,12 +14,11 @@ command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total --f
 "$PYTHON" -c 'import torch, transformers; print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.is_available(), "transformers", transformers.__version__)'
 for kind in janus emu3; do "$PYTHON" "$repo/workers/tests/tiny_models.py" $kind "$tmp/tiny-$kind" >/dev/null 2>"$tmp/build-$kind.log" || { tail -5 "$tmp/build-$kind.log"; exit 1; }; done
 "$PYTHON" - "$repo" "$tmp" "$device" $dtypes <<'PY'
-import hashlib, os, statistics, sys, time
+import os, statistics, sys, time
 repo, tmp, device, *dtypes = sys.argv[1:]
 sys.path.insert(0, os.path.join(repo, "workers", "tests"))
-from worker_client import WorkerProcess
+from worker_client import WorkerProcess, digest
 from PIL import Image
-def digest(p): return hashlib.sha256(open(p, "rb").read()).hexdigest()
 for dtype in dtypes:
     for kind in ("janus", "emu3"):
         extra = ["--image-area", "1024"] if kind == "emu3" else []

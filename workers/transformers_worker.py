@@ -28,7 +28,8 @@ What transformers 5.24 supports (read in its source, models/janus and models/emu
         --dtype bfloat16 --device cuda --guidance 5
 
 Tested on CPU against tiny random Janus and Emu3 models built in code
-(workers/tests/test_transformers_worker.py); not yet run on released weights.
+(workers/tests/test_transformers_worker.py), and on CUDA by tools/gpu_check_transformers.sh;
+not yet run on released weights.
 
 Request options: ``temperature`` (number, default 1.0), ``negative_prompt`` (Emu3 only); others
 are ignored and named in the reply's metadata under ``ignored_options``. Width, height and steps are

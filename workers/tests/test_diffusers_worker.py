@@ -12,7 +12,6 @@ order they are written (pytest) or by name (unittest), and the last one closes i
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -24,6 +23,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKER = os.path.join(os.path.dirname(HERE), "diffusers_worker.py")
 sys.path.insert(0, HERE)
+from worker_client import digest, pixels  # noqa: E402  (stdlib only: safe without torch)
 
 ENABLED = os.environ.get("WISE_TEST_MODELS") == "1"
 REPLY_TIMEOUT = 60.0
@@ -65,17 +65,6 @@ def request(rid, prompt, seed, output, **fields):
                "options": {}}
     message.update(fields)
     return message
-
-
-def digest(path):
-    with open(path, "rb") as handle:
-        return hashlib.sha256(handle.read()).hexdigest()
-
-
-def pixels(path):
-    from PIL import Image
-    with Image.open(path) as image:
-        return image.mode, image.size, image.tobytes()
 
 
 class DiffusersWorkerTests(unittest.TestCase):

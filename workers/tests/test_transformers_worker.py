@@ -13,7 +13,6 @@ the CPU) for the whole of its test class; the tests of a class run in the order 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -26,6 +25,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKER = os.path.join(os.path.dirname(HERE), "transformers_worker.py")
 sys.path.insert(0, HERE)
+from worker_client import digest, pixels  # noqa: E402  (stdlib only: safe without torch)
 
 ENABLED = os.environ.get("WISE_TEST_MODELS") == "1"
 REPLY_TIMEOUT = 60.0
@@ -84,17 +84,6 @@ def request(rid, prompt, seed, output, **fields):
                "options": {}}
     message.update(fields)
     return message
-
-
-def digest(path):
-    with open(path, "rb") as handle:
-        return hashlib.sha256(handle.read()).hexdigest()
-
-
-def pixels(path):
-    from PIL import Image
-    with Image.open(path) as image:
-        return image.mode, image.size, image.tobytes()
 
 
 class WorkerChecks:

@@ -152,8 +152,9 @@ def tiny_janus(seed: int = 0, image_size: int = 32, patch_size: int = 8):
     return model, processor
 
 
-def save_tiny_janus(folder: str, seed: int = 0) -> str:
-    model, processor = tiny_janus(seed)
+def save_model_and_processor(build, folder: str, seed: int = 0) -> str:
+    """Saves what ``build(seed)`` returns, a model and its processor, into one folder."""
+    model, processor = build(seed)
     model.save_pretrained(folder)
     processor.save_pretrained(folder)
     return folder
@@ -215,15 +216,9 @@ def tiny_emu3(seed: int = 0, codebook_size: int = 32):
     return model, processor
 
 
-def save_tiny_emu3(folder: str, seed: int = 0) -> str:
-    model, processor = tiny_emu3(seed)
-    model.save_pretrained(folder)
-    processor.save_pretrained(folder)
-    return folder
-
-
-BUILDERS = {"stable-diffusion": save_tiny_stable_diffusion, "janus": save_tiny_janus,
-            "emu3": save_tiny_emu3}
+BUILDERS = {"stable-diffusion": save_tiny_stable_diffusion,
+            "janus": lambda folder: save_model_and_processor(tiny_janus, folder),
+            "emu3": lambda folder: save_model_and_processor(tiny_emu3, folder)}
 
 
 if __name__ == "__main__":

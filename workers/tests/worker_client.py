@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import queue
@@ -76,3 +77,16 @@ class WorkerProcess:
 
 def python() -> str:
     return os.environ.get("WISE_TEST_PYTHON", sys.executable)
+
+
+def digest(path) -> str:
+    """The SHA-256 of a file's bytes, in hex."""
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
+
+
+def pixels(path):
+    """An image file's mode, size and decoded pixel bytes."""
+    from PIL import Image
+    with Image.open(path) as image:
+        return image.mode, image.size, image.tobytes()
