@@ -34,30 +34,31 @@ let package = Package(
             name: "WiseCLIP",
             dependencies: ["WiseCore", "WiseStats", "CImage", .target(name: "CBLAS", condition: .when(platforms: [.linux]))]
         ),
-        .target(name: "WiseHub", dependencies: ["WiseCore", "WiseHTTP"]),
+        .target(name: "WiseHub", dependencies: ["WiseCore", "WiseHTTP", "WiseAPI"]),
         .executableTarget(name: "clip-bench", dependencies: ["WiseCLIP"], path: "Benchmarks/clip-bench"),
         .systemLibrary(
             name: "CCrypto",
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
-        .target(name: "WiseCore"),
-        .target(name: "WiseCrypto", dependencies: ["WiseCore", "CCrypto"]),
+        .target(name: "WiseCore", dependencies: ["WiseCrypto"]),
+        .target(name: "WiseCrypto", dependencies: ["CCrypto"]),
         .target(name: "WiseHTTP", dependencies: ["CCurl"]),
+        .target(name: "WiseAPI", dependencies: ["WiseCore", "WiseHTTP"]),
         .target(
             name: "WiseStore",
             dependencies: ["WiseCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(name: "WiseReport", dependencies: ["WiseCore", "WiseStats"]),
         .target(name: "WiseStats", exclude: ["README.md"]),
-        .target(name: "WiseJudges", dependencies: ["WiseCore", "WiseHTTP"]),
+        .target(name: "WiseJudges", dependencies: ["WiseCore", "WiseHTTP", "WiseAPI"]),
         .target(name: "WiseRunner", dependencies: ["WiseCore", "WiseStore"]),
-        .target(name: "WiseGenerators", dependencies: ["WiseCore", "WiseHTTP", "WiseJudges", "WiseCrypto"]),
+        .target(name: "WiseGenerators", dependencies: ["WiseCore", "WiseHTTP", "WiseAPI"]),
         .executableTarget(
             name: "wise",
             dependencies: [
                 "WiseCore", "WiseStore", "WiseHTTP", "WiseReport", "WiseJudges", "WiseRunner", "WiseCrypto", "WiseGenerators", "WiseStats",
-                "WiseCLIP", "WiseHub",
+                "WiseCLIP", "WiseHub", "WiseAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -71,9 +72,10 @@ let package = Package(
         .testTarget(name: "WiseCLIPTests", dependencies: ["WiseCLIP", "WiseCore"], exclude: ["Fixtures"]),
         .testTarget(name: "WiseHubTests", dependencies: ["WiseHub", "WiseHTTP", "WiseCore", "TestSupport"]),
         .testTarget(name: "WiseCoreTests", dependencies: ["WiseCore", "TestSupport"]),
-        .testTarget(name: "WiseCryptoTests", dependencies: ["WiseCrypto", "WiseCore"]),
+        .testTarget(name: "WiseCryptoTests", dependencies: ["WiseCrypto"]),
         .testTarget(name: "WiseHTTPTests", dependencies: ["WiseHTTP", "TestSupport"]),
-        .testTarget(name: "WiseJudgesTests", dependencies: ["WiseJudges", "WiseCore", "WiseHTTP", "TestSupport"]),
+        .testTarget(name: "WiseJudgesTests", dependencies: ["WiseJudges", "WiseCore", "WiseHTTP", "WiseAPI", "TestSupport"]),
+        .testTarget(name: "WiseAPITests", dependencies: ["WiseAPI", "WiseCore", "WiseHTTP", "TestSupport"]),
         .testTarget(name: "WiseRunnerTests", dependencies: ["WiseRunner", "WiseStore", "WiseCore", "TestSupport"]),
         .testTarget(name: "WiseStoreTests", dependencies: ["WiseStore", "WiseCore", "TestSupport"]),
         .testTarget(name: "WiseGeneratorsTests", dependencies: ["WiseGenerators", "WiseCore", "WiseHTTP", "TestSupport"]),

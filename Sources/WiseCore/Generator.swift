@@ -77,8 +77,7 @@ public struct GeneratedImage: Sendable, Equatable {
 
     /// Reads, checks and hashes an image file a generator wrote; throws `GenerationFailure` when it
     /// is absent, not an image, or broken (the same structure checks a registered folder gets).
-    public static func inspect(path: String, seconds: Double?, metadata: String?,
-                               hasher: any ContentHasher = SwiftHasher()) throws -> GeneratedImage {
+    public static func inspect(path: String, seconds: Double?, metadata: String?) throws -> GeneratedImage {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw GenerationFailure("no image at \(path) after generation")
         }
@@ -86,7 +85,7 @@ public struct GeneratedImage: Sendable, Equatable {
         case .failure(let problem):
             throw GenerationFailure("\(path) \(problem.text)")
         case .success(let info):
-            return GeneratedImage(path: path, sha256: hasher.hex(data), format: info.format, byteCount: data.count,
+            return GeneratedImage(path: path, sha256: SHA256.hex(data), format: info.format, byteCount: data.count,
                                   seconds: seconds, metadata: metadata)
         }
     }
@@ -95,7 +94,10 @@ public struct GeneratedImage: Sendable, Equatable {
 /// No image could be had for one item (the worker said so, crashed twice, timed out, the API refused).
 public struct GenerationFailure: Error, Sendable, Equatable, CustomStringConvertible {
     public var reason: String
-    public init(_ reason: String) { self.reason = reason }
+    /// Set when no other item can succeed either (a refused key, a wrong URL, an untrusted
+    /// certificate, nothing listening): the failure is recorded, then the run stops with this error.
+    public var stop: OutcomeError?
+    public init(_ reason: String, stop: OutcomeError? = nil) { self.reason = reason; self.stop = stop }
     public var description: String { reason }
 }
 

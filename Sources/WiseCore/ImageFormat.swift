@@ -46,9 +46,8 @@ public struct ImageFolder: Sendable {
     public static let extensions = ["png", "jpg", "jpeg", "webp"]
 
     /// How image bytes are hashed (the `wise` binary passes libcrypto's).
-    public let hasher: any ContentHasher
 
-    public init(directory: URL, hasher: any ContentHasher = SwiftHasher()) { self.directory = directory; self.hasher = hasher }
+    public init(directory: URL) { self.directory = directory }
 
     /// One prompt id's image as the folder holds it: the neutral record every image source gives the store.
     public typealias Entry = ImageRecord
@@ -136,7 +135,7 @@ public struct ImageFolder: Sendable {
         case .success(let info):
             entry.format = info.format
         }
-        entry.sha256 = hasher.hex(data)
+        entry.sha256 = SHA256.hex(data)
         return entry
     }
 }

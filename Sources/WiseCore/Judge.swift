@@ -11,10 +11,43 @@ public protocol Judge: Sendable {
     /// Where the judge was reached (a URL without secrets), recorded with each judgment but not
     /// part of the judge's identity: the same model asked the same way at another address is the same judge.
     var provenance: String? { get }
+    /// Lines worth telling the user after a pass (replies cut off by a token limit, say); empty when none.
+    func passNotes() -> [String]
+    /// What judging a workload would take, for `--dry-run`: tokens and cost for an API judge,
+    /// seconds for a local one. Called before any image is judged; nil when the judge cannot say.
+    func estimate(_ workload: JudgeWorkload) async -> JudgeEstimate?
 }
 
 extension Judge {
     public var provenance: String? { nil }
+    public func passNotes() -> [String] { [] }
+    public func estimate(_ workload: JudgeWorkload) async -> JudgeEstimate? { nil }
+}
+
+/// The work a dry run asks a judge to estimate.
+public struct JudgeWorkload: Sendable {
+    /// Images to judge (after the store's cache), repeats included.
+    public var requests: Int
+    /// A prompt of the run, to size what the judge would send.
+    public var samplePrompt: Prompt?
+    /// The mean size of the images, in bytes.
+    public var meanImageBytes: Int
+    public init(requests: Int, samplePrompt: Prompt?, meanImageBytes: Int) {
+        self.requests = requests; self.samplePrompt = samplePrompt; self.meanImageBytes = meanImageBytes
+    }
+}
+
+/// What a judge expects a workload to take: tokens (API judges) and/or seconds (local judges).
+public struct JudgeEstimate: Sendable, Equatable {
+    /// Tokens the requests would spend, when the judge pays in tokens.
+    public var tokens: TokenUsage?
+    /// Wall-clock seconds, when the judge can say.
+    public var seconds: Double?
+    /// How the estimate was made, for the reader: "an image at 765 tokens", "measured on 1 probe image".
+    public var basis: String
+    public init(tokens: TokenUsage? = nil, seconds: Double? = nil, basis: String) {
+        self.tokens = tokens; self.seconds = seconds; self.basis = basis
+    }
 }
 
 /// One image to judge, with its prompt.

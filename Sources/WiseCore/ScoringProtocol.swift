@@ -71,3 +71,11 @@ public struct AspectScores: Sendable, Equatable, Codable {
 public func formatNumber(_ v: Double) -> String {
     v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v)
 }
+
+/// A duration for people: `42 s`, `3.5 min`, `2.1 h`.
+public func formatDuration(_ seconds: Double) -> String {
+    guard seconds.isFinite, seconds >= 0 else { return "unknown time" }
+    if seconds < 90 { return String(format: "%.0f s", seconds) }
+    if seconds < 5400 { return String(format: "%.1f min", seconds / 60) }
+    return String(format: "%.1f h", seconds / 3600)
+}

@@ -1,6 +1,5 @@
 import Foundation
 import WiseCore
-import WiseCrypto
 
 /// The `command` generator: runs an argv template once per image, without a shell.
 ///
@@ -99,7 +98,7 @@ public struct CommandGenerator: Generator {
         }
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return try GeneratedImage.inspect(path: item.output, seconds: seconds, metadata: nil, hasher: OpenSSLHasher())
+        return try GeneratedImage.inspect(path: item.output, seconds: seconds, metadata: nil)
     }
 }
 

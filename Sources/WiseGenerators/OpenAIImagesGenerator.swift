@@ -1,8 +1,7 @@
 import Foundation
+import WiseAPI
 import WiseCore
-import WiseCrypto
 import WiseHTTP
-import WiseJudges
 
 /// How to reach the OpenAI images API (or a compatible server).
 public struct OpenAIImagesConfiguration: Sendable {
@@ -31,116 +30,141 @@ public struct OpenAIImagesConfiguration: Sendable {
 
 /// The `openai-images` generator: `POST /v1/images/generations` (gpt-image-1 family), base64 replies.
 ///
-/// Retries 408, 409, 429, 5xx, timeouts and dropped connections with backoff, honouring
-/// `Retry-After`; other 4xx fail at once with the server's message. The API takes no seed: the
-/// seed is recorded but cannot make the image reproducible, and the spec says so.
+/// Requests go through the one `APIClient` (retries, Retry-After, limits, no redirect for a POST,
+/// reply cap, key redaction, and a refused key or wrong URL stopping the run). The API takes no
+/// seed: the seed is recorded but cannot make the image reproducible, and the spec says so.
 public final class OpenAIImagesGenerator: Generator {
     public let spec: AdapterSpec
     public let configuration: OpenAIImagesConfiguration
-    let transport: HTTPTransport
-    let limiter: RateLimiter?
+    let client: APIClient
+    /// The service as failure messages name it.
+    public static let service = APIService(name: "the images API", urlOption: "--images-base-url", keyOption: "--images-api-key-env", modelOption: nil)
+    /// The largest reply read: a 4096² PNG in base64 with room to spare.
+    public static let maxReplyBytes = 96 << 20
 
     public init(_ configuration: OpenAIImagesConfiguration, transport: HTTPTransport) throws {
         guard configuration.baseURL.hasPrefix("http://") || configuration.baseURL.hasPrefix("https://") else {
             throw UsageError("--images-base-url \(configuration.baseURL) must start with http:// or https://")
         }
         self.configuration = configuration
-        self.transport = transport
         var parameters = ["base_url": HTTPError.redact(configuration.endpoint), "model": configuration.model, "seed": "not supported by the API"]
         if let quality = configuration.quality { parameters["quality"] = quality }
         if let variable = configuration.apiKeyEnv { parameters["api_key_env"] = variable }
         spec = AdapterSpec(adapter: "openai-images", parameters: parameters)
-        limiter = configuration.requestsPerMinute.map { RateLimiter(requestsPerMinute: $0, tokensPerMinute: nil) }
+        var api = APIClientConfiguration(service: Self.service, apiKey: configuration.apiKey)
+        api.retry = configuration.retry
+        api.requestsPerMinute = configuration.requestsPerMinute
+        api.timeout = configuration.timeout
+        api.maxReplyBytes = Self.maxReplyBytes
+        client = APIClient(transport: transport, configuration: api)
+    }
+
+    /// The request body of one item.
+    struct Body: Encodable {
+        var model: String
+        var prompt: String
+        var n = 1
+        var size: String?
+        var quality: String?
+        // The dall-e models answer with URLs unless asked; the gpt-image models always send base64 and refuse the field.
+        var response_format: String?
     }
 
     /// The request body for one item.
     func body(for item: GenerationItem) -> Data {
-        var object: [String: Any] = ["model": configuration.model, "prompt": item.prompt, "n": 1]
-        if let width = item.width, let height = item.height { object["size"] = "\(width)x\(height)" }
-        if let quality = configuration.quality { object["quality"] = quality }
-        // The dall-e models answer with URLs unless asked; the gpt-image models always send base64 and refuse the field.
-        if configuration.model.hasPrefix("dall-e") { object["response_format"] = "b64_json" }
-        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        var body = Body(model: configuration.model, prompt: item.prompt, quality: configuration.quality)
+        if let width = item.width, let height = item.height { body.size = "\(width)x\(height)" }
+        if configuration.model.hasPrefix("dall-e") { body.response_format = "b64_json" }
+        return Data(WiseJSON.encode(body).utf8)
+    }
+
+    /// The parts of a reply wise reads; everything else is ignored.
+    struct Reply: Decodable {
+        struct Image: Decodable {
+            var b64_json: String?
+            var revised_prompt: String?
+        }
+        var data: [Image]?
+        var usage: JSONValue?
+        var size: JSONValue?
+        var quality: JSONValue?
+        var output_format: JSONValue?
     }
 
     public func generate(_ item: GenerationItem) async throws -> GeneratedImage {
-        var headers: HTTPHeaders = ["Content-Type": "application/json", "Accept": "application/json"]
-        if let key = configuration.apiKey, !key.isEmpty { headers.set("Authorization", "Bearer \(key)") }
-        let request = HTTPRequest(method: .post, url: configuration.endpoint, headers: headers, body: body(for: item),
-                                  timeout: configuration.timeout, connectTimeout: min(configuration.timeout, 30))
         let start = ContinuousClock.now
-        var last = "no attempt made"
-        let attempts = max(1, configuration.retry.maxAttempts)
-        for attempt in 1...attempts {
-            try Task.checkCancellation()
-            if let limiter { try await limiter.acquire(tokens: 0) }
-            var retryAfter: Double?
-            do {
-                let response = try await transport.send(request)
-                switch response.status {
-                case 200..<300:
-                    do {
-                        let elapsed = ContinuousClock.now - start
-                        return try save(response.body, to: item.output,
-                                        seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-                    } catch let failure as GenerationFailure {
-                        last = failure.reason
-                    }
-                case 408, 409, 429, 500...599:
-                    retryAfter = RetryPolicy.parseRetryAfter(response.header("Retry-After"))
-                    last = "HTTP \(response.status): \(Self.errorMessage(response.body))"
-                default:
-                    throw GenerationFailure(redact("HTTP \(response.status) from \(HTTPError.redact(configuration.endpoint)): \(Self.errorMessage(response.body)); not retried"))
-                }
-            } catch let error as HTTPError {
-                last = error.description
-                switch error {
-                case .tlsFailed, .invalidURL, .invalidRequest, .responseTooLarge: throw GenerationFailure(redact(last))
-                default: break
-                }
+        let endpoint = configuration.endpoint
+        do {
+            return try await client.post(endpoint, body: body(for: item)) { response in
+                guard (200..<300).contains(response.status) else { throw client.failure(for: response, endpoint: endpoint) }
+                let elapsed = ContinuousClock.now - start
+                return try save(response.body, to: item.output,
+                                seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
             }
-            if attempt < attempts {
-                try await Task.sleep(for: .seconds(configuration.retry.delay(beforeRetry: attempt, retryAfter: retryAfter)))
-            }
+        } catch let failure as APIFailure {
+            throw GenerationFailure(failure.reason, stop: failure.stop)
         }
-        throw GenerationFailure(redact("gave up after \(attempts) attempts; last: \(last)"))
     }
 
-    /// Decodes the first image of a reply and writes it atomically to `path`.
+    /// Decodes the first image of a reply, checks it aside and only then gives it the item's name.
+    ///
+    /// A reply that cannot be used throws `APIReplyError` (asked again); one that can never be
+    /// used here (a URL instead of bytes) throws an `APIFailure` to record at once.
     func save(_ body: Data, to path: String, seconds: Double) throws -> GeneratedImage {
-        guard let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any],
-              let data = object["data"] as? [[String: Any]], let first = data.first else {
-            throw GenerationFailure("unusable reply: not a JSON object with a data array: \(excerpt(String(decoding: body.prefix(400), as: UTF8.self)))")
+        guard let reply = try? JSONDecoder().decode(Reply.self, from: body), let first = reply.data?.first else {
+            throw APIReplyError("not a JSON object with a data array: \(client.redact(excerpt(String(decoding: body.prefix(400), as: UTF8.self))))")
         }
-        guard let b64 = first["b64_json"] as? String, let bytes = Data(base64Encoded: b64) else {
-            throw GenerationFailure("unusable reply: data[0] has no b64_json image (a URL reply is not fetched)")
+        guard let b64 = first.b64_json else {
+            throw APIFailure(reason: "unusable reply: data[0] has no b64_json image (a URL reply is not fetched)")
         }
-        let url = URL(fileURLWithPath: path)
-        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        do { try writeAtomically(bytes, to: url) } catch {
-            throw GenerationFailure("cannot write \(path): \(error.localizedDescription)")
+        guard let bytes = Data(base64Encoded: b64, options: .ignoreUnknownCharacters), !bytes.isEmpty,
+              b64.utf8.allSatisfy({ Self.isBase64Byte($0) }) else {
+            throw APIReplyError("data[0].b64_json is not valid base64")
         }
-        var metadata: [String: Any] = [:]
-        if let revised = first["revised_prompt"] as? String { metadata["revised_prompt"] = revised }
-        if let usage = object["usage"] { metadata["usage"] = usage }
-        for key in ["size", "quality", "output_format"] { if let value = object[key] { metadata[key] = value } }
-        let text = metadata.isEmpty ? nil : (try? JSONSerialization.data(withJSONObject: metadata, options: [.sortedKeys, .withoutEscapingSlashes]))
-            .map { String(decoding: $0, as: UTF8.self) }
-        return try GeneratedImage.inspect(path: path, seconds: seconds, metadata: text, hasher: OpenSSLHasher())
+        let final = URL(fileURLWithPath: path)
+        let aside = final.deletingLastPathComponent().appendingPathComponent(".\(final.lastPathComponent).\(UUID().uuidString).part")
+        try? FileManager.default.createDirectory(at: final.deletingLastPathComponent(), withIntermediateDirectories: true)
+        do { try bytes.write(to: aside) } catch {
+            throw APIFailure(reason: "cannot write \(aside.path): \(error.localizedDescription)")
+        }
+        defer { try? FileManager.default.removeItem(at: aside) }
+        let checked: GeneratedImage
+        do {
+            checked = try GeneratedImage.inspect(path: aside.path, seconds: seconds, metadata: metadata(of: reply, first))
+        } catch let failure as GenerationFailure {
+            throw APIReplyError(failure.reason.replacingOccurrences(of: aside.path, with: "the image"))
+        }
+        do {
+            if FileManager.default.fileExists(atPath: final.path) { try FileManager.default.removeItem(at: final) }
+            try FileManager.default.moveItem(at: aside, to: final)
+        } catch {
+            throw APIFailure(reason: "cannot write \(path): \(error.localizedDescription)")
+        }
+        var image = checked
+        image.path = path
+        return image
     }
 
-    /// The `error.message` of an OpenAI-style error body, or the body's start.
-    static func errorMessage(_ body: Data) -> String {
-        if let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any],
-           let error = object["error"] as? [String: Any], let message = error["message"] as? String {
-            return excerpt(message)
+    /// What the reply says about the image besides its bytes, redacted, as a JSON object text.
+    func metadata(of reply: Reply, _ first: Reply.Image) -> String? {
+        var fields: [(String, JSONValue)] = []
+        if let revised = first.revised_prompt { fields.append(("revised_prompt", .string(revised))) }
+        for (key, value) in [("output_format", reply.output_format), ("quality", reply.quality), ("size", reply.size), ("usage", reply.usage)] {
+            if let value { fields.append((key, value)) }
         }
-        return body.isEmpty ? "no message" : excerpt(String(decoding: body.prefix(200), as: UTF8.self))
+        guard !fields.isEmpty else { return nil }
+        return client.redact(JSONValue.object(fields.sorted { $0.0 < $1.0 }).json)
+    }
+
+    /// Whether a byte may appear in standard base64 text (line breaks tolerated).
+    static func isBase64Byte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "+"), UInt8(ascii: "/"), UInt8(ascii: "="), 0x0A, 0x0D: return true
+        default: return false
+        }
     }
 
     /// Removes the API key from any text that may be stored or shown.
-    func redact(_ text: String) -> String {
-        guard let key = configuration.apiKey, key.count >= 4 else { return text }
-        return text.replacingOccurrences(of: key, with: "***")
-    }
+    func redact(_ text: String) -> String { client.redact(text) }
 }

@@ -1,7 +1,6 @@
 import Foundation
 import Synchronization
 import WiseCore
-import WiseCrypto
 
 /// How to run a pool of worker processes.
 public struct WorkerConfiguration: Sendable {
@@ -102,7 +101,7 @@ public final class WorkerGenerator: Generator {
         let reply = try result.get()
         let elapsed = ContinuousClock.now - start
         let seconds = reply.seconds ?? Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return try GeneratedImage.inspect(path: reply.path ?? item.output, seconds: seconds, metadata: reply.metadata, hasher: OpenSSLHasher())
+        return try GeneratedImage.inspect(path: reply.path ?? item.output, seconds: seconds, metadata: reply.metadata)
     }
 
     /// Turns a worker that cannot be (re)started into a failure of this item.

@@ -1,4 +1,5 @@
 import Foundation
+import WiseAPI
 import WiseCore
 import WiseHTTP
 
@@ -20,7 +21,8 @@ public struct HubClient: Sendable {
     /// The manifest's file name inside a model folder.
     public static let manifestName = "wise-manifest.json"
 
-    public let transport: HTTPTransport
+    /// The one API client: retries, redirects (the token never follows to another host), caps, redaction.
+    let client: APIClient
     public let baseURL: String
     public let cacheRoot: URL
     /// Sent as `Authorization: Bearer …` for gated repositories; never logged or stored.
@@ -37,7 +39,12 @@ public struct HubClient: Sendable {
         cacheRoot: URL = CatalogueLocation.cacheRoot(), token: String? = nil,
         chunkSize: Int = 64 << 20, retries: Int = 3, timeout: Double = 600
     ) {
-        self.transport = transport
+        var api = APIClientConfiguration(service: Self.service, apiKey: token)
+        // Chunks are retried by the client on timeouts, dropped connections, 429 and 5xx.
+        api.retry = RetryPolicy(maxAttempts: max(0, retries) + 1, baseDelay: 0.4, maxDelay: 10)
+        api.timeout = timeout
+        api.maxReplyBytes = max(1, chunkSize) + (64 << 10)
+        client = APIClient(transport: transport, configuration: api)
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.cacheRoot = cacheRoot
         self.token = token
@@ -45,6 +52,9 @@ public struct HubClient: Sendable {
         self.retries = max(0, retries)
         self.timeout = timeout
     }
+
+    /// The service as failure messages name it.
+    public static let service = APIService(name: "the hub", urlOption: "--base-url", keyOption: "--token-env", modelOption: nil)
 
     /// Where `repo` at `revision` is cached.
     public func directory(repo: String, revision: String = "main") -> URL {
@@ -122,8 +132,7 @@ public struct HubClient: Sendable {
     }
 
     func headers(range: ClosedRange<Int>? = nil) -> HTTPHeaders {
-        var headers = HTTPHeaders()
-        if let token, !token.isEmpty { headers.set("Authorization", "Bearer \(token)") }
+        var headers = client.headers(json: false)
         if let range { headers.set("Range", "bytes=\(range.lowerBound)-\(range.upperBound)") }
         return headers
     }
@@ -214,20 +223,12 @@ public struct HubClient: Sendable {
         return HubManifest.Entry(sha256: digest, size: offset, checkedAgainstHub: meta.sha256 != nil, commit: meta.commit)
     }
 
-    /// Sends with retries on transient failures; a failure after them is `.unavailable`.
+    /// Sends through the API client (which retries what retrying can fix); a failure after that is `.unavailable`.
     func send(_ request: HTTPRequest, file: String) async throws -> HTTPResponse {
-        var attempt = 0
-        while true {
-            do {
-                return try await transport.send(request)
-            } catch let error as HTTPError {
-                if error.isTransient && attempt < retries {
-                    attempt += 1
-                    try await Task.sleep(for: .milliseconds(200 << min(attempt, 5)))
-                    continue
-                }
-                throw HubError(.unavailable, "fetching \(file) failed: \(error); run the fetch again to resume")
-            }
+        do {
+            return try await client.send(request) { $0 }
+        } catch let failure as APIFailure {
+            throw HubError(.unavailable, "fetching \(file) failed: \(failure.stop?.message ?? failure.reason); run the fetch again to resume")
         }
     }
 

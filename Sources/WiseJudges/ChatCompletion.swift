@@ -1,4 +1,5 @@
 import Foundation
+import WiseAPI
 import WiseCore
 
 /// The request settings of a chat-completions judge, recorded with its judgments.
@@ -174,7 +175,7 @@ public enum ChatCompletion {
         let model = (top["model"] as? String).map { oneLine($0, limit: 200) }
         let fingerprint = (top["system_fingerprint"] as? String).map { oneLine($0, limit: 200) }
         guard let choicesValue = top["choices"], !(choicesValue is NSNull) else {
-            if let message = message(inErrorObject: top) {
+            if let message = ErrorBody.declaredMessage(in: body) {
                 throw ChatResponseError("response holds an error instead of choices: \(oneLine(message, limit: 200))", usage: usage)
             }
             throw ChatResponseError("response has no choices: \(quote(body, limit: 80))", usage: usage)
@@ -210,28 +211,15 @@ public enum ChatCompletion {
         }
     }
 
-    /// The message of an error response, for a one-line failure reason; nil for an empty body.
-    ///
-    /// Reads `error.message` (OpenAI), a string `error`, or a top-level `message` (older vLLM) or
-    /// `detail`; any other body gives its first 200 characters, on one line.
-    public static func errorMessage(from body: Data) -> String? {
-        if let object = try? JSONSerialization.jsonObject(with: body, options: []) as? [String: Any],
-           let message = message(inErrorObject: object) {
-            let line = oneLine(message, limit: 500)
-            if !line.isEmpty { return line }
-        }
-        let text = oneLine(String(decoding: body, as: UTF8.self), limit: 200)
-        return text.isEmpty ? nil : text
+    /// Whether a reply was cut off by the token limit: `finish_reason: length`, or a `<think>` block never closed.
+    public static func wasCutOff(content: String, finishReason: String?) -> Bool {
+        if finishReason == "length" { return true }
+        guard let open = content.range(of: "<think>", options: .backwards) else { return false }
+        return content.range(of: "</think>", range: open.upperBound..<content.endIndex) == nil
     }
 
-    /// The message an error object carries, wherever the common servers put it.
-    static func message(inErrorObject object: [String: Any]) -> String? {
-        if let error = object["error"] as? [String: Any], let message = error["message"] as? String { return message }
-        if let error = object["error"] as? String { return error }
-        if let message = object["message"] as? String { return message }
-        if let detail = object["detail"] as? String { return detail }
-        return nil
-    }
+    /// The message of an error response, for a one-line failure reason; nil for an empty body.
+    public static func errorMessage(from body: Data) -> String? { ErrorBody.message(from: body) }
 
     /// Token counts from a reply's `usage`: whole numbers from 0 to `TokenUsage.maximum`; a
     /// negative, fractional, non-numeric or absurd count (1e300, 2^63) is clamped, never trusted to add up.
@@ -246,12 +234,8 @@ public enum ChatCompletion {
         return TokenUsage(input: count("prompt_tokens"), output: count("completion_tokens"))
     }
 
-    /// Text on one line (whitespace runs become one space), cut to `limit` characters with "…".
-    static func oneLine(_ text: String, limit: Int) -> String {
-        let words = text.split(whereSeparator: { $0.isWhitespace || $0.isNewline })
-        let line = words.joined(separator: " ")
-        return line.count > limit ? String(line.prefix(limit)) + "…" : line
-    }
+    /// Text on one line, cut to `limit` characters with "…".
+    static func oneLine(_ text: String, limit: Int) -> String { ErrorBody.oneLine(text, limit: limit) }
 
     /// The start of a body, on one line and quoted, for error messages.
     static func quote(_ body: Data, limit: Int) -> String {

@@ -1,4 +1,6 @@
 import Foundation
+import Synchronization
+import WiseAPI
 import WiseCore
 import WiseHTTP
 
@@ -24,6 +26,8 @@ public struct OpenAIJudgeConfiguration: Sendable {
     /// The official evaluator of the protocol, when known: what the request is compared with to
     /// say whether it is the official one.
     public var official: OfficialEvaluator?
+    /// Whether `max_tokens` was set by the user rather than taken from the official evaluator (for advice only).
+    public var maxTokensOverridden = false
 
     public init(baseURL: String, options: ChatRequestOptions, rubric: Rubric, apiKey: String?) {
         self.baseURL = baseURL; self.options = options; self.rubric = rubric; self.apiKey = apiKey
@@ -45,12 +49,14 @@ public struct OpenAIJudgeConfiguration: Sendable {
 public final class OpenAIJudge: Judge {
     public let spec: AdapterSpec
     public let configuration: OpenAIJudgeConfiguration
-    let transport: HTTPTransport
-    let limiter: RateLimiter?
+    /// The one API client: retries, limits, redirects, caps, redaction, classification.
+    let client: APIClient
     /// The request's members besides `model` and `messages`, checked and canonicalised once.
     let members: [(key: String, json: String)]
-    /// The circuit breaker and the count of replies cut off by the token limit, for this judge's passes.
-    public let health = JudgeHealth()
+    /// Replies cut off by the token limit in this judge's passes.
+    private let cutOffCount = Atomic<Int>(0)
+    /// The service as failure messages name it.
+    public static let service = APIService(name: "the judge", urlOption: "--base-url", keyOption: "--api-key-env", modelOption: "--model")
 
     public init(_ configuration: OpenAIJudgeConfiguration, transport: HTTPTransport) throws {
         try configuration.options.validate()
@@ -58,11 +64,36 @@ public final class OpenAIJudge: Judge {
             throw UsageError("the official evaluator given is for \(configuration.official!.scoringProtocol.rawValue), the rubric for \(configuration.rubric.scoringProtocol.rawValue)")
         }
         self.configuration = configuration
-        self.transport = transport
         spec = try Self.identity(of: configuration)
         members = try configuration.options.effectiveMembers()
-        limiter = configuration.requestsPerMinute == nil && configuration.tokensPerMinute == nil ? nil
-            : RateLimiter(requestsPerMinute: configuration.requestsPerMinute, tokensPerMinute: configuration.tokensPerMinute)
+        var api = APIClientConfiguration(service: Self.service, apiKey: configuration.apiKey)
+        api.retry = configuration.retry
+        api.requestsPerMinute = configuration.requestsPerMinute
+        api.tokensPerMinute = configuration.tokensPerMinute
+        api.timeout = configuration.timeout
+        api.maxReplyBytes = Self.maxReplyBytes
+        client = APIClient(transport: transport, configuration: api)
+    }
+
+    /// Replies cut off by the token limit so far (`finish_reason: length`, or a `<think>` never closed).
+    public var cutOffReplies: Int { cutOffCount.load(ordering: .relaxed) }
+
+    /// The replies cut off by the token limit, with what to change.
+    public func passNotes() -> [String] {
+        let cutOff = cutOffReplies
+        guard cutOff > 0 else { return [] }
+        let limit = configuration.maxTokensOverridden ? "--max-tokens \(configuration.options.maxTokens.map(String.init) ?? "")" : "the default --max-tokens (the official evaluator's)"
+        return ["\(cutOff) \(cutOff == 1 ? "reply was" : "replies were") cut off by the token limit (finish_reason: length, or a <think> block never closed); raise \(limit), or turn thinking off (e.g. --extra-body '{\"chat_template_kwargs\":{\"enable_thinking\":false}}')"]
+    }
+
+    /// Tokens for a dry run: the rendered rubric and request at ~4 bytes a token, an image at 765
+    /// tokens, and a reply of the length the protocol's answers have.
+    public func estimate(_ workload: JudgeWorkload) async -> JudgeEstimate? {
+        let textBytes = (workload.samplePrompt.map { configuration.rubric.render(for: $0).utf8.count } ?? 2000) + 400
+        let inputPer = Self.estimateTokens(bodyBytes: textBytes, imageBytes: 0, maxTokens: 0)
+        let outputPer = configuration.rubric.scoringProtocol == .legacy ? 16 : 6
+        return JudgeEstimate(tokens: TokenUsage(input: workload.requests * inputPer, output: workload.requests * outputPer),
+                             basis: "an image at 765 tokens, mean image \(workload.meanImageBytes / 1024) KiB")
     }
 
     /// Where the judge is reached: the endpoint without user info or query, where keys sometimes travel.
@@ -160,83 +191,33 @@ public final class OpenAIJudge: Judge {
     /// The largest reply body read; a judge's answer is a few kilobytes, so anything past this is refused before parsing.
     static let maxReplyBytes = 8 << 20
 
-    /// Sends one chat request, retrying transient failures; returns the reply or throws JudgeFailure.
-    ///
-    /// What retrying cannot fix (a refused key, an unknown model, a redirect, an untrusted
-    /// certificate, a server no request has reached) throws a failure marked `fatal`, which stops the pass.
-    /// Every text that may be stored, the reply included, has the API key removed.
+    /// Sends one chat request through the API client; returns the reply or throws `JudgeFailure`
+    /// (marked `fatal` when the client says the run must stop). Every text that may be stored,
+    /// the reply included, has the API key removed.
     func send(_ body: Data, estimate: Int) async throws -> ChatReply {
-        var headers: HTTPHeaders = ["Content-Type": "application/json", "Accept": "application/json"]
-        if let key = configuration.apiKey, !key.isEmpty { headers.set("Authorization", "Bearer \(key)") }
-        // A redirect is never followed: libcurl would replay a POST answered 301/302/303 as a GET.
-        let request = HTTPRequest(method: .post, url: configuration.endpoint, headers: headers, body: body,
-                                  timeout: configuration.timeout, connectTimeout: min(configuration.timeout, 30),
-                                  followRedirects: false, maxResponseBytes: Self.maxReplyBytes)
-        let endpoint = HTTPError.redact(configuration.endpoint)
-        var lastFailure = JudgeFailure(reason: "no attempt made")
-        let attempts = max(1, configuration.retry.maxAttempts)
-        for attempt in 1...attempts {
-            try Task.checkCancellation()
-            if let limiter { try await limiter.acquire(tokens: estimate) }
-            var retryAfter: Double?
-            do {
-                let response = try await transport.send(request)
-                health.answered()
-                let message = redact(ChatCompletion.errorMessage(from: response.body) ?? "no message")
-                switch response.status {
-                case 200..<300:
-                    do {
-                        var reply = try ChatCompletion.parseResponse(response.body)
-                        await limiter?.settle(estimated: estimate, actual: reply.usage.input + reply.usage.output)
-                        if FailureClassifier.wasCutOff(content: reply.content, finishReason: reply.finishReason) { health.cutOff() }
-                        reply.content = redact(reply.content)
-                        reply.model = reply.model.map(redact)
-                        reply.systemFingerprint = reply.systemFingerprint.map(redact)
-                        return reply
-                    } catch {
-                        lastFailure = JudgeFailure(reason: redact("unusable reply (HTTP \(response.status)): \(error)"), status: response.status)
-                    }
-                case 408, 409, 429, 500...599:
-                    retryAfter = RetryPolicy.parseRetryAfter(response.header("Retry-After"))
-                    lastFailure = JudgeFailure(reason: "HTTP \(response.status): \(message)", status: response.status)
-                default:
-                    let fatal = FailureClassifier.fatal(status: response.status, message: message, endpoint: endpoint,
-                                                        location: response.header("Location").map(redact))
-                    throw JudgeFailure(reason: "HTTP \(response.status) from \(endpoint): \(message); not retried", status: response.status, fatal: fatal)
+        let redact = client.redact
+        do {
+            return try await client.post(configuration.endpoint, body: body, estimatedTokens: estimate,
+                                         used: { $0.usage.input + $0.usage.output }) { response in
+                guard (200..<300).contains(response.status) else {
+                    throw client.failure(for: response, endpoint: configuration.endpoint)
                 }
-            } catch let error as HTTPError {
-                lastFailure = JudgeFailure(reason: redact(error.description))
-                if let fatal = FailureClassifier.fatal(error) { lastFailure.fatal = fatal; throw lastFailure }
-                if case .connectionFailed = error, let fatal = health.connectionFailed(error) { lastFailure.fatal = fatal; throw lastFailure }
-                if case .invalidRequest = error { throw lastFailure }
-                if case .responseTooLarge = error { throw lastFailure }
+                var reply = try ChatCompletion.parseResponse(response.body)
+                if ChatCompletion.wasCutOff(content: reply.content, finishReason: reply.finishReason) {
+                    cutOffCount.add(1, ordering: .relaxed)
+                }
+                reply.content = redact(reply.content)
+                reply.model = reply.model.map { redact($0) }
+                reply.systemFingerprint = reply.systemFingerprint.map { redact($0) }
+                return reply
             }
-            if attempt < attempts {
-                try await Task.sleep(for: .seconds(configuration.retry.delay(beforeRetry: attempt, retryAfter: retryAfter)))
-            }
+        } catch let failure as APIFailure {
+            throw JudgeFailure(reason: failure.reason, status: failure.status, fatal: failure.stop)
         }
-        lastFailure.reason = "gave up after \(attempts) attempts; last: \(lastFailure.reason)"
-        throw lastFailure
     }
 
-    /// Removes the API key from any text that may be stored or shown, and any run of 8 or more of
-    /// its first characters (a key cut short in an echo is still most of a key).
-    func redact(_ text: String) -> String {
-        guard let key = configuration.apiKey, key.count >= 4 else { return text }
-        var result = text.replacingOccurrences(of: key, with: "***")
-        let keyBytes = Array(key.utf8)
-        guard keyBytes.count >= 8 else { return result }
-        let stem = String(decoding: keyBytes.prefix(8), as: UTF8.self)
-        while let found = result.range(of: stem) {
-            // Extend the match as far as the text keeps following the key.
-            let tail = Array(result[found.upperBound...].utf8)
-            var matched = 8
-            while matched < keyBytes.count, matched - 8 < tail.count, tail[matched - 8] == keyBytes[matched] { matched += 1 }
-            let end = result.utf8.index(found.lowerBound, offsetBy: matched)
-            result.replaceSubrange(found.lowerBound..<end, with: "***")
-        }
-        return result
-    }
+    /// Removes the API key and its long prefixes from a text.
+    func redact(_ text: String) -> String { client.redact(text) }
 
     /// A rough token estimate for rate limiting and dry runs: text at ~4 bytes a token, an image at
     /// the cost of a high-detail 1024×1024 image (765 tokens), plus the reply allowance.

@@ -48,7 +48,8 @@ public final class GenerationRunner: Sendable {
         options.outputDirectory.appendingPathComponent(sampleIndex == 0 ? "\(promptID).png" : "\(promptID)_s\(sampleIndex).png").path
     }
 
-    /// Makes every missing image of the selected prompts.
+    /// Makes every missing image of the selected prompts; a failure no retry can fix for any item
+    /// (`GenerationFailure.stop`) is recorded, then ends the pass with its error.
     public func generateAll(prompts: [Prompt], progress: ProgressMeter? = nil) async throws -> Summary {
         let start = ContinuousClock.now
         let byID = Dictionary(uniqueKeysWithValues: prompts.map { ($0.id, $0) })
@@ -101,6 +102,7 @@ public final class GenerationRunner: Sendable {
         counts.add(result, promptID: prompt.id)
         let now = counts.snapshot()
         progress?.update(done: now.made + now.failed, failed: now.failed, unscored: 0)
+        if case .failure(let failure) = result, let stop = failure.stop { throw stop }
     }
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import WiseCore
 import WiseGenerators
+import WiseAPI
 import WiseHTTP
 import WiseJudges
 import WiseReport

@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
 import WiseCore
-import WiseCrypto
 import WiseHTTP
 import WiseJudges
+import WiseAPI
 import WiseReport
 import WiseRunner
 import WiseStore
@@ -194,6 +194,7 @@ enum JudgeRegistry {
         chat.seed = options.seed
         chat.extraBody = try mergedExtraBody(defaults: defaultExtras, user: options.extraBody)
         var configuration = OpenAIJudgeConfiguration(baseURL: baseURL, options: chat, rubric: rubric, apiKey: apiKey)
+        configuration.maxTokensOverridden = options.maxTokens != nil
         let officialTimeout = official.map { $0.settings.timeout ?? OpenAIJudgeConfiguration.legacyClientTimeout }
         configuration.timeout = options.timeout ?? officialTimeout ?? 120
         configuration.retry = RetryPolicy(maxAttempts: options.retries, baseDelay: options.retryBaseDelay)
@@ -239,20 +240,23 @@ func judgeRun(_ run: StoredRun, store: ResultsStore, options: JudgeOptions, made
     let judge = made.judge
     let runner = JudgeRunner(store: store, run: run, judge: judge, rubricSHA256: made.rubric?.sha256,
                              options: .init(repeats: options.repeats, concurrency: min(options.concurrency, made.maxConcurrency ?? .max),
-                                            promptIDs: promptIDs),
-                             hasher: OpenSSLHasher())
+                                            promptIDs: promptIDs))
     if options.dryRun {
         let (pending, answerable) = try runner.plan()
         let requests = pending.count - answerable
         let bytes = pending.prefix(50).compactMap { try? FileManager.default.attributesOfItem(atPath: $0.path)[.size] as? Int }
-        let meanBytes = bytes.isEmpty ? 0 : bytes.reduce(0, +) / bytes.count
-        let prompt = try store.prompts(of: run.set).first
-        let textBytes = (prompt.flatMap { p in made.rubric.map { $0.render(for: p).utf8.count } } ?? 2000) + 400
-        let inputPer = OpenAIJudge.estimateTokens(bodyBytes: textBytes, imageBytes: 0, maxTokens: 0)
-        let outputPer = run.scoringProtocol == .legacy ? 16 : 6
-        var line = "dry run: \(requests) requests would be sent for run \(run.name) (\(pending.count) items pending, \(answerable) answered from the store); about \(requests * inputPer) input and \(requests * outputPer) output tokens"
-        if let prices = options.prices { line += String(format: ", about %.2f at the given prices", prices.cost(TokenUsage(input: requests * inputPer, output: requests * outputPer))) }
-        Console.out(line + " (estimate: an image at 765 tokens, mean image \(meanBytes / 1024) KiB)\n")
+        let workload = JudgeWorkload(requests: requests, samplePrompt: try store.prompts(of: run.set).first,
+                                     meanImageBytes: bytes.isEmpty ? 0 : bytes.reduce(0, +) / bytes.count)
+        var line = "dry run: \(requests) requests would be sent for run \(run.name) (\(pending.count) items pending, \(answerable) answered from the store)"
+        if let estimate = await judge.estimate(workload) {
+            if let tokens = estimate.tokens {
+                line += "; about \(tokens.input) input and \(tokens.output) output tokens"
+                if let prices = options.prices { line += String(format: ", about %.2f at the given prices", prices.cost(tokens)) }
+            }
+            if let seconds = estimate.seconds { line += "; about \(formatDuration(seconds))" }
+            line += " (estimate: \(estimate.basis))"
+        }
+        Console.out(line + "\n")
         Console.out("judge: \(judge.spec.judgeDescription)\n")
         for use in try store.judges(of: run) where use.spec.key != judge.spec.key && use.spec.parameters["model"] == judge.spec.parameters["model"] {
             Console.out("note: \(use.judgments) judgments of this run were made by the same model under another configuration (\(use.spec.key.prefix(8))); they are not reused, because: \(specDifferences(use.spec, judge.spec))\n")

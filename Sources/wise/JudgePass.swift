@@ -29,7 +29,6 @@ func judgePass(_ run: StoredRun, store: ResultsStore, judge: Judge, runner: Judg
         throw OutcomeError("judging stopped: \(fatal.message)", kind: fatal.kind)
     }
     signals.disarm()
-    let cutOff = (judge as? OpenAIJudge)?.health.cutOffReplies ?? 0
     if summary.stopped {
         let left = try store.pendingJudgments(run: run, judge: judge.spec, repeats: options.repeats).count
         let done = summary.scored + summary.unscored + summary.failed
@@ -38,10 +37,7 @@ func judgePass(_ run: StoredRun, store: ResultsStore, judge: Judge, runner: Judg
     var line = "judged \(summary.pending) items in \(String(format: "%.1f", summary.seconds)) s: \(summary.scored) scored, \(summary.unscored) unscored, \(summary.failed) failed; \(summary.reused) answered from the store; tokens \(summary.usage.input) in, \(summary.usage.output) out"
     if let prices = options.prices { line += String(format: ", cost %.4f", prices.cost(summary.usage)) }
     Console.note(line)
-    if cutOff > 0 {
-        let limit = options.openai.maxTokens.map { "--max-tokens \($0)" } ?? "the default --max-tokens (the official evaluator's)"
-        Console.note("\(cutOff) \(cutOff == 1 ? "reply was" : "replies were") cut off by the token limit (finish_reason: length, or a <think> block never closed); raise \(limit), or turn thinking off (e.g. --extra-body '{\"chat_template_kwargs\":{\"enable_thinking\":false}}')")
-    }
+    for note in judge.passNotes() { Console.note(note) }
     let board = try Leaderboard([try store.summary(of: run, judgeKey: judge.spec.key)])
     Console.out(board.render(.terminal, prices: options.prices))
     guard summary.failed > 0 else { return }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import WiseCore
-import WiseCrypto
 import WiseReport
 import WiseRunner
 import WiseStore
@@ -61,7 +60,7 @@ struct RunCommand: AsyncParsableCommand {
             return
         }
         let catalogue = try loadCatalogue(set)
-        let folder = ImageFolder(directory: URL(fileURLWithPath: images, isDirectory: true).standardizedFileURL, hasher: OpenSSLHasher())
+        let folder = ImageFolder(directory: URL(fileURLWithPath: images, isDirectory: true).standardizedFileURL)
         // A progress bar while images are read and hashed, on a terminal only (logs get the summary line).
         let meter = isatty(STDERR_FILENO) == 1 ? ProgressMeter(label: "registering \(name)", interactive: true) : nil
         meter?.start(total: catalogue.prompts.count)

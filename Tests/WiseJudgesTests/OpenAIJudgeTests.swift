@@ -3,6 +3,7 @@ import Testing
 import WiseCore
 import WiseHTTP
 @testable import WiseJudges
+import WiseAPI
 import TestSupport
 
 /// The openai judge against the loopback OpenAI-compatible server, fault by fault.

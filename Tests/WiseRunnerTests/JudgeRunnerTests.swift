@@ -125,13 +125,13 @@ struct MeasuringJudge: Judge {
 }
 
 /// Counts how many times it hashed, to show which images were hashed again while judging.
-final class CountingHasher: ContentHasher, @unchecked Sendable {
+final class CountingHasher: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
     var calls: Int { lock.lock(); defer { lock.unlock() }; return count }
-    func sha256(_ data: Data) -> [UInt8] {
+    func hex(_ data: Data) -> String {
         lock.lock(); count += 1; lock.unlock()
-        return SwiftHasher().sha256(data)
+        return SHA256.hex(data)
     }
 }
 
@@ -153,7 +153,7 @@ final class CountingHasher: ContentHasher, @unchecked Sendable {
         try ImageFixtures.png(seed: 333).write(to: images.appendingPathComponent("3.png"))
         let hasher = CountingHasher()
         let summary = try await JudgeRunner(store: store, run: run, judge: MeasuringJudge(), rubricSHA256: nil,
-                                            options: .init(repeats: 3), hasher: hasher).judgeAll()
+                                            options: .init(repeats: 3), hash: hasher.hex).judgeAll()
         // Then only the rewritten image was hashed (once per repeat, since it never matched), and it failed as changed
         #expect(hasher.calls == 3)
         #expect(summary.scored == 27 && summary.failed == 3)

@@ -1,7 +1,8 @@
 import Foundation
 
-/// Computes SHA-256 digests (FIPS 180-4) in pure Swift, so the core needs no C crypto library.
-public struct SHA256: Sendable {
+/// A plain-Swift SHA-256 (FIPS 180-4): the baseline `hash` measures libcrypto against, kept here
+/// only to show why wise hashes with libcrypto.
+struct PortableSHA256 {
     private static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -19,10 +20,10 @@ public struct SHA256: Sendable {
     private var buffer: [UInt8] = []
     private var length: UInt64 = 0
 
-    public init() { buffer.reserveCapacity(64) }
+    init() { buffer.reserveCapacity(64) }
 
     /// Feeds more bytes into the digest.
-    public mutating func update<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+    mutating func update<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
         let data = Array(bytes)
         length &+= UInt64(data.count)
         data.withUnsafeBufferPointer { raw in
@@ -46,7 +47,7 @@ public struct SHA256: Sendable {
     }
 
     /// Finishes the digest and returns its 32 bytes.
-    public mutating func finalize() -> [UInt8] {
+    mutating func finalize() -> [UInt8] {
         let bitLength = length &* 8
         var tail = buffer
         tail.append(0x80)
@@ -80,7 +81,7 @@ public struct SHA256: Sendable {
             for i in 0..<64 {
                 let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
                 let ch = (e & f) ^ (~e & g)
-                let t1 = hh &+ s1 &+ ch &+ SHA256.k[i] &+ w[i]
+                let t1 = hh &+ s1 &+ ch &+ PortableSHA256.k[i] &+ w[i]
                 let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
                 let maj = (a & b) ^ (a & c) ^ (b & c)
                 let t2 = s0 &+ maj
@@ -91,50 +92,4 @@ public struct SHA256: Sendable {
     }
 
     @inline(__always) private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
-
-    /// The lowercase hex SHA-256 of some bytes.
-    public static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        var hasher = SHA256()
-        hasher.update(bytes)
-        return hexString(hasher.finalize())
-    }
-
-    /// Bytes as lowercase hex.
-    public static func hexString(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// The lowercase hex SHA-256 of a string's UTF-8 bytes.
-    public static func hex(_ string: String) -> String { hex(Array(string.utf8)) }
-}
-
-/// Computes SHA-256 of file contents on the hot paths (registering and judging images).
-///
-/// WiseCore ships the portable `SwiftHasher`; the `wise` binary plugs in libcrypto's
-/// (`WiseCrypto.OpenSSLHasher`), several times faster, so that the core needs no C library.
-public protocol ContentHasher: Sendable {
-    /// The 32-byte digest of some bytes.
-    func sha256(_ data: Data) -> [UInt8]
-}
-
-extension ContentHasher {
-    /// The lowercase hex digest of some bytes.
-    public func hex(_ data: Data) -> String { SHA256.hexString(sha256(data)) }
-}
-
-/// The portable SHA-256 of this module, as a `ContentHasher`.
-public struct SwiftHasher: ContentHasher {
-    public init() {}
-    public func sha256(_ data: Data) -> [UInt8] {
-        var hasher = SHA256()
-        data.withUnsafeBytes { hasher.update($0) }
-        return hasher.finalize()
-    }
 }

@@ -1,0 +1,19 @@
+import Foundation
+import Testing
+@testable import WiseCore
+import TestSupport
+
+/// The official prompt files match the SHA-256 the manifest pins.
+@Suite struct OfficialChecksumTests {
+    @Test func officialFilesMatchTheirPinnedChecksums() throws {
+        // Given the official copy (skipped where ../shared/wise is absent)
+        guard let dir = TestCatalogue.officialDirectory else { return }
+        for set in CatalogueManifest.official.sets {
+            for file in set.files {
+                // When each file is hashed / Then it matches the manifest
+                let data = try Data(contentsOf: dir.appendingPathComponent(file.path))
+                #expect(SHA256.hex(data) == file.sha256, "\(file.path)")
+            }
+        }
+    }
+}
