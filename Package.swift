@@ -51,14 +51,26 @@ let package = Package(
         ),
         .target(name: "WiseReport", dependencies: ["WiseCore", "WiseStats"]),
         .target(name: "WiseStats", exclude: ["README.md"]),
-        .target(name: "WiseJudges", dependencies: ["WiseCore", "WiseHTTP", "WiseAPI"]),
+        .target(name: "WiseJudges", dependencies: ["WiseCore", "WiseHTTP", "WiseAPI", "WiseCLIP", "WiseHub", "WiseOptions", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "WiseRunner", dependencies: ["WiseCore", "WiseStore"]),
-        .target(name: "WiseGenerators", dependencies: ["WiseCore", "WiseHTTP", "WiseAPI"]),
+        .target(name: "WiseGenerators", dependencies: ["WiseCore", "WiseHTTP", "WiseAPI", "WiseOptions", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .target(
+            name: "WiseOptions",
+            dependencies: ["WiseCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .target(
+            name: "WiseHarness",
+            dependencies: [
+                "WiseCore", "WiseStore", "WiseHTTP", "WiseAPI", "WiseReport", "WiseJudges", "WiseRunner", "WiseGenerators",
+                "WiseStats", "WiseCLIP", "WiseHub", "WiseOptions",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .executableTarget(
             name: "wise",
             dependencies: [
-                "WiseCore", "WiseStore", "WiseHTTP", "WiseReport", "WiseJudges", "WiseRunner", "WiseCrypto", "WiseGenerators", "WiseStats",
-                "WiseCLIP", "WiseHub", "WiseAPI",
+                "WiseCore", "WiseStore", "WiseHTTP", "WiseReport", "WiseJudges", "WiseRunner", "WiseGenerators", "WiseStats",
+                "WiseCLIP", "WiseHub", "WiseHarness", "WiseOptions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -77,6 +89,7 @@ let package = Package(
         .testTarget(name: "WiseJudgesTests", dependencies: ["WiseJudges", "WiseCore", "WiseHTTP", "WiseAPI", "TestSupport"]),
         .testTarget(name: "WiseAPITests", dependencies: ["WiseAPI", "WiseCore", "WiseHTTP", "TestSupport"]),
         .testTarget(name: "WiseRunnerTests", dependencies: ["WiseRunner", "WiseStore", "WiseCore", "TestSupport"]),
+        .testTarget(name: "WiseHarnessTests", dependencies: ["WiseHarness", "WiseJudges", "WiseGenerators", "WiseStore", "WiseCore", "TestSupport"]),
         .testTarget(name: "WiseStoreTests", dependencies: ["WiseStore", "WiseCore", "TestSupport"]),
         .testTarget(name: "WiseGeneratorsTests", dependencies: ["WiseGenerators", "WiseCore", "WiseHTTP", "TestSupport"]),
         .testTarget(name: "WiseReportTests", dependencies: ["WiseReport", "WiseCore", "WiseStats", "TestSupport"]),

@@ -20,6 +20,14 @@ public struct APIClientConfiguration: Sendable {
     }
 }
 
+/// An endpoint under an API root: `https://api.openai.com/v1` + `chat/completions`, whether or not
+/// the root already ends in the path or a slash.
+public func endpoint(_ baseURL: String, _ path: String) -> String {
+    var base = baseURL
+    while base.hasSuffix("/") { base.removeLast() }
+    return base.hasSuffix("/" + path) ? base : base + "/" + path
+}
+
 /// The one client for every remote call wise makes (the LLM judge, image APIs, model downloads).
 ///
 /// It owns what every caller needs and none should re-implement: retries with exponential backoff

@@ -8,6 +8,19 @@ public protocol Generator: Sendable {
     /// Throws `GenerationFailure` when no image could be had; the item is then recorded as failed
     /// (a missing image) and tried again on the next run.
     func generate(_ item: GenerationItem) async throws -> GeneratedImage
+    /// What to tell the user before the first item when the generator starts something of its own
+    /// (worker processes); nil when it starts nothing.
+    var startLine: String? { get }
+    /// Starts what the generator needs before its first item; throws when it cannot (nothing is written then).
+    func start() async throws
+    /// Stops what `start` started, giving work in flight up to `grace` seconds.
+    func finish(grace: Double) async
+}
+
+extension Generator {
+    public var startLine: String? { nil }
+    public func start() async throws {}
+    public func finish(grace: Double) async {}
 }
 
 /// One image to make: the prompt text only (never the explanation), its seed and where to write it.

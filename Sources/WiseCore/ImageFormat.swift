@@ -45,8 +45,6 @@ public struct ImageFolder: Sendable {
     public let directory: URL
     public static let extensions = ["png", "jpg", "jpeg", "webp"]
 
-    /// How image bytes are hashed (the `wise` binary passes libcrypto's).
-
     public init(directory: URL) { self.directory = directory }
 
     /// One prompt id's image as the folder holds it: the neutral record every image source gives the store.
@@ -72,43 +70,80 @@ public struct ImageFolder: Sendable {
         }
     }
 
-    /// Looks for the image of every id, hashing each one found.
-    /// `progress` is called with the number of ids looked at so far.
-    public func scan(ids: [Int], progress: ((Int) -> Void)? = nil) throws -> Scan {
+    /// The image files of a folder by prompt id and sample (`17.png` is sample 0, `17_s2.png`
+    /// sample 2), read from one listing of the folder.
+    public struct Listing: Sendable {
+        /// Candidate file names by id and sample, best format first.
+        public var files: [ImageKey: [String]]
+        /// Files that match no wanted prompt id (such as `1001.png` or `notes.txt`).
+        public var ignored: [String]
+    }
+
+    /// A prompt id and sample index.
+    public struct ImageKey: Hashable, Sendable {
+        public var promptID: Int
+        public var sampleIndex: Int
+        public init(promptID: Int, sampleIndex: Int) { self.promptID = promptID; self.sampleIndex = sampleIndex }
+    }
+
+    /// Lists the folder once: the image files of the wanted ids (every id when nil; samples too
+    /// when `samples`), the rest ignored.
+    public func list(ids: [Int]?, samples: Bool = false) throws -> Listing {
         try validate()
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: directory.path) } catch {
             throw FileError("cannot list image folder \(directory.path): \(error.localizedDescription)", kind: .missingInput)
         }
-        var byID: [Int: [String]] = [:]
+        var files: [ImageKey: [String]] = [:]
         var ignored: [String] = []
-        let wanted = Set(ids)
+        let wanted = ids.map(Set.init)
         for name in names.sorted() {
             let url = URL(fileURLWithPath: name)
-            let stem = url.deletingPathExtension().lastPathComponent
-            if let id = Int(stem), String(id) == stem, wanted.contains(id),
+            if let key = Self.key(stem: url.deletingPathExtension().lastPathComponent, samples: samples), wanted?.contains(key.promptID) ?? true,
                ImageFolder.extensions.contains(url.pathExtension.lowercased()) {
-                byID[id, default: []].append(name)
+                files[key, default: []].append(name)
             } else if !name.hasPrefix(".") {
                 ignored.append(name)
             }
         }
+        for key in files.keys { files[key]!.sort { rank($0) < rank($1) } }
+        return Listing(files: files, ignored: ignored)
+    }
+
+    /// The id and sample a file stem names: `17` (sample 0), or `17_s2` when samples are wanted.
+    static func key(stem: String, samples: Bool) -> ImageKey? {
+        if let id = Int(stem), String(id) == stem { return ImageKey(promptID: id, sampleIndex: 0) }
+        guard samples, let mark = stem.range(of: "_s"), let id = Int(stem[..<mark.lowerBound]), let sample = Int(stem[mark.upperBound...]),
+              "\(id)_s\(sample)" == stem, sample > 0 else { return nil }
+        return ImageKey(promptID: id, sampleIndex: sample)
+    }
+
+    /// The checked, hashed image of one id and sample from a listing (or why there is none).
+    public func entry(_ key: ImageKey, in listing: Listing) -> Entry {
+        guard let ranked = listing.files[key], let best = ranked.first else {
+            let stem = key.sampleIndex == 0 ? "\(key.promptID)" : "\(key.promptID)_s\(key.sampleIndex)"
+            var entry = Entry(promptID: key.promptID, path: nil, byteCount: 0, problem: "no image (\(stem).png, .jpg, .jpeg or .webp)")
+            entry.sampleIndex = key.sampleIndex
+            return entry
+        }
+        var entry = inspect(id: key.promptID, name: best)
+        entry.sampleIndex = key.sampleIndex
+        if ranked.count > 1 && entry.isUsable {
+            entry.problem = "several images for this id (\(ranked.joined(separator: ", "))); keep one"
+        }
+        return entry
+    }
+
+    /// Looks for the image of every id, hashing each one found, from one listing of the folder.
+    /// `progress` is called with the number of ids looked at so far.
+    public func scan(ids: [Int], progress: ((Int) -> Void)? = nil) throws -> Scan {
+        let listing = try list(ids: ids)
         var entries: [Entry] = []
         for id in ids.sorted() {
-            guard let candidates = byID[id] else {
-                entries.append(Entry(promptID: id, path: nil, byteCount: 0, problem: "no image (\(id).png, .jpg, .jpeg or .webp)"))
-                progress?(entries.count)
-                continue
-            }
-            let ranked = candidates.sorted { rank($0) < rank($1) }
-            var entry = inspect(id: id, name: ranked[0])
-            if ranked.count > 1 && entry.isUsable {
-                entry.problem = "several images for this id (\(ranked.joined(separator: ", "))); keep one"
-            }
-            entries.append(entry)
+            entries.append(entry(ImageKey(promptID: id, sampleIndex: 0), in: listing))
             progress?(entries.count)
         }
-        return Scan(entries: entries, ignored: ignored)
+        return Scan(entries: entries, ignored: listing.ignored)
     }
 
     private func rank(_ name: String) -> Int {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import WiseCore
+import WiseHarness
+import WiseOptions
 import WiseHTTP
 
 /// `wise catalogue`: fetch, inspect and check the official prompt sets.

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import WiseCore
+import WiseHarness
+import WiseOptions
 import WiseStore
 
 /// `wise export`: write a run's judgments in the official evaluators' file format.

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 import WiseCore
-import WiseReport
-import WiseRunner
+import WiseHarness
+import WiseOptions
 import WiseStore
 
 /// `wise run`: register a folder of generated images as a run.
@@ -55,89 +55,52 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         try RunSpec.validateName(name)
-        guard let images = generation.folder.images, generation.generator == nil else {
+        guard let images = generation.adapters.folder.images, generation.generator == nil else {
             try await generateAndJudge()
             return
         }
+        let registration = FolderRegistration(name: name, set: set, scoringProtocol: scoringProtocol, images: images, strict: strict)
         let catalogue = try loadCatalogue(set)
-        let folder = ImageFolder(directory: URL(fileURLWithPath: images, isDirectory: true).standardizedFileURL)
-        // A progress bar while images are read and hashed, on a terminal only (logs get the summary line).
-        let meter = isatty(STDERR_FILENO) == 1 ? ProgressMeter(label: "registering \(name)", interactive: true) : nil
-        meter?.start(total: catalogue.prompts.count)
-        let scan = try folder.scan(ids: catalogue.prompts.map(\.id)) { meter?.update(done: $0, failed: 0, unscored: 0) }
-        meter?.finish()
-        guard !scan.usable.isEmpty else {
-            throw DataError("no usable image in \(folder.directory.path) for set \(set.rawValue): expected files named 1.png … 1000.png (or .jpg, .jpeg, .webp)")
-        }
-        if strict, let first = scan.problems.first {
-            throw DataError("--strict: \(scan.problems.count) of \(scan.entries.count) images are missing or unreadable, first prompt \(first.promptID): \(first.problem!); nothing was written")
-        }
-        // Make the judge (checking its options) before anything is written. --judge-model names the
-        // judge's model in every form of `wise run`; with --images, --model is accepted for it too.
-        var judgeOptions = self.judgeOptions
-        if let judgeModel {
-            if let model = judgeOptions.openai.model, model != judgeModel {
-                throw UsageError("--model \(model) and --judge-model \(judgeModel): with --images there is no generator to name; give the judge's model once, with --judge-model")
-            }
-            judgeOptions.openai.model = judgeModel
-        }
-        let judge = try judgeOptions.judge.map { _ in try JudgeRegistry.make(judgeOptions, scoringProtocol: scoringProtocol ?? set.defaultProtocol) }
+        let scan = try registration.scan(catalogue)
+        // Make the judge (checking its options) before anything is written.
+        let judgeOptions = try judgeOptionsForFolder()
+        let judge = try judgeOptions.judge.map { _ in try judgeOptions.makeJudge(scoringProtocol: registration.scoringProtocol) }
         if judgeOptions.dryRun {
             let requests = scan.usable.count * judgeOptions.repeats
             Console.out("dry run: \(scan.usable.count) usable images, \(scan.problems.count) missing; at most \(requests) requests would be sent (fewer where the store already holds the answer); nothing was registered\n")
             return
         }
-        let spec = RunSpec(name: name, set: set, scoringProtocol: scoringProtocol ?? set.defaultProtocol,
-                           generator: AdapterSpec(adapter: "folder", parameters: ["path": folder.directory.path]),
-                           catalogueHash: catalogue.contentHash)
         let store = try storeOptions.openForWriting()
-        try store.checkImages(run: name, records: scan.entries)
-        let (run, created) = try store.beginRun(spec, catalogue: catalogue)
-        let registration = try store.registerImages(run: run, records: scan.entries)
+        let run = try registration.record(scan, catalogue: catalogue, in: store)
+        if let judge { return try await judgeRun(run, store: store, options: judgeOptions, made: judge) }
+        try printBoard(run, store: store)
+    }
 
-        reportProblems(scan)
-        Console.note("""
-            run \(run.name) (\(created ? "new" : "existing"), set \(run.set.rawValue), protocol \(run.scoringProtocol.rawValue)): \
-            \(registration.added) images added, \(registration.repaired) filled in, \(registration.unchanged) already recorded, \
-            \(registration.missing) missing; store \(store.path)
-            """)
-        if let judge {
-            try await judgeRun(run, store: store, options: judgeOptions, made: judge)
-            return
+    /// The judge options with --judge-model as the judge's model; with --images, --model is accepted for it too.
+    func judgeOptionsForFolder() throws -> JudgeOptions {
+        var options = judgeOptions
+        if let judgeModel {
+            if let model = options.adapters.openai.model, model != judgeModel {
+                throw UsageError("--model \(model) and --judge-model \(judgeModel): with --images there is no generator to name; give the judge's model once, with --judge-model")
+            }
+            options.adapters.openai.model = judgeModel
         }
-        let board = try Leaderboard([try store.summary(of: run)])
-        Console.out(board.render(.terminal))
+        return options
     }
 
     /// Generates the run's images with the generator `--model` (or `--generator`) names, then judges and reports.
     func generateAndJudge() async throws {
         var judgeOptions = self.judgeOptions
-        let generatorModel = judgeOptions.openai.model
-        judgeOptions.openai.model = judgeModel
+        let generatorModel = judgeOptions.adapters.openai.model
+        judgeOptions.adapters.openai.model = judgeModel
         // Build the generator and the judge (checking their options) before anything is written.
-        let made = try GeneratorRegistry.make(model: generatorModel, run: name, options: generation, timeout: generateTimeout)
-        let judge = try judgeOptions.judge.map { _ in try JudgeRegistry.make(judgeOptions, scoringProtocol: scoringProtocol ?? set.defaultProtocol) }
+        let made = try generation.makeGenerator(model: generatorModel, run: name, timeout: generateTimeout)
+        let judge = try judgeOptions.judge.map { _ in try judgeOptions.makeJudge(scoringProtocol: scoringProtocol ?? set.defaultProtocol) }
         let store = try storeOptions.openForWriting()
         let run = try await generateImages(name: name, set: set, scoringProtocol: scoringProtocol, made: made,
                                            options: generation, store: store)
-        if let judge {
-            let promptIDs = try generation.selectionOptions.promptIDs(among: try store.prompts(of: run.set).map(\.id))
-            try await judgeRun(run, store: store, options: judgeOptions, made: judge, promptIDs: promptIDs)
-            return
-        }
-        let board = try Leaderboard([try store.summary(of: run)])
-        Console.out(board.render(.terminal))
-    }
-
-    /// Lists every missing or unreadable image: ids with no file as ranges, others one per line.
-    func reportProblems(_ scan: ImageFolder.Scan) {
-        let absent = scan.problems.filter { $0.path == nil }.map(\.promptID)
-        if !absent.isEmpty { Console.note("missing (\(absent.count), no file): \(idRanges(absent))") }
-        for entry in scan.problems where entry.path != nil {
-            Console.note("unreadable, counted as missing: prompt \(entry.promptID): \(entry.problem!)")
-        }
-        if !scan.ignored.isEmpty {
-            Console.note("ignored \(scan.ignored.count) files that match no prompt id: \(scan.ignored.prefix(5).joined(separator: ", "))\(scan.ignored.count > 5 ? ", …" : "")")
-        }
+        guard let judge else { return try printBoard(run, store: store) }
+        let promptIDs = try generation.selectionOptions.promptIDs(among: try store.prompts(of: run.set).map(\.id))
+        try await judgeRun(run, store: store, options: judgeOptions, made: judge, promptIDs: promptIDs)
     }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import WiseCore
+import WiseHarness
+import WiseOptions
 import WiseStore
 
 /// `wise runs`: list, delete and rename the runs in a store.

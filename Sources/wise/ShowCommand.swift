@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import WiseCore
+import WiseHarness
+import WiseOptions
 import WiseStore
 
 /// `wise show RUN ID`: one item of a run and everything recorded about it.

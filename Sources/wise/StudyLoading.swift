@@ -1,6 +1,8 @@
 import Foundation
 import ArgumentParser
 import WiseCore
+import WiseHarness
+import WiseOptions
 import WiseReport
 import WiseStore
 

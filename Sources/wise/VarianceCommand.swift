@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import WiseCore
+import WiseHarness
+import WiseOptions
 import WiseReport
 import WiseStore
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WiseCore
+import WiseHarness
 
 /// The `wise` command: runs the WISE benchmark end to end and reports WiScore.
 struct Wise: AsyncParsableCommand {
@@ -47,16 +48,5 @@ enum Main {
             Console.error("wise: \(message) (see `wise --help` or `wise COMMAND --help`)")
             exit(code.rawValue)
         }
-    }
-}
-
-/// Writes to the terminal: results to stdout, messages to stderr.
-enum Console {
-    static func error(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
-    }
-    static func note(_ line: String) { error(line) }
-    static func out(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
     }
 }

@@ -21,11 +21,7 @@ public struct OpenAIImagesConfiguration: Sendable {
     public init() {}
 
     /// The generations endpoint under the base URL.
-    public var endpoint: String {
-        var base = baseURL
-        while base.hasSuffix("/") { base.removeLast() }
-        return base.hasSuffix("/images/generations") ? base : base + "/images/generations"
-    }
+    public var endpoint: String { WiseAPI.endpoint(baseURL, "images/generations") }
 }
 
 /// The `openai-images` generator: `POST /v1/images/generations` (gpt-image-1 family), base64 replies.

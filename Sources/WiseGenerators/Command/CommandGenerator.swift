@@ -102,26 +102,6 @@ public struct CommandGenerator: Generator {
     }
 }
 
-/// The `folder` generator: the image of each prompt is already in a folder (`{id}.png`, `.jpg`, `.webp`).
-public struct FolderGenerator: Generator {
-    public let spec: AdapterSpec
-    public let folder: ImageFolder
-
-    public init(directory: URL) throws {
-        folder = ImageFolder(directory: directory.standardizedFileURL)
-        try folder.validate()
-        spec = AdapterSpec(adapter: "folder", parameters: ["path": folder.directory.path])
-    }
-
-    public func generate(_ item: GenerationItem) async throws -> GeneratedImage {
-        let entry = try folder.scan(ids: [item.promptID]).entries[0]
-        guard entry.isUsable, let path = entry.path, let sha = entry.sha256, let format = entry.format else {
-            throw GenerationFailure(entry.problem ?? "no image for prompt \(item.promptID)")
-        }
-        return GeneratedImage(path: path, sha256: sha, format: format, byteCount: entry.byteCount, seconds: nil, metadata: nil)
-    }
-}
-
 /// Runs blocking work on a thread of its own, so waiting on a child never starves Swift's cooperative pool.
 func onThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in

@@ -3,15 +3,19 @@ import WiseCore
 import WiseHTTP
 
 /// Downloads catalogue files from the official repository (or a mirror) over HTTPS with libcurl.
-struct HTTPCatalogueSource: CatalogueSource {
+public struct HTTPCatalogueSource: CatalogueSource {
     let manifest: CatalogueManifest
     let baseURL: String?
     let timeout: Double
     let transport = HTTPTransport(options: .init())
 
-    var label: String { baseURL ?? manifest.baseURL }
+    public init(manifest: CatalogueManifest, baseURL: String?, timeout: Double) {
+        self.manifest = manifest; self.baseURL = baseURL; self.timeout = timeout
+    }
 
-    func bytes(of file: any PinnedFile) async throws -> Data {
+    public var label: String { baseURL ?? manifest.baseURL }
+
+    public func bytes(of file: any PinnedFile) async throws -> Data {
         let url = manifest.url(for: file, baseURL: baseURL)
         let response: HTTPResponse
         do {

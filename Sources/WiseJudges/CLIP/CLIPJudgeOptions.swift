@@ -4,23 +4,29 @@ import WiseCLIP
 import WiseCore
 import WiseHTTP
 import WiseHub
+import WiseOptions
 
 /// The options of the `clip` judge: a local CLIP model scoring images against their prompts.
-struct CLIPJudgeOptions: ParsableArguments {
+public struct CLIPJudgeOptions: ParsableArguments, JudgeFactory {
+    public static let adapterName = "clip"
+    public static let summary = "a local CLIP model in Swift on BLAS: CLIPScore and zero-shot aspects, no API and no key (a proxy for the official judge; fit it with `wise calibrate`)"
+
+    public init() {}
+
     @Option(help: ArgumentHelp("The CLIP model: a folder with config.json, model.safetensors, vocab.json and merges.txt, or a Hugging Face repo id fetched with `wise models fetch` (default openai/clip-vit-large-patch14).", valueName: "dir|repo"))
-    var clipModel = "openai/clip-vit-large-patch14"
+    public var clipModel = "openai/clip-vit-large-patch14"
 
     @Option(help: ArgumentHelp("A calibration file (thresholds turning similarities into the protocol's aspects), as `wise calibrate` writes it; default: uncalibrated cut points.", valueName: "file"))
-    var calibration: String?
+    public var calibration: String?
 
     @Option(help: ArgumentHelp("A LAION-style aesthetic head (safetensors, see tools/convert_aesthetic_head.py); without it aesthetics come from zero-shot text pairs.", valueName: "file"))
-    var aestheticHead: String?
+    public var aestheticHead: String?
 
     @Option(help: "Threads for the CLIP model (default: all cores).")
-    var clipThreads = ProcessInfo.processInfo.activeProcessorCount
+    public var clipThreads = ProcessInfo.processInfo.activeProcessorCount
 
-    func validate() throws {
-        guard (1...256).contains(clipThreads) else { throw ValidationError("--clip-threads must be 1…256") }
+    public func validate() throws {
+        try checkRange("--clip-threads", clipThreads, 1...256)
     }
 
     /// The model folder: the path itself when it is a folder, else the cache folder of a fetched repo.
@@ -35,13 +41,13 @@ struct CLIPJudgeOptions: ParsableArguments {
         }
         return hub.directory(repo: clipModel).path
     }
-}
 
-extension JudgeRegistry {
     /// The `clip` judge: CLIPScore against the explanation (by default), zero-shot realism, an
     /// aesthetic head or zero-shot aesthetics, turned into aspects by a calibration.
-    static func makeCLIP(_ all: JudgeOptions, _ scoringProtocol: ScoringProtocol, _ environment: [String: String]) throws -> MadeJudge {
-        let options = all.clip
+    public func makeJudge(_ context: JudgeContext) throws -> MadeJudge {
+        let options = self
+        let scoringProtocol = context.scoringProtocol
+        let environment = context.environment
         let directory = try options.modelDirectory(environment: environment)
         let model = try CLIPModel(directory: directory, threads: options.clipThreads)
         let head = try options.aestheticHead.map { try AestheticHead(path: $0, embeddingWidth: model.config.projectionDim) }
@@ -54,8 +60,8 @@ extension JudgeRegistry {
                                   aestheticHeadName: options.aestheticHead.map { URL(fileURLWithPath: $0).lastPathComponent })
         var notes: [String] = []
         if options.calibration == nil { notes.append("uncalibrated thresholds (fit them with `wise calibrate`)") }
-        if let advice = BLAS.kernelAdvice(environment: environment) { Console.note("note: " + advice) }
+        let advice = BLAS.kernelAdvice(environment: environment).map { ["note: " + $0] } ?? []
         // The model computes on its own threads; one image at a time keeps them all busy.
-        return MadeJudge(judge: judge, rubric: nil, notes: notes, maxConcurrency: 1)
+        return MadeJudge(judge: judge, notes: notes, advice: advice, maxConcurrency: 1)
     }
 }

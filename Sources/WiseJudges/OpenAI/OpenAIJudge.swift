@@ -34,11 +34,7 @@ public struct OpenAIJudgeConfiguration: Sendable {
     }
 
     /// The chat-completions endpoint under the base URL.
-    public var endpoint: String {
-        var base = baseURL
-        while base.hasSuffix("/") { base.removeLast() }
-        return base.hasSuffix("/chat/completions") ? base : base + "/chat/completions"
-    }
+    public var endpoint: String { WiseAPI.endpoint(baseURL, "chat/completions") }
 }
 
 /// The `openai` judge: asks an OpenAI-compatible API to score an image with a WISE rubric.
