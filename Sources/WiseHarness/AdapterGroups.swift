@@ -20,8 +20,9 @@ func adapterTypes(of options: some ParsableArguments) -> [any AdapterFactory.Typ
     Mirror(reflecting: options).children.compactMap { (type(of: $0.value) as? any AdapterOptionGroup.Type)?.factoryType }
 }
 
-/// The registry of the parsed adapter options an options value holds.
-func registry<Factory>(of options: some ParsableArguments, kind: String, as: Factory.Type) -> AdapterRegistry<Factory> {
+/// The registry of the parsed adapter options an options value holds: each option group whose
+/// value is a `Factory` is an entry, named by its `adapterName`.
+public func registry<Factory>(of options: some ParsableArguments, kind: String, as: Factory.Type) -> AdapterRegistry<Factory> {
     let entries = Mirror(reflecting: options).children.compactMap { ($0.value as? any AdapterOptionGroup)?.factory }
         .compactMap { factory in (factory as? Factory).map { (name: type(of: factory).adapterName, factory: $0) } }
     return AdapterRegistry(kind: kind, entries: entries)

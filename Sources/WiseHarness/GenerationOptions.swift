@@ -65,11 +65,7 @@ public struct GenerationOptions: ParsableArguments {
                                           steps: steps ?? registered.steps, guidance: guidance ?? registered.guidance)
         let context = GeneratorContext(model: model, registry: registry, settings: settings, outputDirectory: outputDirectory(run: runName),
                                        timeout: timeout, jobs: jobs, environment: environment)
-        let made = try factory.makeGenerator(context)
-        var recorded = made.generator.spec.parameters.merging(context.parameters) { mine, _ in mine }
-        recorded["seed_rule"] = SeedRule(base: seedBase).description
-        return PreparedGenerator(generator: made.generator, runSpec: AdapterSpec(adapter: made.generator.spec.adapter, parameters: recorded),
-                                 settings: settings, capacity: made.capacity)
+        return PreparedGenerator(try factory.makeGenerator(context), context: context, seedBase: seedBase)
     }
 }
 
@@ -80,6 +76,17 @@ public struct PreparedGenerator: Sendable {
     public var runSpec: AdapterSpec
     public var settings: GenerationSettings
     public var capacity: Int
+
+    /// A made generator with what its run records: its own spec, the context's settings and
+    /// registry model, and the seed rule.
+    public init(_ made: MadeGenerator, context: GeneratorContext, seedBase: Int) {
+        var recorded = made.generator.spec.parameters.merging(context.parameters) { mine, _ in mine }
+        recorded["seed_rule"] = SeedRule(base: seedBase).description
+        generator = made.generator
+        runSpec = AdapterSpec(adapter: made.generator.spec.adapter, parameters: recorded)
+        settings = context.settings
+        capacity = made.capacity
+    }
 }
 
 /// `--ids`, `--limit` and `--shard`: which prompt ids a command works on; shared by generate, run and judge.

@@ -5,8 +5,8 @@ import WiseStore
 
 /// Makes the missing images of a run (creating the run when new), printing what was done; shared by `generate` and `run`.
 public func generateImages(name: String, set: PromptSet, scoringProtocol: ScoringProtocol?, made: PreparedGenerator,
-                    options: GenerationOptions, store: ResultsStore) async throws -> StoredRun {
-    let catalogue = try loadCatalogue(set)
+                    options: GenerationOptions, store: ResultsStore, catalogue: Catalogue? = nil) async throws -> StoredRun {
+    let catalogue = try catalogue ?? loadCatalogue(set)
     let selection = try options.selection()
     let ids = selection.apply(to: catalogue.prompts.map(\.id))
     guard !ids.isEmpty else {
