@@ -129,33 +129,10 @@ public enum ChatCompletion {
                     members: try options.effectiveMembers())
     }
 
-    /// The request body with the members already worked out (`ChatRequestOptions.effectiveMembers()`),
-    /// so a judge checks and canonicalises its options once, not once per image.
+    /// The request body with the members already worked out (`ChatRequestOptions.effectiveMembers()`).
     static func requestBody(rubric: Rubric, prompt: Prompt, image: Data, format: ImageFormat,
                             model: String, members: [(key: String, json: String)]) -> Data {
-        let userText = rubric.render(for: prompt)
-        let base64 = image.base64EncodedData()
-        var out = ChatBodyWriter(capacity: base64.count + userText.utf8.count + (rubric.system?.utf8.count ?? 0)
-                             + members.reduce(0) { $0 + $1.json.utf8.count + $1.key.utf8.count + 4 } + 512)
-        out.raw("{\"model\":"); out.string(model)
-        out.raw(",\"messages\":[")
-        if let system = rubric.system {
-            out.raw("{\"role\":\"system\",\"content\":")
-            switch rubric.systemShape {
-            case .parts: out.raw("[{\"type\":\"text\",\"text\":"); out.string(system); out.raw("}]},")
-            case .string: out.string(system); out.raw("},")
-            }
-        }
-        out.raw("{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":"); out.string(userText)
-        out.raw("},{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:"); out.raw(format.mimeType); out.raw(";base64,")
-        out.bytes(base64)
-        out.raw("\"}}]}]")
-
-        for member in members {
-            out.raw(","); out.string(member.key); out.raw(":"); out.raw(member.json)
-        }
-        out.raw("}")
-        return out.data
+        ChatRequestTemplate(rubric: rubric, model: model, members: members).body(prompt: prompt, image: image, format: format)
     }
 
     /// Reads the reply text, finish reason and token usage from a chat-completions response body.
@@ -262,9 +239,14 @@ struct ChatBodyWriter {
     /// Appends a quoted, escaped JSON string.
     mutating func string(_ text: String) {
         buffer.append(UInt8(ascii: "\""))
+        escaped(text)
+        buffer.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends a string's JSON escape, without quotes (for text inside a string written in parts).
+    mutating func escaped(_ text: String) {
         let done: Void? = text.utf8.withContiguousStorageIfAvailable { escape($0) }
         if done == nil { escape(Array(text.utf8)) }
-        buffer.append(UInt8(ascii: "\""))
     }
 
     private static let hex = Array("0123456789abcdef".utf8)

@@ -47,8 +47,8 @@ public final class OpenAIJudge: Judge {
     public let configuration: OpenAIJudgeConfiguration
     /// The one API client: retries, limits, redirects, caps, redaction, classification.
     let client: APIClient
-    /// The request's members besides `model` and `messages`, checked and canonicalised once.
-    let members: [(key: String, json: String)]
+    /// The request written to JSON once; each image fills in its prompt and bytes.
+    let template: ChatRequestTemplate
     /// Replies cut off by the token limit in this judge's passes.
     private let cutOffCount = Atomic<Int>(0)
     /// The service as failure messages name it.
@@ -61,7 +61,8 @@ public final class OpenAIJudge: Judge {
         }
         self.configuration = configuration
         spec = try Self.identity(of: configuration)
-        members = try configuration.options.effectiveMembers()
+        template = ChatRequestTemplate(rubric: configuration.rubric, model: configuration.options.model,
+                                       members: try configuration.options.effectiveMembers())
         var api = APIClientConfiguration(service: Self.service, apiKey: configuration.apiKey)
         api.retry = configuration.retry
         api.requestsPerMinute = configuration.requestsPerMinute
@@ -145,8 +146,7 @@ public final class OpenAIJudge: Judge {
     }
 
     public func judge(_ request: JudgeRequest) async throws -> Verdict {
-        let body = ChatCompletion.requestBody(rubric: configuration.rubric, prompt: request.prompt, image: request.image,
-                                              format: request.format, model: configuration.options.model, members: members)
+        let body = template.body(prompt: request.prompt, image: request.image, format: request.format)
         let estimate = Self.estimateTokens(bodyBytes: body.count, imageBytes: request.image.count, maxTokens: configuration.options.maxTokens)
         var evidence = Evidence()
         var lastReason = ""

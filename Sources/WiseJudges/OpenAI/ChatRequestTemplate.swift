@@ -1,0 +1,98 @@
+import Foundation
+import WiseCore
+
+/// The chat-completions request of one judge, written to JSON once: per image only the prompt's
+/// text and explanation are escaped into it, and the image's base64 appended.
+///
+/// The body is `{"model", "messages": [system?, user: [text, image_url]], …members}`; the user text
+/// is the rubric's template with `{prompt}` and `{explanation}` filled in, as `Rubric.render` fills
+/// it (tests check the two agree byte for byte). The JSON is hand-written because this runs once
+/// per image with megabyte-sized images: no intermediate objects, one buffer sized up front.
+struct ChatRequestTemplate: Sendable {
+    /// A piece of the user text: literal template text (already JSON-escaped), or a placeholder.
+    enum Piece: Sendable {
+        case literal([UInt8])
+        case promptText
+        case explanation
+    }
+
+    /// Everything before the user text: model, system message, the user message's opening.
+    let head: [UInt8]
+    let pieces: [Piece]
+    /// Everything after the image's base64: the closing of messages and the other members.
+    let tail: [UInt8]
+
+    init(rubric: Rubric, model: String, members: [(key: String, json: String)]) {
+        var head = ChatBodyWriter(capacity: 4096)
+        head.raw("{\"model\":"); head.string(model)
+        head.raw(",\"messages\":[")
+        if let system = rubric.system {
+            head.raw("{\"role\":\"system\",\"content\":")
+            switch rubric.systemShape {
+            case .parts: head.raw("[{\"type\":\"text\",\"text\":"); head.string(system); head.raw("}]},")
+            case .string: head.string(system); head.raw("},")
+            }
+        }
+        head.raw("{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"")
+        self.head = Array(head.data)
+        pieces = Self.pieces(of: rubric.text)
+        var tail = ChatBodyWriter(capacity: 1024)
+        tail.raw("\"}}]}]")
+        for member in members {
+            tail.raw(","); tail.string(member.key); tail.raw(":"); tail.raw(member.json)
+        }
+        tail.raw("}")
+        self.tail = Array(tail.data)
+    }
+
+    /// The template split at its placeholders, each literal escaped once; a `{` that starts no
+    /// placeholder is literal text, as `Rubric.render` treats it.
+    static func pieces(of text: String) -> [Piece] {
+        var pieces: [Piece] = []
+        var literal = ""
+        var rest = text[...]
+        func flush() {
+            guard !literal.isEmpty else { return }
+            var writer = ChatBodyWriter(capacity: literal.utf8.count + 16)
+            writer.escaped(literal)
+            pieces.append(.literal(Array(writer.data)))
+            literal = ""
+        }
+        while let open = rest.firstIndex(of: "{") {
+            literal += rest[..<open]
+            let tail = rest[open...]
+            if tail.hasPrefix(Rubric.promptPlaceholder) {
+                flush(); pieces.append(.promptText)
+                rest = tail.dropFirst(Rubric.promptPlaceholder.count)
+            } else if tail.hasPrefix(Rubric.explanationPlaceholder) {
+                flush(); pieces.append(.explanation)
+                rest = tail.dropFirst(Rubric.explanationPlaceholder.count)
+            } else {
+                literal.append("{")
+                rest = tail.dropFirst()
+            }
+        }
+        literal += rest
+        flush()
+        return pieces
+    }
+
+    /// The request body for one image.
+    func body(prompt: Prompt, image: Data, format: ImageFormat) -> Data {
+        let base64Count = (image.count + 2) / 3 * 4
+        var out = ChatBodyWriter(capacity: head.count + tail.count + base64Count + pieces.count * 64
+                                 + 2 * (prompt.text.utf8.count + prompt.explanation.utf8.count) + 256)
+        out.bytes(head)
+        for piece in pieces {
+            switch piece {
+            case .literal(let bytes): out.bytes(bytes)
+            case .promptText: out.escaped(prompt.text)
+            case .explanation: out.escaped(prompt.explanation)
+            }
+        }
+        out.raw("\"},{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:"); out.raw(format.mimeType); out.raw(";base64,")
+        out.bytes(image.base64EncodedData())
+        out.bytes(tail)
+        return out.data
+    }
+}
