@@ -20,7 +20,7 @@ import WiseCore
         // Given the tiny model and a legacy calibration
         let model = try CLIPModel(directory: Fixtures.model("tiny-quick"), threads: 1)
         let calibration = CLIPCalibration.defaults(for: .legacy, aestheticHead: false)
-        let judge = try CLIPJudge(model: model, modelName: "tiny-quick", calibration: calibration)
+        let judge = try CLIPJudge(model: model, modelName: "tiny-quick", calibration: calibration, digestCache: false)
         // When two images are judged in one batch
         let verdicts = try await judge.judge([
             Self.request(image: try Self.imageData("gradient-37x23.png")),
@@ -49,7 +49,7 @@ import WiseCore
     @Test func undecodableImageIsUnscored() async throws {
         // Given bytes that are no image
         let model = try CLIPModel(directory: Fixtures.model("tiny-quick"), threads: 1)
-        let judge = try CLIPJudge(model: model, modelName: "tiny-quick", calibration: .defaults(for: .verified, aestheticHead: false))
+        let judge = try CLIPJudge(model: model, modelName: "tiny-quick", calibration: .defaults(for: .verified, aestheticHead: false), digestCache: false)
         // When they are judged, Then the verdict is unscored with the decoder's reason
         let verdict = try await judge.judge(Self.request(image: Data("not an image".utf8)))
         guard case .unscored(let reason, _) = verdict else {
@@ -63,7 +63,7 @@ import WiseCore
         // Given a verified calibration with one cut at 1.0
         let calibration = try CLIPCalibration(scoringProtocol: .verified, text: .both, measurements: ["score": "clip_score"], thresholds: ["score": [1.0]])
         let model = try CLIPModel(directory: Fixtures.model("tiny-quick"), threads: 1)
-        let judge = try CLIPJudge(model: model, modelName: "tiny-quick", calibration: calibration)
+        let judge = try CLIPJudge(model: model, modelName: "tiny-quick", calibration: calibration, digestCache: false)
         // Then values below the cut score 0 and at or above it 1, and "both" averages the two scores
         #expect(judge.verdict(["clip_score": 0.99]) == .scored(AspectScores(["score": 0]), evidence: judge.evidence(["clip_score": 0.99])))
         #expect(judge.verdict(["clip_score": 1.0]) == .scored(AspectScores(["score": 1]), evidence: judge.evidence(["clip_score": 1.0])))
@@ -92,8 +92,8 @@ import WiseCore
         #expect { try CLIPCalibration.load(from: "\(directory)/unknown.json") } throws: { "\($0)".contains("needs a measurement") }
         // And a different calibration is a different judge
         let model = try CLIPModel(directory: Fixtures.model("tiny-quick"), threads: 1)
-        let a = try CLIPJudge(model: model, modelName: "m", calibration: calibration)
-        let b = try CLIPJudge(model: model, modelName: "m", calibration: .defaults(for: .legacy, aestheticHead: false))
+        let a = try CLIPJudge(model: model, modelName: "m", calibration: calibration, digestCache: false)
+        let b = try CLIPJudge(model: model, modelName: "m", calibration: .defaults(for: .legacy, aestheticHead: false), digestCache: false)
         #expect(a.spec.key != b.spec.key)
         #expect(a.spec.adapter == "clip")
     }
