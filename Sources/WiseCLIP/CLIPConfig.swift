@@ -74,25 +74,25 @@ public struct CLIPConfig: Sendable, Equatable {
 
     /// `config.json` as written, every field optional (CLIP's defaults fill the gaps).
     private struct File: Decodable {
-        var projection_dim: Int?
+        var projection_dim: JSONInteger?
         var text_config: Tower?
         var vision_config: Tower?
     }
 
     private struct Tower: Decodable {
-        var hidden_size: Int?
-        var intermediate_size: Int?
-        var num_hidden_layers: Int?
-        var num_attention_heads: Int?
+        var hidden_size: JSONInteger?
+        var intermediate_size: JSONInteger?
+        var num_hidden_layers: JSONInteger?
+        var num_attention_heads: JSONInteger?
         var hidden_act: String?
         var layer_norm_eps: Double?
-        var vocab_size: Int?
-        var max_position_embeddings: Int?
-        var bos_token_id: Int?
-        var eos_token_id: Int?
-        var image_size: Int?
-        var patch_size: Int?
-        var num_channels: Int?
+        var vocab_size: JSONInteger?
+        var max_position_embeddings: JSONInteger?
+        var bos_token_id: JSONInteger?
+        var eos_token_id: JSONInteger?
+        var image_size: JSONInteger?
+        var patch_size: JSONInteger?
+        var num_channels: JSONInteger?
     }
 
     /// Parses config JSON; `file` names it in errors. Every size is range-checked here, so
@@ -101,8 +101,8 @@ public struct CLIPConfig: Sendable, Equatable {
         let top = try decodeJSON(File.self, from: json, file: file)
         let textFields = top.text_config ?? Tower()
         let visionFields = top.vision_config ?? Tower()
-        func size(_ value: Int?, _ key: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {
-            let value = value ?? fallback
+        func size(_ value: JSONInteger?, _ key: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {
+            let value = value?.value ?? fallback
             guard range.contains(value) else {
                 throw CLIPError(.badData, "\(file): \(key) is \(value), expected \(range.lowerBound)…\(range.upperBound)")
             }
@@ -145,6 +145,26 @@ public struct CLIPConfig: Sendable, Equatable {
         }
         guard channels == 3 else {
             throw CLIPError(.badData, "\(file): num_channels is \(channels); only RGB (3) is supported")
+        }
+    }
+}
+
+/// An integer in a JSON file. Foundation's decoder calls `1.5` or `1e30` where an `Int`
+/// belongs "not valid JSON" and forgets the field; this says which field and what it found.
+struct JSONInteger: Decodable, Equatable {
+    var value: Int
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let value = try? container.decode(Int.self) {
+            self.value = value
+        } else if let number = try? container.decode(Double.self) {
+            guard let value = Int(exactly: number) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "\(number) is not an integer that fits in 64 bits")
+            }
+            self.value = value
+        } else {
+            self.value = try container.decode(Int.self)
         }
     }
 }
@@ -227,15 +247,14 @@ public struct CLIPPreprocessorConfig: Sendable, Equatable {
         private enum Keys: String, CodingKey { case shortest_edge, height, width }
 
         init(from decoder: Decoder) throws {
-            if let single = try? decoder.singleValueContainer(), let side = try? single.decode(Int.self) {
-                self = .square(side)
-                return
+            if let container = try? decoder.container(keyedBy: Keys.self) {
+                self = .fields(
+                    shortestEdge: try container.decodeIfPresent(JSONInteger.self, forKey: .shortest_edge)?.value,
+                    height: try container.decodeIfPresent(JSONInteger.self, forKey: .height)?.value,
+                    width: try container.decodeIfPresent(JSONInteger.self, forKey: .width)?.value)
+            } else {
+                self = .square(try JSONInteger(from: decoder).value)
             }
-            let container = try decoder.container(keyedBy: Keys.self)
-            self = .fields(
-                shortestEdge: try container.decodeIfPresent(Int.self, forKey: .shortest_edge),
-                height: try container.decodeIfPresent(Int.self, forKey: .height),
-                width: try container.decodeIfPresent(Int.self, forKey: .width))
         }
     }
 
@@ -243,7 +262,7 @@ public struct CLIPPreprocessorConfig: Sendable, Equatable {
     private struct File: Decodable {
         var size: Size?
         var crop_size: Size?
-        var resample: Int?
+        var resample: JSONInteger?
         var rescale_factor: Double?
         var image_mean: [Double]?
         var image_std: [Double]?
@@ -271,7 +290,7 @@ public struct CLIPPreprocessorConfig: Sendable, Equatable {
             config.cropWidth = width ?? config.cropWidth
         case nil: break
         }
-        if let resample = top.resample {
+        if let resample = top.resample?.value {
             guard let known = Resample(rawValue: resample) else {
                 throw CLIPError(.badData, "\(file): resample \(resample) is not bilinear (2) or bicubic (3)")
             }

@@ -31,11 +31,16 @@ public struct CLIPModelIdentity: Codable, Sendable, Equatable {
     /// by name, size, inode and change times; an unchanged file is not read again. The
     /// weights of ViT-L/14 are 1.7 GB, which take seconds to read from a cold disk.
     public init(directory: String, aestheticHead: String? = nil, hasher: any ContentHasher, cache: Bool = true) throws {
+        try self.init(directory: directory, aestheticHead: aestheticHead, hasher: hasher, cache: cache, racyWindow: DigestCache.racyWindow)
+    }
+
+    /// As above; files changed less than `racyWindow` seconds before hashing are not remembered.
+    init(directory: String, aestheticHead: String? = nil, hasher: any ContentHasher, cache: Bool, racyWindow: Double) throws {
         var files: [String: String] = [:]
         var caches: [String: DigestCache] = [:]
         func hash(_ path: String) throws -> String {
             let folder = (path as NSString).deletingLastPathComponent
-            var store = caches[folder] ?? (cache ? DigestCache(directory: folder) : DigestCache.disabled)
+            var store = caches[folder] ?? (cache ? DigestCache(directory: folder, racyWindow: racyWindow) : DigestCache.disabled)
             defer { caches[folder] = store }
             return try store.digest(of: path, hasher: hasher)
         }
@@ -57,9 +62,15 @@ public struct CLIPModelIdentity: Codable, Sendable, Equatable {
 /// unchanged file is not hashed again. Any change of size, inode, modification or status-change
 /// time (which `cp -p` and `touch -d` cannot set back) makes a file be hashed anew. Writing
 /// is best effort: a read-only folder just means hashing every time.
+///
+/// File times tick coarsely (a few milliseconds on Linux), so a file rewritten in the same
+/// tick as it was hashed could look unchanged; as git does for its index, a file changed
+/// within `racyWindow` seconds of being hashed is not remembered.
 struct DigestCache {
     /// The cache's file name inside the folder.
     static let fileName = ".wise-sha256.json"
+    /// Seconds a file must have been left unchanged before its digest is remembered.
+    static let racyWindow = 2.0
 
     /// What is remembered about one file.
     struct Record: Codable, Equatable {
@@ -78,24 +89,27 @@ struct DigestCache {
 
     let path: String?
     var contents: Contents
+    let racyWindow: Double
     var dirty = false
 
-    static let disabled = DigestCache(path: nil, contents: Contents())
+    static let disabled = DigestCache(path: nil, contents: Contents(), racyWindow: racyWindow)
 
-    init(path: String?, contents: Contents) {
+    init(path: String?, contents: Contents, racyWindow: Double) {
         self.path = path
         self.contents = contents
+        self.racyWindow = racyWindow
     }
 
-    init(directory: String) {
+    init(directory: String, racyWindow: Double = DigestCache.racyWindow) {
         let path = directory + "/" + Self.fileName
         let stored = FileManager.default.contents(atPath: path).flatMap { try? JSONDecoder().decode(Contents.self, from: $0) }
-        self.init(path: path, contents: stored?.version == 1 ? stored! : Contents())
+        self.init(path: path, contents: stored?.version == 1 ? stored! : Contents(), racyWindow: racyWindow)
     }
 
     /// The lowercase hex SHA-256 of the file at `path`, from the cache when its record still fits.
     mutating func digest(of path: String, hasher: any ContentHasher) throws -> String {
         let name = (path as NSString).lastPathComponent
+        let started = Date().timeIntervalSince1970
         let before = try Self.record(path, sha256: "")
         if self.path != nil, let known = contents.files[name], known.sha256.count == 64, { var k = known; k.sha256 = ""; return k }() == before {
             return known.sha256
@@ -107,8 +121,9 @@ struct DigestCache {
             throw CLIPError(.io, "\(path): cannot read it to hash it: \(error.localizedDescription)")
         }
         let digest = hasher.hex(data)
-        // A file rewritten while it was hashed is hashed again next time rather than remembered.
-        if self.path != nil, try Self.record(path, sha256: "") == before {
+        // A file rewritten while it was hashed, or just before, is hashed again next time.
+        let settled = [before.modified, before.changed].allSatisfy { (Double($0) ?? .infinity) < started - racyWindow }
+        if self.path != nil, settled, try Self.record(path, sha256: "") == before {
             var record = before
             record.sha256 = digest
             contents.files[name] = record
@@ -143,6 +158,12 @@ struct DigestCache {
         #endif
         return Record(
             size: Int64(info.st_size), inode: UInt64(info.st_ino),
-            modified: "\(modified.tv_sec).\(modified.tv_nsec)", changed: "\(changed.tv_sec).\(changed.tv_nsec)", sha256: sha256)
+            modified: time(modified.tv_sec, modified.tv_nsec), changed: time(changed.tv_sec, changed.tv_nsec), sha256: sha256)
+    }
+
+    /// Seconds and nanoseconds as decimal seconds with all nine digits (`1733362800.000004100`).
+    static func time<S: BinaryInteger, N: BinaryInteger>(_ seconds: S, _ nanoseconds: N) -> String {
+        let digits = String(nanoseconds)
+        return "\(seconds)." + String(repeating: "0", count: max(0, 9 - digits.count)) + digits
     }
 }

@@ -32,7 +32,7 @@ public struct CLIPTokenizer: Sendable {
         guard let mergesData = FileManager.default.contents(atPath: mergesPath) else {
             throw CLIPError(.missingInput, "\(mergesPath): cannot read the tokenizer merges")
         }
-        let vocabulary = try decodeJSON([String: Int].self, from: vocabData, file: vocabPath)
+        let vocabulary = try decodeJSON([String: JSONInteger].self, from: vocabData, file: vocabPath).mapValues(\.value)
         var merges: [(String, String)] = []
         for (index, line) in String(decoding: mergesData, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let text = line.hasSuffix("\r") ? line.dropLast() : line

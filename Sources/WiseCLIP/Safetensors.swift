@@ -91,8 +91,8 @@ public final class SafetensorsFile {
     /// One header field as written: a tensor's dtype, shape and byte range.
     private struct TensorHeader: Decodable {
         var dtype: String
-        var shape: [Int]
-        var data_offsets: [Int]
+        var shape: [JSONInteger]
+        var data_offsets: [JSONInteger]
     }
 
     /// The header: tensors by name, plus the optional `__metadata__` strings.
@@ -135,7 +135,8 @@ public final class SafetensorsFile {
             throw CLIPError(error.kind, error.message.replacingOccurrences(of: "\(path): ", with: "\(path): the header is not a JSON object of tensors: ", options: .anchored))
         }
         var entries: [String: Entry] = [:]
-        for (name, fields) in top.tensors {
+        for (name, header) in top.tensors {
+            let fields = (dtype: header.dtype, shape: header.shape.map(\.value), data_offsets: header.data_offsets.map(\.value))
             guard let dtype = DType(rawValue: fields.dtype) else {
                 throw CLIPError(.badData, "\(path): tensor \(name) is \(fields.dtype); only F32, F16 and BF16 are read")
             }
