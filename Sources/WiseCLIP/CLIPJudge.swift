@@ -180,8 +180,12 @@ public final class CLIPJudge: Judge {
         var imageIndex: [Int: Int] = [:]
         for (index, request) in requests.enumerated() {
             do {
+                let image = try RGBImage(decoding: request.image)
+                try checkResizable(image)
                 imageIndex[index] = images.count
-                images.append(try RGBImage(decoding: request.image))
+                images.append(image)
+            } catch let error as CLIPError where error.message.hasPrefix("resizing") {
+                failures[index] = "the image cannot be used: \(error)"
             } catch {
                 imageIndex[index] = nil
                 failures[index] = "the image cannot be decoded: \(error)"
@@ -198,6 +202,17 @@ public final class CLIPJudge: Judge {
             }
             let measured = measurements(image: imageEmbeddings[slot], prompt: textEmbeddings[2 * index], explanation: textEmbeddings[2 * index + 1])
             return verdict(measured)
+        }
+    }
+
+    /// Refuses an image whose shortest side, resized to the model's, would make the other side
+    /// too long to hold (a 1 × 10⁶ strip becomes 224 × 224 000 000 pixels before the crop).
+    func checkResizable(_ image: RGBImage) throws {
+        guard model.preprocessor.config.doResize else { return }
+        let (width, height) = model.preprocessor.resizedSize(width: image.width, height: image.height)
+        let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+        guard !overflow, pixels <= RGBImage.defaultMaxPixels else {
+            throw CLIPError(.badData, "resizing the \(image.width)x\(image.height) image to a shortest side of \(model.preprocessor.config.shortestEdge) would make \(width)x\(height) pixels, over the limit of \(RGBImage.defaultMaxPixels)")
         }
     }
 

@@ -355,6 +355,18 @@ import WiseCore
         #expect(evidence.measurements == ["aesthetic": 0.5])
         #expect(throws: Never.self) { try JSONEncoder().encode(evidence.measurements) }
     }
+
+    @Test func aStripThatWouldResizeTooLargeIsRefused() throws {
+        // Given a 1 × 2 000 000 image, which the 32-pixel model would resize to 32 × 64 000 000
+        let model = try CLIPModel(directory: Fixtures.model("tiny-quick"), threads: 1)
+        let judge = try CLIPJudge(model: model, modelName: "tiny-quick", calibration: .defaults(for: .verified, aestheticHead: false), digestCache: false)
+        let strip = try RGBImage(width: 1, height: 2_000_000, pixels: [UInt8](repeating: 128, count: 6_000_000))
+        // Then it is refused before resizing, and an ordinary image is not
+        #expect { try judge.checkResizable(strip) } throws: {
+            "\($0)" == "resizing the 1x2000000 image to a shortest side of 32 would make 32x64000000 pixels, over the limit of 178956970"
+        }
+        #expect(throws: Never.self) { try judge.checkResizable(try RGBImage(width: 40, height: 30, pixels: [UInt8](repeating: 0, count: 3600))) }
+    }
 }
 
 /// Integers written as fractions or out of range name their field.
