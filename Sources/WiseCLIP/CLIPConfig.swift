@@ -52,10 +52,7 @@ public struct CLIPConfig: Sendable, Equatable {
 
     /// Reads `config.json` at `path`.
     public init(contentsOf path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CLIPError(.missingInput, "\(path): cannot read the model's config.json")
-        }
-        try self.init(json: data, file: path)
+        try self.init(json: try readModelFile(path, limit: 1 << 20, what: "the model's config.json"), file: path)
     }
 
     /// The largest sizes accepted from a file: about twice the largest published CLIP
@@ -149,6 +146,20 @@ public struct CLIPConfig: Sendable, Equatable {
     }
 }
 
+/// The bytes of a small model file (config, tokenizer), refused unread when over `limit`
+/// bytes: published ones are a few kilobytes (configs) to about a megabyte (vocab.json).
+func readModelFile(_ path: String, limit: Int, what: String) throws -> Data {
+    guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int,
+        let data = size <= limit ? FileManager.default.contents(atPath: path) : Data()
+    else {
+        throw CLIPError(.missingInput, "\(path): cannot read \(what)")
+    }
+    guard size <= limit, data.count <= limit else {
+        throw CLIPError(.badData, "\(path): \(max(size, data.count)) bytes is over the limit of \(limit) for \(what)")
+    }
+    return data
+}
+
 /// An integer in a JSON file. Foundation's decoder calls `1.5` or `1e30` where an `Int`
 /// belongs "not valid JSON" and forgets the field; this says which field and what it found.
 struct JSONInteger: Decodable, Equatable {
@@ -233,10 +244,7 @@ public struct CLIPPreprocessorConfig: Sendable, Equatable {
 
     /// Reads `preprocessor_config.json` at `path`; fields it lacks take OpenAI's values.
     public init(contentsOf path: String, imageSize: Int) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CLIPError(.missingInput, "\(path): cannot read preprocessor_config.json")
-        }
-        try self.init(json: data, imageSize: imageSize, file: path)
+        try self.init(json: try readModelFile(path, limit: 1 << 20, what: "preprocessor_config.json"), imageSize: imageSize, file: path)
     }
 
     /// `size` and `crop_size` are a number in older files and an object in newer ones.

@@ -26,12 +26,8 @@ public struct CLIPTokenizer: Sendable {
     public init(directory: String, contextLength: Int = 77, embeddingRows: Int? = nil) throws {
         let vocabPath = directory + "/vocab.json"
         let mergesPath = directory + "/merges.txt"
-        guard let vocabData = FileManager.default.contents(atPath: vocabPath) else {
-            throw CLIPError(.missingInput, "\(vocabPath): cannot read the tokenizer vocabulary")
-        }
-        guard let mergesData = FileManager.default.contents(atPath: mergesPath) else {
-            throw CLIPError(.missingInput, "\(mergesPath): cannot read the tokenizer merges")
-        }
+        let vocabData = try readModelFile(vocabPath, limit: 64 << 20, what: "the tokenizer vocabulary")
+        let mergesData = try readModelFile(mergesPath, limit: 64 << 20, what: "the tokenizer merges")
         let vocabulary = try decodeJSON([String: JSONInteger].self, from: vocabData, file: vocabPath).mapValues(\.value)
         var merges: [(String, String)] = []
         for (index, line) in String(decoding: mergesData, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {

@@ -112,6 +112,24 @@ import WiseCore
         expectRefusal(folder, "config.json: ")
     }
 
+    @Test func configOfTwoMegabytes() throws {
+        var folder = try ModelFolder.fixture()
+        folder.rawFiles["config.json"] = folder.config.text + String(repeating: " ", count: 2 << 20)
+        expectRefusal(folder, "config.json: \(folder.config.text.utf8.count + (2 << 20)) bytes is over the limit of 1048576 for the model's config.json")
+    }
+
+    @Test func deeplyNestedHeader() throws {
+        var folder = try ModelFolder.fixture()
+        folder.header["logit_scale"] = .raw(String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000))
+        expectRefusal(folder, "model.safetensors: the header is not a JSON object of tensors: The given data was not valid JSON.")
+    }
+
+    @Test func deeplyNestedVocabulary() throws {
+        var folder = try ModelFolder.fixture()
+        folder.rawFiles["vocab.json"] = String(repeating: "{\"a\":", count: 100_000) + "1" + String(repeating: "}", count: 100_000)
+        expectRefusal(folder, "vocab.json: ")
+    }
+
     @Test func vocabularySizeBeyondTheCap() throws {
         expectRefusal(try config("text_config.vocab_size", .int(Int.max)), "text_config.vocab_size is \(Int.max), expected 1…1048576")
     }
