@@ -140,7 +140,8 @@ public final class CLIPJudge: Judge {
     /// `CLIPModelIdentity`), the calibration and the protocol, so different weights, config,
     /// tokenizer, preprocessor, head or calibration make a different judge, while the same
     /// files in another folder make the same one. `modelName` (a repository id or folder) is
-    /// only shown: it goes into each verdict's evidence, not into the spec.
+    /// only shown: it goes into each verdict's evidence, not into the spec. `aestheticHeadName`
+    /// is no longer used (the head's digest identifies it) and stays for existing callers.
     ///
     /// `hasher` computes the digests (pass a fast one, such as WiseCrypto's `OpenSSLHasher`;
     /// the portable default hashes about 150 MB/s); with `digestCache` they are remembered
