@@ -6,6 +6,8 @@
 /// `tools/convert_aesthetic_head.py`). The published head has no activations between its
 /// layers, and dropout does nothing at inference, so the layers are applied one after another.
 public struct AestheticHead: Sendable {
+    /// The file it was read from.
+    public let path: String
     let layers: [Linear]
 
     /// The embedding width the head takes.
@@ -14,6 +16,7 @@ public struct AestheticHead: Sendable {
     /// Loads the head at `path`; the first layer must take `embeddingWidth` values and the
     /// last must give one.
     public init(path: String, embeddingWidth: Int) throws {
+        self.path = path
         let file = try SafetensorsFile(path: path)
         let loader = WeightLoader(file: file)
         let indices = file.entries.keys.compactMap { name -> Int? in
@@ -25,7 +28,7 @@ public struct AestheticHead: Sendable {
         var width = embeddingWidth
         for index in indices {
             let shape = try file.entry("layers.\(index).weight").shape
-            guard shape.count == 2, shape[1] == width else {
+            guard shape.count == 2, shape[1] == width, shape[0] >= 1 else {
                 throw CLIPError(.badData, "\(path): layers.\(index).weight has shape \(shape); it should take \(width) inputs")
             }
             layers.append(try loader.linear("layers.\(index)", in: width, out: shape[0]))

@@ -20,7 +20,7 @@ extension CLIPCalibration {
     /// `labels[i]` the reference judge's aspect scores for it. Each aspect's cut points are
     /// chosen among the measurement's quantiles to maximise quadratic-weighted κ (exact match
     /// breaks ties), so the fit is deterministic. Items lacking a label or measurement are
-    /// skipped. Returns the fitted calibration and the agreement it reaches.
+    /// skipped, as are labels outside 0…max. Returns the fitted calibration and the agreement it reaches.
     public func fitted(measurements: [[String: Double]], labels: [AspectScores]) throws -> (CLIPCalibration, [CLIPAgreement]) {
         var result = self
         var agreements: [CLIPAgreement] = []
@@ -29,7 +29,9 @@ extension CLIPCalibration {
             let name = self.measurements[aspect]!
             var pairs: [(Double, Int)] = []
             for (m, l) in zip(measurements, labels) {
-                if let value = m[name], value.isFinite, let label = l[aspect] { pairs.append((value, Int(label))) }
+                if let value = m[name], value.isFinite, let label = l[aspect], (0...Double(maxLevel)).contains(label) {
+                    pairs.append((value, Int(label)))
+                }
             }
             guard !pairs.isEmpty else {
                 throw CLIPError(.badData, "calibration: no image has both a \(name) measurement and a \(aspect) label")
@@ -37,13 +39,18 @@ extension CLIPCalibration {
             let sorted = pairs.map(\.0).sorted()
             var candidates = Set<Double>()
             for q in 0...100 { candidates.insert(sorted[min(sorted.count - 1, q * (sorted.count - 1) / 100)]) }
+            // A cut just above the largest value puts every item below it: without it, labels
+            // that never reach a level (all 0, or all 1 of 0…2) could not be fitted exactly.
+            if sorted[sorted.count - 1].nextUp.isFinite { candidates.insert(sorted[sorted.count - 1].nextUp) }
             let grid = candidates.sorted()
             var best: (cuts: [Double], kappa: Double, exact: Double)?
             func consider(_ cuts: [Double]) {
                 let levels = pairs.map { pair in cuts.filter { pair.0 >= $0 }.count }
                 let labels = pairs.map(\.1)
                 let exact = Double(zip(levels, labels).filter { $0 == $1 }.count) / Double(pairs.count)
-                let kappa = Self.quadraticKappa(levels, labels, maxLevel: maxLevel) ?? -1
+                // κ is undefined when levels and labels are each one value; that is perfect
+                // agreement when they are the same value, and none otherwise.
+                let kappa = Self.quadraticKappa(levels, labels, maxLevel: maxLevel) ?? (exact == 1 ? 1 : -1)
                 if best == nil || kappa > best!.kappa || (kappa == best!.kappa && exact > best!.exact) {
                     best = (cuts, kappa, exact)
                 }

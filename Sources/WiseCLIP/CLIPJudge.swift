@@ -129,14 +129,27 @@ public final class CLIPJudge: Judge {
     public let model: CLIPModel
     public let calibration: CLIPCalibration
     public let aestheticHead: AestheticHead?
+    /// The model's files (and the head's) by content; its digest is the spec's `model`.
+    public let identity: CLIPModelIdentity
     let anchorEmbeddings: [[Float]]
     /// What computed a verdict, kept in its evidence as the served model and fingerprint: the
     /// model's name and the BLAS kernels (they round differently in the last bits).
     let modelName: String
 
-    /// A judge over `model`. `modelName` (a repository id or folder) and the calibration go
-    /// into the spec, so a different model or calibration is a different judge.
-    public init(model: CLIPModel, modelName: String, calibration: CLIPCalibration, aestheticHead: AestheticHead? = nil, aestheticHeadName: String? = nil) throws {
+    /// A judge over `model`. The spec holds the SHA-256 of the model's files (see
+    /// `CLIPModelIdentity`), the calibration and the protocol, so different weights, config,
+    /// tokenizer, preprocessor, head or calibration make a different judge, while the same
+    /// files in another folder make the same one. `modelName` (a repository id or folder) is
+    /// only shown: it goes into each verdict's evidence, not into the spec. `aestheticHeadName`
+    /// is no longer used (the head's digest identifies it) and stays for existing callers.
+    ///
+    /// `hasher` computes the digests (pass a fast one, such as WiseCrypto's `OpenSSLHasher`;
+    /// the portable default hashes about 150 MB/s); with `digestCache` they are remembered
+    /// beside the files, so an unchanged model is not hashed again.
+    public init(
+        model: CLIPModel, modelName: String, calibration: CLIPCalibration, aestheticHead: AestheticHead? = nil, aestheticHeadName: String? = nil,
+        hasher: any ContentHasher = SwiftHasher(), digestCache: Bool = true
+    ) throws {
         if let head = aestheticHead, head.inputWidth != model.config.projectionDim {
             throw CLIPError(.badData, "the aesthetic head takes \(head.inputWidth)-wide embeddings; the model makes \(model.config.projectionDim)")
         }
@@ -144,14 +157,15 @@ public final class CLIPJudge: Judge {
         self.calibration = calibration
         self.aestheticHead = aestheticHead
         self.modelName = modelName
+        identity = try CLIPModelIdentity(directory: model.directory, aestheticHead: aestheticHead?.path, hasher: hasher, cache: digestCache)
         anchorEmbeddings = model.embedTexts(Self.realismTexts + Self.aestheticTexts)
         var parameters = [
-            "model": modelName,
+            "model": "sha256:" + identity.digest,
             "protocol": calibration.scoringProtocol.rawValue,
             "calibration": calibration.canonicalJSON,
             "projection_dim": String(model.config.projectionDim),
         ]
-        if aestheticHead != nil { parameters["aesthetic_head"] = aestheticHeadName ?? "given" }
+        if aestheticHead != nil { parameters["aesthetic_head"] = "sha256:" + (identity.files["aesthetic_head"] ?? "") }
         spec = AdapterSpec(adapter: "clip", parameters: parameters)
     }
 
@@ -167,8 +181,12 @@ public final class CLIPJudge: Judge {
         var imageIndex: [Int: Int] = [:]
         for (index, request) in requests.enumerated() {
             do {
+                let image = try RGBImage(decoding: request.image)
+                try checkResizable(image)
                 imageIndex[index] = images.count
-                images.append(try RGBImage(decoding: request.image))
+                images.append(image)
+            } catch let error as CLIPError where error.message.hasPrefix("resizing") {
+                failures[index] = "the image cannot be used: \(error)"
             } catch {
                 imageIndex[index] = nil
                 failures[index] = "the image cannot be decoded: \(error)"
@@ -185,6 +203,17 @@ public final class CLIPJudge: Judge {
             }
             let measured = measurements(image: imageEmbeddings[slot], prompt: textEmbeddings[2 * index], explanation: textEmbeddings[2 * index + 1])
             return verdict(measured)
+        }
+    }
+
+    /// Refuses an image whose shortest side, resized to the model's, would make the other side
+    /// too long to hold (a 1 × 10⁶ strip becomes 224 × 224 000 000 pixels before the crop).
+    func checkResizable(_ image: RGBImage) throws {
+        guard model.preprocessor.config.doResize else { return }
+        let (width, height) = model.preprocessor.resizedSize(width: image.width, height: image.height)
+        let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+        guard !overflow, pixels <= RGBImage.defaultMaxPixels else {
+            throw CLIPError(.badData, "resizing the \(image.width)x\(image.height) image to a shortest side of \(model.preprocessor.config.shortestEdge) would make \(width)x\(height) pixels, over the limit of \(RGBImage.defaultMaxPixels)")
         }
     }
 
@@ -214,19 +243,25 @@ public final class CLIPJudge: Judge {
     }
 
     /// The aspects the calibration gives for some measurements, with all of them as evidence.
+    /// A needed measurement that is NaN or infinite (weights that overflow, say) makes the
+    /// verdict unscored, naming it; non-finite values stay out of the evidence, which the
+    /// store keeps as JSON, where they have no spelling.
     public func verdict(_ measured: [String: Double]) -> Verdict {
         var aspects: [String: Double] = [:]
         for aspect in calibration.scoringProtocol.aspects {
             guard let name = calibration.measurements[aspect], let value = measured[name], value.isFinite else {
-                return .unscored(reason: "no finite \(calibration.measurements[aspect] ?? "?") measurement for \(aspect)", evidence: evidence(measured))
+                let nonFinite = measured.filter { !$0.value.isFinite }.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }
+                let detail = nonFinite.isEmpty ? "" : " (not finite: \(nonFinite.joined(separator: ", ")))"
+                return .unscored(reason: "no finite \(calibration.measurements[aspect] ?? "?") measurement for \(aspect)\(detail)", evidence: evidence(measured))
             }
             aspects[aspect] = calibration.level(aspect, value)
         }
         return .scored(AspectScores(aspects), evidence: evidence(measured))
     }
 
+    /// The evidence for some measurements: the finite ones, the model's name and the kernels.
     func evidence(_ measured: [String: Double]) -> Evidence {
-        Evidence(measurements: measured, servedModel: modelName, systemFingerprint: BLAS.kernels)
+        Evidence(measurements: measured.filter { $0.value.isFinite }, servedModel: modelName, systemFingerprint: BLAS.kernels)
     }
 
     /// Softmax probability of the first of two texts at CLIP's temperature.

@@ -9,6 +9,8 @@ import Synchronization
 /// settings otherwise). Weights are immutable after loading, so one model may serve many
 /// tasks at once; each call allocates its own activations.
 public final class CLIPModel: Sendable {
+    /// The model folder it was loaded from.
+    public let directory: String
     public let config: CLIPConfig
     public let tokenizer: CLIPTokenizer
     public let preprocessor: CLIPImagePreprocessor
@@ -37,9 +39,10 @@ public final class CLIPModel: Sendable {
     /// Loads the model in `directory`. Sets OpenBLAS (process-wide) to one thread: the model
     /// does its own threading, which keeps working when other processes hold cores.
     public init(directory: String, threads: Int = ProcessInfo.processInfo.activeProcessorCount, maxBatch: Int = 16) throws {
+        self.directory = directory
         let config = try CLIPConfig(contentsOf: directory + "/config.json")
         self.config = config
-        tokenizer = try CLIPTokenizer(directory: directory, contextLength: config.maxPositions)
+        tokenizer = try CLIPTokenizer(directory: directory, contextLength: config.maxPositions, embeddingRows: config.vocabularySize)
         let preprocessorPath = directory + "/preprocessor_config.json"
         preprocessor = CLIPImagePreprocessor(
             config: FileManager.default.fileExists(atPath: preprocessorPath)
@@ -68,6 +71,9 @@ public final class CLIPModel: Sendable {
         textProjection = try loader.linear("text_projection", in: t.hiddenSize, out: config.projectionDim, bias: false)
         let scale = try loader.tensor("logit_scale", [1])
         logitScale = withExtendedLifetime(scale) { Foundation.exp(scale.pointer[0]) }
+        guard logitScale.isFinite else {
+            throw CLIPError(.badData, "\(loader.file.path): logit_scale \(scale.pointer[0]) makes a temperature exp(logit_scale) that is not finite; published models hold about 4.6")
+        }
     }
 
     // MARK: Images

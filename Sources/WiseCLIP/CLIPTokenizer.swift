@@ -21,43 +21,39 @@ public struct CLIPTokenizer: Sendable {
     static let endText = "<|endoftext|>"
     static let wordSuffix = "</w>"
 
-    /// Reads `vocab.json` and `merges.txt` from `directory`.
-    public init(directory: String, contextLength: Int = 77) throws {
+    /// Reads `vocab.json` and `merges.txt` from `directory`. With `embeddingRows`, every id
+    /// must index a row of the model's token embedding (0 ≤ id < embeddingRows).
+    public init(directory: String, contextLength: Int = 77, embeddingRows: Int? = nil) throws {
         let vocabPath = directory + "/vocab.json"
         let mergesPath = directory + "/merges.txt"
-        guard let vocabData = FileManager.default.contents(atPath: vocabPath) else {
-            throw CLIPError(.missingInput, "\(vocabPath): cannot read the tokenizer vocabulary")
-        }
-        guard let mergesData = FileManager.default.contents(atPath: mergesPath) else {
-            throw CLIPError(.missingInput, "\(mergesPath): cannot read the tokenizer merges")
-        }
-        guard let object = (try? JSONSerialization.jsonObject(with: vocabData)) as? [String: Any] else {
-            throw CLIPError(.badData, "\(vocabPath): not a JSON object of token → id")
-        }
-        var vocabulary: [String: Int] = [:]
-        for (token, id) in object {
-            guard let id = id as? NSNumber else { throw CLIPError(.badData, "\(vocabPath): token \(token) has no integer id") }
-            vocabulary[token] = id.intValue
-        }
+        let vocabData = try readModelFile(vocabPath, limit: 64 << 20, what: "the tokenizer vocabulary")
+        let mergesData = try readModelFile(mergesPath, limit: 64 << 20, what: "the tokenizer merges")
+        let vocabulary = try decodeJSON([String: JSONInteger].self, from: vocabData, file: vocabPath).mapValues(\.value)
         var merges: [(String, String)] = []
         for (index, line) in String(decoding: mergesData, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let text = line.hasSuffix("\r") ? line.dropLast() : line
             if text.isEmpty || (index == 0 && text.hasPrefix("#version")) { continue }
             let parts = text.split(separator: " ", omittingEmptySubsequences: false)
-            guard parts.count == 2 else {
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
                 throw CLIPError(.badData, "\(mergesPath):\(index + 1): expected two symbols separated by one space")
             }
             merges.append((String(parts[0]), String(parts[1])))
         }
-        try self.init(vocabulary: vocabulary, merges: merges, contextLength: contextLength, file: vocabPath)
+        try self.init(vocabulary: vocabulary, merges: merges, contextLength: contextLength, embeddingRows: embeddingRows, file: vocabPath)
     }
 
-    /// A tokenizer from a vocabulary and merges in rank order.
-    public init(vocabulary: [String: Int], merges: [(String, String)], contextLength: Int = 77, file: String = "vocab.json") throws {
+    /// A tokenizer from a vocabulary and merges in rank order. With `embeddingRows`, every
+    /// id must index a row of the model's token embedding.
+    public init(vocabulary: [String: Int], merges: [(String, String)], contextLength: Int = 77, embeddingRows: Int? = nil, file: String = "vocab.json") throws {
         guard let start = vocabulary[Self.startText], let end = vocabulary[Self.endText] else {
             throw CLIPError(.badData, "\(file): the vocabulary lacks \(Self.startText) or \(Self.endText)")
         }
         guard contextLength >= 2 else { throw CLIPError(.badData, "context length \(contextLength) leaves no room for start and end") }
+        let rows = embeddingRows ?? Int.max
+        if let (token, id) = vocabulary.first(where: { $0.value < 0 || $0.value >= rows }) {
+            let bound = embeddingRows.map { "the model's \($0) embedding rows (0…\($0 - 1))" } ?? "0 and up"
+            throw CLIPError(.badData, "\(file): token \(token.debugDescription) has id \(id), outside \(bound)")
+        }
         self.vocabulary = vocabulary
         var ranks: [String: Int] = [:]
         for (rank, pair) in merges.enumerated() where ranks[pair.0 + " " + pair.1] == nil {

@@ -40,7 +40,9 @@ public struct CLIPImagePreprocessor: Sendable {
             let target = resizedSize(width: image.width, height: image.height)
             current = Resampler.resize(image, width: target.width, height: target.height, filter: config.resample)
         }
-        let (cropHeight, cropWidth) = config.doCenterCrop ? (config.cropHeight, config.cropWidth) : (current.height, current.width)
+        // Without do_center_crop transformers passes the resized image on whole, which only a
+        // square image fits; the destination holds `outputSize`, so crop (or pad) to it always.
+        let (cropHeight, cropWidth) = outputSize
         // Smaller than the crop: pad with zeros around the image, as transformers does.
         let top = (current.height - cropHeight) >= 0 ? (current.height - cropHeight) / 2 : -Int((Double(cropHeight - current.height) / 2).rounded(.up))
         let left = (current.width - cropWidth) >= 0 ? (current.width - cropWidth) / 2 : -Int((Double(cropWidth - current.width) / 2).rounded(.up))

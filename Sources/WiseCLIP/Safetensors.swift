@@ -85,42 +85,92 @@ public final class SafetensorsFile {
         munmap(base, mappedLength)
     }
 
+    /// Tensors of more dimensions than this are refused (CLIP's have at most four).
+    static let maxRank = 8
+
+    /// One header field as written: a tensor's dtype, shape and byte range.
+    private struct TensorHeader: Decodable {
+        var dtype: String
+        var shape: [JSONInteger]
+        var data_offsets: [JSONInteger]
+    }
+
+    /// The header: tensors by name, plus the optional `__metadata__` strings.
+    private struct Header: Decodable {
+        var tensors: [String: TensorHeader] = [:]
+        var metadata: [String: String] = [:]
+
+        struct Name: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        init(from decoder: Decoder) throws {
+            let container = try decoder.container(keyedBy: Name.self)
+            for key in container.allKeys {
+                if key.stringValue == "__metadata__" {
+                    // Metadata is informative only; a writer that put non-strings there is tolerated.
+                    metadata = (try? container.decode([String: String].self, forKey: key)) ?? [:]
+                    continue
+                }
+                do {
+                    tensors[key.stringValue] = try container.decode(TensorHeader.self, forKey: key)
+                } catch {
+                    throw CLIPError(.badData, "tensor \(key.stringValue) lacks a dtype, shape or data_offsets of the right JSON types")
+                }
+            }
+        }
+    }
+
+    /// Reads the JSON header and checks every entry against the data section with overflow-
+    /// checked arithmetic, so no later read can leave the mapping. Codable: the header is
+    /// read once per load and takes well under a millisecond for a few hundred tensors.
     static func parseHeader(_ header: Data, dataLength: Int, path: String) throws -> ([String: Entry], [String: String]) {
-        guard let object = try? JSONSerialization.jsonObject(with: header), let top = object as? [String: Any] else {
-            throw CLIPError(.badData, "\(path): the header is not a JSON object")
+        let top: Header
+        do {
+            top = try decodeJSON(Header.self, from: header, file: path)
+        } catch let error as CLIPError {
+            throw CLIPError(error.kind, error.message.replacingOccurrences(of: "\(path): ", with: "\(path): the header is not a JSON object of tensors: ", options: .anchored))
         }
         var entries: [String: Entry] = [:]
-        var metadata: [String: String] = [:]
-        for (name, value) in top {
-            if name == "__metadata__" {
-                for (key, text) in value as? [String: Any] ?? [:] { metadata[key] = text as? String ?? "\(text)" }
-                continue
+        for (name, header) in top.tensors {
+            let fields = (dtype: header.dtype, shape: header.shape.map(\.value), data_offsets: header.data_offsets.map(\.value))
+            guard let dtype = DType(rawValue: fields.dtype) else {
+                throw CLIPError(.badData, "\(path): tensor \(name) is \(fields.dtype); only F32, F16 and BF16 are read")
             }
-            guard let fields = value as? [String: Any], let dtypeName = fields["dtype"] as? String,
-                let shape = (fields["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                let offsets = (fields["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                offsets.count == 2, shape.count == (fields["shape"] as? [Any])?.count
-            else {
-                throw CLIPError(.badData, "\(path): tensor \(name) lacks a dtype, shape or data_offsets")
+            guard fields.data_offsets.count == 2 else {
+                throw CLIPError(.badData, "\(path): tensor \(name) has data_offsets \(fields.data_offsets); expected [begin, end]")
             }
-            guard let dtype = DType(rawValue: dtypeName) else {
-                throw CLIPError(.badData, "\(path): tensor \(name) is \(dtypeName); only F32, F16 and BF16 are read")
+            guard fields.shape.count <= maxRank, let count = checkedCount(fields.shape), let bytes = checkedProduct(count, dtype.size) else {
+                throw CLIPError(.badData, "\(path): tensor \(name) has shape \(fields.shape), which is not a list of at most \(maxRank) sizes ≥ 0 with a product that fits in memory")
             }
-            guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, { $0.multipliedReportingOverflow(by: $1).partialValue }) < Int(Int32.max) * 4
-            else {
-                throw CLIPError(.badData, "\(path): tensor \(name) has shape \(shape)")
-            }
-            let entry = Entry(dtype: dtype, shape: shape, begin: offsets[0], end: offsets[1])
-            guard entry.begin >= 0, entry.begin <= entry.end, entry.end <= dataLength,
-                entry.end - entry.begin == entry.count * dtype.size
-            else {
+            let entry = Entry(dtype: dtype, shape: fields.shape, begin: fields.data_offsets[0], end: fields.data_offsets[1])
+            guard entry.begin >= 0, entry.begin <= entry.end, entry.end <= dataLength, entry.end - entry.begin == bytes else {
                 throw CLIPError(
                     .badData,
-                    "\(path): tensor \(name) declares bytes \(entry.begin)..<\(entry.end) for \(entry.count) \(dtypeName) values in a \(dataLength)-byte data section")
+                    "\(path): tensor \(name) declares bytes \(entry.begin)..<\(entry.end) for \(count) \(fields.dtype) values in a \(dataLength)-byte data section")
             }
             entries[name] = entry
         }
-        return (entries, metadata)
+        return (entries, top.metadata)
+    }
+
+    /// The product of `shape`, or nil when a size is negative or the product overflows.
+    static func checkedCount(_ shape: [Int]) -> Int? {
+        var count = 1
+        for size in shape {
+            guard size >= 0, let next = checkedProduct(count, size) else { return nil }
+            count = next
+        }
+        return count
+    }
+
+    /// a × b, or nil on overflow.
+    static func checkedProduct(_ a: Int, _ b: Int) -> Int? {
+        let (product, overflow) = a.multipliedReportingOverflow(by: b)
+        return overflow ? nil : product
     }
 
     /// The tensor's entry, or an error naming what is missing.

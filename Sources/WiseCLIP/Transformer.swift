@@ -5,14 +5,24 @@ import Synchronization
 struct WeightLoader {
     let file: SafetensorsFile
 
+    /// Tensor `name`, which must hold `shape` (sizes of 1 may be added or dropped, as for
+    /// `logit_scale`, stored as a scalar) and only finite values.
     func tensor(_ name: String, _ shape: [Int]) throws -> FloatBuffer {
         let entry = try file.entry(name)
-        guard entry.shape == shape || entry.shape.reduce(1, *) == shape.reduce(1, *) && entry.shape.filter({ $0 != 1 }) == shape.filter({ $0 != 1 }) else {
+        guard let expected = SafetensorsFile.checkedCount(shape), let count = SafetensorsFile.checkedCount(entry.shape),
+            entry.shape == shape || count == expected && entry.shape.filter({ $0 != 1 }) == shape.filter({ $0 != 1 })
+        else {
             throw CLIPError(.badData, "\(file.path): tensor \(name) has shape \(entry.shape), the config implies \(shape)")
         }
-        let buffer = FloatBuffer(count: entry.count)
+        let buffer = FloatBuffer(count: count)
         try file.convert(name, into: buffer.pointer)
         file.release(name)
+        // x · 0 is 0 for every finite x and NaN otherwise; one vectorised pass finds out.
+        var probe: Float = 0
+        for i in 0..<count { probe += buffer.pointer[i] * 0 }
+        if !probe.isFinite, let index = (0..<count).first(where: { !buffer.pointer[$0].isFinite }) {
+            throw CLIPError(.badData, "\(file.path): tensor \(name) holds \(buffer.pointer[index]) at index \(index); weights must be finite")
+        }
         return buffer
     }
 

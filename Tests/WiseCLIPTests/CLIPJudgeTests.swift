@@ -20,7 +20,7 @@ import WiseCore
         // Given the tiny model and a legacy calibration
         let model = try CLIPModel(directory: Fixtures.model("tiny-quick"), threads: 1)
         let calibration = CLIPCalibration.defaults(for: .legacy, aestheticHead: false)
-        let judge = try CLIPJudge(model: model, modelName: "tiny-quick", calibration: calibration)
+        let judge = try CLIPJudge(model: model, modelName: "tiny-quick", calibration: calibration, digestCache: false)
         // When two images are judged in one batch
         let verdicts = try await judge.judge([
             Self.request(image: try Self.imageData("gradient-37x23.png")),
@@ -49,7 +49,7 @@ import WiseCore
     @Test func undecodableImageIsUnscored() async throws {
         // Given bytes that are no image
         let model = try CLIPModel(directory: Fixtures.model("tiny-quick"), threads: 1)
-        let judge = try CLIPJudge(model: model, modelName: "tiny-quick", calibration: .defaults(for: .verified, aestheticHead: false))
+        let judge = try CLIPJudge(model: model, modelName: "tiny-quick", calibration: .defaults(for: .verified, aestheticHead: false), digestCache: false)
         // When they are judged, Then the verdict is unscored with the decoder's reason
         let verdict = try await judge.judge(Self.request(image: Data("not an image".utf8)))
         guard case .unscored(let reason, _) = verdict else {
@@ -63,7 +63,7 @@ import WiseCore
         // Given a verified calibration with one cut at 1.0
         let calibration = try CLIPCalibration(scoringProtocol: .verified, text: .both, measurements: ["score": "clip_score"], thresholds: ["score": [1.0]])
         let model = try CLIPModel(directory: Fixtures.model("tiny-quick"), threads: 1)
-        let judge = try CLIPJudge(model: model, modelName: "tiny-quick", calibration: calibration)
+        let judge = try CLIPJudge(model: model, modelName: "tiny-quick", calibration: calibration, digestCache: false)
         // Then values below the cut score 0 and at or above it 1, and "both" averages the two scores
         #expect(judge.verdict(["clip_score": 0.99]) == .scored(AspectScores(["score": 0]), evidence: judge.evidence(["clip_score": 0.99])))
         #expect(judge.verdict(["clip_score": 1.0]) == .scored(AspectScores(["score": 1]), evidence: judge.evidence(["clip_score": 1.0])))
@@ -92,8 +92,8 @@ import WiseCore
         #expect { try CLIPCalibration.load(from: "\(directory)/unknown.json") } throws: { "\($0)".contains("needs a measurement") }
         // And a different calibration is a different judge
         let model = try CLIPModel(directory: Fixtures.model("tiny-quick"), threads: 1)
-        let a = try CLIPJudge(model: model, modelName: "m", calibration: calibration)
-        let b = try CLIPJudge(model: model, modelName: "m", calibration: .defaults(for: .legacy, aestheticHead: false))
+        let a = try CLIPJudge(model: model, modelName: "m", calibration: calibration, digestCache: false)
+        let b = try CLIPJudge(model: model, modelName: "m", calibration: .defaults(for: .legacy, aestheticHead: false), digestCache: false)
         #expect(a.spec.key != b.spec.key)
         #expect(a.spec.adapter == "clip")
     }
@@ -152,5 +152,56 @@ import WiseCore
         #expect(fitted.thresholds["consistency"] == [0.5, 0.8])
         #expect(agreements.count == 3)
         #expect(agreements.allSatisfy { $0.count == 60 })
+    }
+
+    /// Fits the verified `score` to labels that are all `label` and returns (cut, exact match, κ).
+    func fitVerified(allLabelled label: Double) throws -> (Double, Double, Double?) {
+        let values = (0..<40).map { 0.5 + Double($0) / 100 }
+        let (fitted, agreements) = try CLIPCalibration.defaults(for: .verified, aestheticHead: false)
+            .fitted(measurements: values.map { ["clip_score": $0] }, labels: values.map { _ in AspectScores(["score": label]) })
+        return (fitted.thresholds["score"]![0], agreements[0].exactMatch, agreements[0].quadraticKappa)
+    }
+
+    @Test func labelsThatAreAllTheTopLevelAreFitExactly() throws {
+        // Given verified labels that are all 1
+        // When the cut is fitted, Then every item reaches it: exact agreement (κ is undefined)
+        let (cut, exact, kappa) = try fitVerified(allLabelled: 1)
+        #expect(cut <= 0.5)
+        #expect(exact == 1)
+        #expect(kappa == nil)
+    }
+
+    @Test func labelsThatAreAllZeroPutTheCutAboveEveryValue() throws {
+        // Given verified labels that are all 0
+        // When the cut is fitted, Then it lies above the largest value, so every item scores 0
+        let (cut, exact, _) = try fitVerified(allLabelled: 0)
+        #expect(cut > 0.89)
+        #expect(exact == 1)
+    }
+
+    @Test(arguments: [0.0, 1.0, 2.0])
+    func legacyLabelsThatAreAllOneLevelAreFitExactly(level: Double) throws {
+        // Given legacy labels that are all `level` for every aspect
+        let values = (0..<30).map { Double($0) / 30 }
+        let measurements = values.map { ["clip_score": $0, "realism": $0, "aesthetic": $0] }
+        let labels = values.map { _ in AspectScores(["consistency": level, "realism": level, "aesthetic_quality": level]) }
+        // When the cuts are fitted
+        let (fitted, agreements) = try CLIPCalibration.defaults(for: .legacy, aestheticHead: false).fitted(measurements: measurements, labels: labels)
+        // Then every item gets that level back
+        #expect(agreements.allSatisfy { $0.exactMatch == 1 }, "\(agreements)")
+        for value in values {
+            #expect(fitted.level("consistency", value) == level)
+        }
+    }
+
+    @Test func labelsOutsideTheScaleAreSkipped() throws {
+        // Given labels with one out-of-range and one infinite value among valid ones
+        let values = [0.1, 0.2, 0.3, 0.4]
+        let labels: [AspectScores] = [AspectScores(["score": 0]), AspectScores(["score": .infinity]), AspectScores(["score": 7]), AspectScores(["score": 1])]
+        // When fitted, Then only the two valid items count, and they are separated
+        let (_, agreements) = try CLIPCalibration.defaults(for: .verified, aestheticHead: false)
+            .fitted(measurements: values.map { ["clip_score": $0] }, labels: labels)
+        #expect(agreements[0].count == 2)
+        #expect(agreements[0].exactMatch == 1)
     }
 }
