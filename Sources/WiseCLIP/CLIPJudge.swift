@@ -143,12 +143,12 @@ public final class CLIPJudge: Judge {
     /// only shown: it goes into each verdict's evidence, not into the spec. `aestheticHeadName`
     /// is no longer used (the head's digest identifies it) and stays for existing callers.
     ///
-    /// `hasher` computes the digests (pass a fast one, such as WiseCrypto's `OpenSSLHasher`;
-    /// the portable default hashes about 150 MB/s); with `digestCache` they are remembered
-    /// beside the files, so an unchanged model is not hashed again.
+    /// The model's files are hashed with the one hasher (libcrypto); with `digestCache` the digests
+    /// are remembered beside the files, so an unchanged model is not hashed again. `hash` is for
+    /// tests that count what was hashed.
     public init(
         model: CLIPModel, modelName: String, calibration: CLIPCalibration, aestheticHead: AestheticHead? = nil, aestheticHeadName: String? = nil,
-        hasher: any ContentHasher = SwiftHasher(), digestCache: Bool = true
+        hash: (Data) -> String = { SHA256.hex($0) }, digestCache: Bool = true
     ) throws {
         if let head = aestheticHead, head.inputWidth != model.config.projectionDim {
             throw CLIPError(.badData, "the aesthetic head takes \(head.inputWidth)-wide embeddings; the model makes \(model.config.projectionDim)")
@@ -157,7 +157,7 @@ public final class CLIPJudge: Judge {
         self.calibration = calibration
         self.aestheticHead = aestheticHead
         self.modelName = modelName
-        identity = try CLIPModelIdentity(directory: model.directory, aestheticHead: aestheticHead?.path, hasher: hasher, cache: digestCache)
+        identity = try CLIPModelIdentity(directory: model.directory, aestheticHead: aestheticHead?.path, hash: hash, cache: digestCache)
         anchorEmbeddings = model.embedTexts(Self.realismTexts + Self.aestheticTexts)
         var parameters = [
             "model": "sha256:" + identity.digest,

@@ -25,36 +25,36 @@ public struct CLIPModelIdentity: Codable, Sendable, Equatable {
     /// Files a model folder may lack.
     static let optionalFiles: Set<String> = ["preprocessor_config.json"]
 
-    /// Hashes the model in `directory` (and the head at `aestheticHead`) with `hasher`.
+    /// Hashes the model in `directory` (and the head at `aestheticHead`) with `hash` (the one hasher unless a test counts).
     ///
     /// With `cache`, each digest is remembered in `DigestCache.fileName` beside the file, keyed
     /// by name, size, inode and change times; an unchanged file is not read again. The
     /// weights of ViT-L/14 are 1.7 GB, which take seconds to read from a cold disk.
-    public init(directory: String, aestheticHead: String? = nil, hasher: any ContentHasher, cache: Bool = true) throws {
-        try self.init(directory: directory, aestheticHead: aestheticHead, hasher: hasher, cache: cache, racyWindow: DigestCache.racyWindow)
+    public init(directory: String, aestheticHead: String? = nil, hash: (Data) -> String = { SHA256.hex($0) }, cache: Bool = true) throws {
+        try self.init(directory: directory, aestheticHead: aestheticHead, hash: hash, cache: cache, racyWindow: DigestCache.racyWindow)
     }
 
     /// As above; files changed less than `racyWindow` seconds before hashing are not remembered.
-    init(directory: String, aestheticHead: String? = nil, hasher: any ContentHasher, cache: Bool, racyWindow: Double) throws {
+    init(directory: String, aestheticHead: String? = nil, hash: (Data) -> String, cache: Bool, racyWindow: Double) throws {
         var files: [String: String] = [:]
         var caches: [String: DigestCache] = [:]
-        func hash(_ path: String) throws -> String {
+        func fileDigest(_ path: String) throws -> String {
             let folder = (path as NSString).deletingLastPathComponent
             var store = caches[folder] ?? (cache ? DigestCache(directory: folder, racyWindow: racyWindow) : DigestCache.disabled)
             defer { caches[folder] = store }
-            return try store.digest(of: path, hasher: hasher)
+            return try store.digest(of: path, hash: hash)
         }
         for name in Self.modelFiles {
             let path = directory + "/" + name
             if Self.optionalFiles.contains(name), !FileManager.default.fileExists(atPath: path) { continue }
-            files[name] = try hash(path)
+            files[name] = try fileDigest(path)
         }
-        if let aestheticHead { files["aesthetic_head"] = try hash(aestheticHead) }
+        if let aestheticHead { files["aesthetic_head"] = try fileDigest(aestheticHead) }
         for store in caches.values { store.save() }
         self.files = files
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        digest = hasher.hex(try encoder.encode(files))
+        digest = hash(try encoder.encode(files))
     }
 }
 
@@ -107,7 +107,7 @@ struct DigestCache {
     }
 
     /// The lowercase hex SHA-256 of the file at `path`, from the cache when its record still fits.
-    mutating func digest(of path: String, hasher: any ContentHasher) throws -> String {
+    mutating func digest(of path: String, hash: (Data) -> String) throws -> String {
         let name = (path as NSString).lastPathComponent
         let started = Date().timeIntervalSince1970
         let before = try Self.record(path, sha256: "")
@@ -120,7 +120,7 @@ struct DigestCache {
         } catch {
             throw CLIPError(.io, "\(path): cannot read it to hash it: \(error.localizedDescription)")
         }
-        let digest = hasher.hex(data)
+        let digest = hash(data)
         // A file rewritten while it was hashed, or just before, is hashed again next time.
         let settled = [before.modified, before.changed].allSatisfy { (Double($0) ?? .infinity) < started - racyWindow }
         if self.path != nil, settled, try Self.record(path, sha256: "") == before {

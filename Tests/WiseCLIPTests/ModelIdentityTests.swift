@@ -5,12 +5,12 @@ import WiseCore
 @testable import WiseCLIP
 
 /// A hasher that counts the bytes it hashed, to see what the digest cache saves.
-final class CountingHasher: ContentHasher {
+final class CountingHasher: Sendable {
     let bytes = Mutex(0)
 
-    func sha256(_ data: Data) -> [UInt8] {
+    func hex(_ data: Data) -> String {
         bytes.withLock { $0 += data.count }
-        return SwiftHasher().sha256(data)
+        return SHA256.hex(data)
     }
 }
 
@@ -22,11 +22,11 @@ final class CountingHasher: ContentHasher {
         return try folder.write(to: parent + "/" + name)
     }
 
-    func judge(_ directory: String, head: AestheticHead? = nil, hasher: any ContentHasher = SwiftHasher(), cache: Bool = false) throws -> CLIPJudge {
+    func judge(_ directory: String, head: AestheticHead? = nil, hasher: CountingHasher = CountingHasher(), cache: Bool = false) throws -> CLIPJudge {
         let model = try CLIPModel(directory: directory, threads: 1)
         return try CLIPJudge(
             model: model, modelName: (directory as NSString).lastPathComponent,
-            calibration: .defaults(for: .legacy, aestheticHead: head != nil), aestheticHead: head, hasher: hasher, digestCache: cache)
+            calibration: .defaults(for: .legacy, aestheticHead: head != nil), aestheticHead: head, hash: hasher.hex, digestCache: cache)
     }
 
     func remove(_ directory: String) {
@@ -64,7 +64,7 @@ final class CountingHasher: ContentHasher {
         let base = try ModelFolder.fixture()
         let directory = try place(base, named: "clip")
         defer { remove(directory) }
-        let before = try CLIPModelIdentity(directory: directory, hasher: SwiftHasher())
+        let before = try CLIPModelIdentity(directory: directory, hash: { SHA256.hex($0) })
         // When one weight changes in place, size and modification time kept
         var changed = base
         changed.setFloat("logit_scale", 0, 2.5)
@@ -72,7 +72,7 @@ final class CountingHasher: ContentHasher {
         let modified = try FileManager.default.attributesOfItem(atPath: weights)[.modificationDate] as! Date
         try Data(changed.weights).write(to: URL(fileURLWithPath: weights))
         try FileManager.default.setAttributes([.modificationDate: modified], ofItemAtPath: weights)
-        let afterWeights = try CLIPModelIdentity(directory: directory, hasher: SwiftHasher())
+        let afterWeights = try CLIPModelIdentity(directory: directory, hash: { SHA256.hex($0) })
         // Then the identity changes (the status-change time moved, so the cache is not trusted)
         #expect(afterWeights.digest != before.digest)
         #expect(afterWeights.files["model.safetensors"] != before.files["model.safetensors"])
@@ -81,13 +81,13 @@ final class CountingHasher: ContentHasher {
         var last = afterWeights
         for (name, text) in [("vocab.json", base.vocabulary.text + " "), ("merges.txt", base.merges + "x y\n"), ("preprocessor_config.json", base.preprocessor.text + "\n")] {
             try Data(text.utf8).write(to: URL(fileURLWithPath: directory + "/" + name))
-            let next = try CLIPModelIdentity(directory: directory, hasher: SwiftHasher())
+            let next = try CLIPModelIdentity(directory: directory, hash: { SHA256.hex($0) })
             #expect(next.digest != last.digest, "after changing \(name)")
             #expect(next.files[name] != last.files[name])
             last = next
         }
         try FileManager.default.removeItem(atPath: directory + "/preprocessor_config.json")
-        let withoutPreprocessor = try CLIPModelIdentity(directory: directory, hasher: SwiftHasher())
+        let withoutPreprocessor = try CLIPModelIdentity(directory: directory, hash: { SHA256.hex($0) })
         #expect(withoutPreprocessor.files["preprocessor_config.json"] == nil)
         #expect(withoutPreprocessor.digest != last.digest)
     }
@@ -98,7 +98,7 @@ final class CountingHasher: ContentHasher {
         defer { remove(directory) }
         // (files just written count as settled here; see DigestCache.racyWindow)
         let hasher = CountingHasher()
-        func identify() throws -> CLIPModelIdentity { try CLIPModelIdentity(directory: directory, hasher: hasher, cache: true, racyWindow: -60) }
+        func identify() throws -> CLIPModelIdentity { try CLIPModelIdentity(directory: directory, hash: hasher.hex, cache: true, racyWindow: -60) }
         let first = try identify()
         let firstBytes = hasher.bytes.withLock { $0 }
         #expect(FileManager.default.fileExists(atPath: directory + "/" + DigestCache.fileName))
@@ -120,7 +120,7 @@ final class CountingHasher: ContentHasher {
         #expect(try identify() == first)
         // And with the default window, files written a moment ago are hashed every time
         try FileManager.default.removeItem(atPath: cachePath)
-        _ = try CLIPModelIdentity(directory: directory, hasher: hasher)
+        _ = try CLIPModelIdentity(directory: directory, hash: hasher.hex)
         #expect(!FileManager.default.fileExists(atPath: cachePath))
     }
 
@@ -147,7 +147,7 @@ final class CountingHasher: ContentHasher {
         defer { remove(directory) }
         try FileManager.default.removeItem(atPath: directory + "/merges.txt")
         // Then identifying it says which file is missing
-        #expect { try CLIPModelIdentity(directory: directory, hasher: SwiftHasher()) } throws: {
+        #expect { try CLIPModelIdentity(directory: directory, hash: { SHA256.hex($0) }) } throws: {
             ($0 as? CLIPError)?.kind == .missingInput && "\($0)".contains("merges.txt: cannot read it to hash it")
         }
     }
@@ -159,12 +159,12 @@ final class CountingHasher: ContentHasher {
         let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int
         let clock = ContinuousClock()
         var cache = DigestCache.disabled
-        let elapsed = try clock.measure { _ = try cache.digest(of: path, hasher: SwiftHasher()) }
+        let elapsed = try clock.measure { _ = try cache.digest(of: path, hash: { SHA256.hex($0) }) }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         print("hash bench: SwiftHasher \(size) bytes in \(seconds) s, \(Double(size) / seconds / 1e6) MB/s")
         var cached = DigestCache(directory: (path as NSString).deletingLastPathComponent)
-        let warm = try clock.measure { _ = try cached.digest(of: path, hasher: SwiftHasher()); cached.save() }
-        let hit = try clock.measure { _ = try cached.digest(of: path, hasher: SwiftHasher()) }
+        let warm = try clock.measure { _ = try cached.digest(of: path, hash: { SHA256.hex($0) }); cached.save() }
+        let hit = try clock.measure { _ = try cached.digest(of: path, hash: { SHA256.hex($0) }) }
         print("hash bench: first with cache \(warm), cache hit \(hit)")
     }
 }

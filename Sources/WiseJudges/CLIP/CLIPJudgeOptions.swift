@@ -56,8 +56,7 @@ public struct CLIPJudgeOptions: ParsableArguments, JudgeFactory {
             throw UsageError("--calibration \(options.calibration!) is for protocol \(calibration.scoringProtocol.rawValue), the run's is \(scoringProtocol.rawValue); calibrate against a \(scoringProtocol.rawValue) run")
         }
         let name = PathKind(options.clipModel) == .directory ? URL(fileURLWithPath: options.clipModel).lastPathComponent : options.clipModel
-        let judge = try CLIPJudge(model: model, modelName: name, calibration: calibration, aestheticHead: head,
-                                  aestheticHeadName: options.aestheticHead.map { URL(fileURLWithPath: $0).lastPathComponent })
+        let judge = try CLIPJudge(model: model, modelName: name, calibration: calibration, aestheticHead: head)
         var notes: [String] = []
         if options.calibration == nil { notes.append("uncalibrated thresholds (fit them with `wise calibrate`)") }
         let advice = BLAS.kernelAdvice(environment: environment).map { ["note: " + $0] } ?? []
