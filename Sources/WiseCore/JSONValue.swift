@@ -93,7 +93,7 @@ extension JSONValue {
     public static func read(_ text: String) throws -> JSONValue { try read(Data(text.utf8)) }
 
     /// A decoding error in a few words: what was wrong and, when known, where.
-    public static func describe(_ error: DecodingError) -> String {
+    static func describe(_ error: DecodingError) -> String {
         switch error {
         case .dataCorrupted(let context):
             return "not valid JSON" + place(context.codingPath)

@@ -30,8 +30,11 @@ public struct WorkerConfiguration: Sendable {
 /// The `worker` generator: a pool of long-lived processes speaking JSON lines, one per GPU.
 ///
 /// A request whose worker dies (crash, garbage on stdout, timeout) is tried once more on a
-/// restarted worker and then fails with what happened. Call `start()` before `generate` and
-/// `finish()` at the end.
+/// restarted worker and then fails with what happened. A reply is trusted no further than it
+/// must be: its `path`, when given, must name the output asked for; its `seconds` must lie in
+/// 0…timeout (anything else fails the item rather than being dropped, so a broken worker shows);
+/// and the file at the output must be a regular file of the worker's own (`checkOwnOutput`).
+/// Call `start()` before `generate` and `finish()` at the end.
 public final class WorkerGenerator: Generator {
     public let spec: AdapterSpec
     public let configuration: WorkerConfiguration

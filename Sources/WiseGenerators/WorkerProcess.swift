@@ -7,6 +7,10 @@ import WiseCore
 /// Requests are written to its stdin; a reader thread matches reply lines to requests by id, so
 /// several may be in flight. When the worker dies (it exits, prints a line that is not a reply,
 /// or overruns the timeout and is killed), every request in flight fails with `WorkerDied`.
+/// A line wise cannot read (longer than `maxLineBytes`, not UTF-8, nested deeper than `maxDepth`,
+/// not JSON, no string `id`) kills the worker; a reply with an id but a bad field (unknown, of the
+/// wrong type, an unknown status) fails only its own request. A ready line announcing another
+/// protocol version than `protocolVersion`, or malformed, is refused at start.
 final class WorkerProcess: @unchecked Sendable {
     /// The protocol version this wise speaks: a ready line announcing another is refused.
     static let protocolVersion = 1
