@@ -74,10 +74,49 @@ func rate(items: Int, seconds: Double, minRuns: Int = 2, _ body: () -> Void) -> 
     return (Double(items * runs) / wall, (cpuSeconds() - cpuStart) / Double(items * runs))
 }
 
-/// Stores a rate and its CPU cost under `key` and `key_cpu_s`.
-func record(_ result: inout [String: Any], _ key: String, _ measured: (perSecond: Double, cpuPerItem: Double)) {
-    result[key] = measured.perSecond
-    result[key + "_cpu_s"] = measured.cpuPerItem
+/// One side's figures: the JSON line each side prints (the PyTorch side writes the same keys).
+struct SideResult: Codable {
+    var side: String?
+    var torch: String?
+    var threads: Int?
+    var kernels: String?
+    var loadSeconds: Double?
+    var imagesBatch1: Double?, imagesBatch1CPU: Double?
+    var imagesBatch16: Double?, imagesBatch16CPU: Double?
+    var textsBatch16: Double?, textsBatch16CPU: Double?
+    /// Features of the parity-check image and captions.
+    var checkImage: [Double]?
+    var checkTexts: [[Double]]?
+    var peakRSSBytes: Int?
+    var weightsBytes: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case side, torch, threads, kernels, loadSeconds = "load_s"
+        case imagesBatch1 = "images_per_s_batch1", imagesBatch1CPU = "images_per_s_batch1_cpu_s"
+        case imagesBatch16 = "images_per_s_batch16", imagesBatch16CPU = "images_per_s_batch16_cpu_s"
+        case textsBatch16 = "texts_per_s_batch16", textsBatch16CPU = "texts_per_s_batch16_cpu_s"
+        case checkImage = "check_image", checkTexts = "check_texts", peakRSSBytes = "peak_rss_bytes", weightsBytes = "weights_bytes"
+    }
+}
+
+/// A compared figure: its name in the table, and where a result keeps its rate and its CPU seconds per item.
+struct Figure {
+    var name: String
+    var rate: WritableKeyPath<SideResult, Double?>
+    var cpu: WritableKeyPath<SideResult, Double?>
+
+    /// The three compared figures, in table order.
+    static var all: [Figure] {
+        [Figure(name: "images_per_s_batch1", rate: \.imagesBatch1, cpu: \.imagesBatch1CPU),
+         Figure(name: "images_per_s_batch16", rate: \.imagesBatch16, cpu: \.imagesBatch16CPU),
+         Figure(name: "texts_per_s_batch16", rate: \.textsBatch16, cpu: \.textsBatch16CPU)]
+    }
+}
+
+/// Stores a rate and its CPU cost in a figure's two places.
+func record(_ result: inout SideResult, _ figure: Figure, _ measured: (perSecond: Double, cpuPerItem: Double)) {
+    result[keyPath: figure.rate] = measured.perSecond
+    result[keyPath: figure.cpu] = measured.cpuPerItem
 }
 
 /// The process's peak resident set (VmHWM), in bytes.
@@ -88,15 +127,8 @@ func peakRSS() -> Int {
     return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
 }
 
-/// The largest ‖a − b‖ / ‖b‖ over the vectors in two JSON values (a vector, or a list of
-/// them); infinity when their shapes differ.
-func relativeError(_ a: Any?, _ b: Any?) -> Double {
-    func vectors(_ value: Any?) -> [[Double]] {
-        if let flat = value as? [Double] { return [flat] }
-        if let nested = value as? [[Double]] { return nested }
-        return []
-    }
-    let x = vectors(a), y = vectors(b)
+/// The largest ‖a − b‖ / ‖b‖ over two lists of vectors; infinity when their shapes differ.
+func relativeError(_ x: [[Double]], _ y: [[Double]]) -> Double {
     guard !x.isEmpty, x.count == y.count, zip(x, y).allSatisfy({ $0.count == $1.count }) else { return .infinity }
     var worst = 0.0
     for (u, v) in zip(x, y) {
@@ -122,30 +154,31 @@ func swiftSide(_ options: Options) {
     let model: CLIPModel
     do { model = try CLIPModel(directory: folder, threads: threads, maxBatch: 16) } catch { fail("\(error)") }
     let loadTime = clock.now - loadStart
-    var result: [String: Any] = ["side": "swift", "threads": threads, "load_s": Double(loadTime.components.seconds) + Double(loadTime.components.attoseconds) * 1e-18]
-    result["kernels"] = BLAS.kernels
+    var result = SideResult(side: "swift", threads: threads, kernels: BLAS.kernels,
+                            loadSeconds: Double(loadTime.components.seconds) + Double(loadTime.components.attoseconds) * 1e-18)
     let plane = 3 * model.config.imageSize * model.config.imageSize
     for batch in [1, 16] {
         // Deterministic values in [-2, 2]: any input costs the same.
         let pixels: [[Float]] = (0..<batch).map { b in
             (0..<plane).map { (i: Int) -> Float in Float((i &* 7919 &+ b &* 104_729) % 4001 - 2000) / 1000 }
         }
-        record(&result, "images_per_s_batch\(batch)", rate(items: batch, seconds: seconds) { _ = try? model.imageFeatures(pixelValues: pixels) })
+        record(&result, Figure.all[batch == 1 ? 0 : 1], rate(items: batch, seconds: seconds) { _ = try? model.imageFeatures(pixelValues: pixels) })
     }
     let texts = Array(repeating: captions, count: 4).flatMap { $0 }
-    record(&result, "texts_per_s_batch16", rate(items: texts.count, seconds: seconds) { _ = model.textFeatures(texts) })
+    record(&result, Figure.all[2], rate(items: texts.count, seconds: seconds) { _ = model.textFeatures(texts) })
     // The parity check: features for inputs the PyTorch side builds the same way.
     let check = (0..<plane).map { (i: Int) -> Float in Float((i &* 7919) % 4001 - 2000) / 1000 }
-    result["check_image"] = (try? model.imageFeatures(pixelValues: [check]))?.first ?? []
-    result["check_texts"] = model.textFeatures(captions)
-    result["peak_rss_bytes"] = peakRSS()
-    result["weights_bytes"] = (try? FileManager.default.attributesOfItem(atPath: folder + "/model.safetensors")[.size] as? Int) ?? 0
-    let data = try! JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
-    print(String(decoding: data, as: UTF8.self))
+    result.checkImage = ((try? model.imageFeatures(pixelValues: [check]))?.first ?? []).map(Double.init)
+    result.checkTexts = model.textFeatures(captions).map { $0.map(Double.init) }
+    result.peakRSSBytes = peakRSS()
+    result.weightsBytes = (try? FileManager.default.attributesOfItem(atPath: folder + "/model.safetensors")[.size] as? Int) ?? 0
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    print(String(decoding: try! encoder.encode(result), as: UTF8.self))
 }
 
-/// Runs a command and returns its last stdout line parsed as a JSON object.
-func runJSON(_ executable: String, _ arguments: [String]) -> [String: Any] {
+/// Runs a command and returns its last stdout line read as one side's result.
+func runJSON(_ executable: String, _ arguments: [String]) -> SideResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
@@ -156,27 +189,25 @@ func runJSON(_ executable: String, _ arguments: [String]) -> [String: Any] {
     process.waitUntilExit()
     guard process.terminationStatus == 0,
         let line = String(decoding: output, as: UTF8.self).split(separator: "\n").last,
-        let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+        let object = try? JSONDecoder().decode(SideResult.self, from: Data(line.utf8))
     else { fail("\(executable) \(arguments.joined(separator: " ")) failed (status \(process.terminationStatus))") }
     return object
 }
 
-let figures = ["images_per_s_batch1", "images_per_s_batch16", "texts_per_s_batch16"]
-
-func summary(_ result: [String: Any]) -> String {
-    figures.map { String(format: "%.2f", result[$0] as? Double ?? 0) }.joined(separator: " / ")
-        + String(format: ", %.0f MiB", Double(result["peak_rss_bytes"] as? Int ?? 0) / 1_048_576)
+func summary(_ result: SideResult) -> String {
+    Figure.all.map { String(format: "%.2f", result[keyPath: $0.rate] ?? 0) }.joined(separator: " / ")
+        + String(format: ", %.0f MiB", Double(result.peakRSSBytes ?? 0) / 1_048_576)
 }
 
-/// Per figure the higher rate, the lower CPU cost and the lower peak memory of two results.
-func best(_ a: [String: Any], _ b: [String: Any]) -> [String: Any] {
-    guard !a.isEmpty else { return b }
+/// Per figure the higher rate, the lower CPU cost and the lower peak memory of two results; `a` nil at the first round.
+func best(_ a: SideResult?, _ b: SideResult) -> SideResult {
+    guard let a else { return b }
     var result = b
-    for key in figures {
-        result[key] = max(a[key] as? Double ?? 0, b[key] as? Double ?? 0)
-        result[key + "_cpu_s"] = min(a[key + "_cpu_s"] as? Double ?? .infinity, b[key + "_cpu_s"] as? Double ?? .infinity)
+    for figure in Figure.all {
+        result[keyPath: figure.rate] = max(a[keyPath: figure.rate] ?? 0, b[keyPath: figure.rate] ?? 0)
+        result[keyPath: figure.cpu] = min(a[keyPath: figure.cpu] ?? .infinity, b[keyPath: figure.cpu] ?? .infinity)
     }
-    result["peak_rss_bytes"] = min(a["peak_rss_bytes"] as? Int ?? .max, b["peak_rss_bytes"] as? Int ?? .max)
+    result.peakRSSBytes = min(a.peakRSSBytes ?? .max, b.peakRSSBytes ?? .max)
     return result
 }
 
@@ -202,31 +233,33 @@ func compare(_ options: Options) {
             guard make.terminationStatus == 0 else { fail("making the \(shape) model failed") }
         }
         let common = ["--threads", String(threads), "--seconds", String(seconds)]
-        var swift: [String: Any] = [:], torch: [String: Any] = [:]
+        var bestSwift: SideResult?, bestTorch: SideResult?
         for round in 1...max(1, options.int("rounds", 3)) {
             let s = runJSON(me, ["swift", folder] + common)
             let t = runJSON(python, [script, "bench", folder] + common)
             print("  round \(round): swift \(summary(s)); pytorch \(summary(t)); load \(loadAverage())")
-            swift = best(swift, s)
-            torch = best(torch, t)
+            bestSwift = best(bestSwift, s)
+            bestTorch = best(bestTorch, t)
         }
-        let weights = Double(swift["weights_bytes"] as? Int ?? 1)
+        guard let swift = bestSwift, let torch = bestTorch else { fail("no round ran") }
+        let weights = Double(swift.weightsBytes ?? 1)
         print("\(shape) best of the rounds: weights \(String(format: "%.0f", weights / 1_048_576)) MiB, load average now \(loadAverage())")
         print("  figure                  swift     pytorch   swift/pytorch")
-        for key in figures {
-            let s = swift[key] as? Double ?? 0, t = torch[key] as? Double ?? 0
-            print(String(format: "  %-22@ %8.2f %11.2f %11.2fx", key as NSString, s, t, t > 0 ? s / t : 0))
+        for figure in Figure.all {
+            let s = swift[keyPath: figure.rate] ?? 0, t = torch[keyPath: figure.rate] ?? 0
+            print(String(format: "  %-22@ %8.2f %11.2f %11.2fx", figure.name as NSString, s, t, t > 0 ? s / t : 0))
         }
-        for key in figures {
-            let s = swift[key + "_cpu_s"] as? Double ?? 0, t = torch[key + "_cpu_s"] as? Double ?? 0
-            print(String(format: "  %-22@ %8.3f %11.3f %11.2fx less CPU", (key.replacingOccurrences(of: "_per_s", with: "") + " CPU s/item") as NSString, s, t, s > 0 ? t / s : 0))
+        for figure in Figure.all {
+            let s = swift[keyPath: figure.cpu] ?? 0, t = torch[keyPath: figure.cpu] ?? 0
+            print(String(format: "  %-22@ %8.3f %11.3f %11.2fx less CPU", (figure.name.replacingOccurrences(of: "_per_s", with: "") + " CPU s/item") as NSString, s, t, s > 0 ? t / s : 0))
         }
         print(String(format: "  parity: image features %.1e, text features %.1e largest relative error (‖swift − pytorch‖ / ‖pytorch‖)",
-                     relativeError(swift["check_image"], torch["check_image"]), relativeError(swift["check_texts"], torch["check_texts"])))
-        let sp = Double(swift["peak_rss_bytes"] as? Int ?? 0), tp = Double(torch["peak_rss_bytes"] as? Int ?? 0)
+                     relativeError(swift.checkImage.map { [$0] } ?? [], torch.checkImage.map { [$0] } ?? []),
+                     relativeError(swift.checkTexts ?? [], torch.checkTexts ?? [])))
+        let sp = Double(swift.peakRSSBytes ?? 0), tp = Double(torch.peakRSSBytes ?? 0)
         print(String(format: "  peak RSS MiB           %8.0f %11.0f %11.2fx", sp / 1_048_576, tp / 1_048_576, tp > 0 ? sp / tp : 0))
         print(String(format: "  peak RSS / weights     %8.2f %11.2f", sp / weights, tp / weights))
-        print("  swift load \(String(format: "%.1f", swift["load_s"] as? Double ?? 0)) s, \(swift["kernels"] ?? "?"); pytorch \(torch["torch"] ?? "?"), \(torch["kernels"] ?? "?")")
+        print("  swift load \(String(format: "%.1f", swift.loadSeconds ?? 0)) s, \(swift.kernels ?? "?"); pytorch \(torch.torch ?? "?"), \(torch.kernels ?? "?")")
     }
 }
 

@@ -26,7 +26,13 @@ enum Orchestrator {
         var stderr: String
         var server: ServerSummary?
         /// The client's own JSON line, when it printed one.
-        var report: [String: Any]?
+        var report: ClientReport?
+    }
+
+    /// The figures a client prints as its last JSON line; only what the table reads.
+    struct ClientReport: Decodable {
+        /// Requests answered with a usable reply.
+        var ok: Int?
     }
 
     static func run(_ arguments: Arguments) throws {
@@ -133,7 +139,7 @@ enum Orchestrator {
                       stdout: "", stderr: "\(error)")
         }
         run.report = run.stdout.split(separator: "\n").last { $0.hasPrefix("{") }
-            .flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .flatMap { try? JSONDecoder().decode(ClientReport.self, from: Data($0.utf8)) }
 
         kill(server, SIGTERM)
         _ = reap(server)
@@ -248,7 +254,7 @@ enum Orchestrator {
         let header = ["client", "ok", "wall s", "bound s", "wall/bound", "req/s", "CPU s", "CPU ms/req", "peak RSS MB", "peak in flight"]
         var rows: [[String]] = []
         for run in runs {
-            let ok = run.server?.okReplies ?? (run.report?["ok"] as? Int) ?? 0
+            let ok = run.server?.okReplies ?? run.report?.ok ?? 0
             guard run.wall > 0 else {
                 rows.append([run.label, "-", "-", fixed(bound, 2), "-", "-", "-", "-", "-", "-"])
                 continue

@@ -60,12 +60,13 @@ public struct AdapterSpec: Codable, Sendable, Hashable {
         parameters.isEmpty ? adapter : adapter + "(" + parameters.keys.sorted().map { "\($0)=\(parameters[$0]!)" }.joined(separator: ", ") + ")"
     }
 
-    /// Parses the canonical JSON form back.
+    /// Parses the canonical JSON form back; a parameter that is not a string (never written by
+    /// wise) comes back as its compact JSON text.
     public static func parse(_ json: String) -> AdapterSpec? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
-              let adapter = object["adapter"] as? String else { return nil }
+        guard let object = try? JSONValue.read(json), case .object(let members) = object,
+              let adapter = object["adapter"]?.string else { return nil }
         var parameters: [String: String] = [:]
-        for (k, v) in object where k != "adapter" { parameters[k] = v as? String ?? "\(v)" }
+        for (k, v) in members where k != "adapter" { parameters[k] = v.string ?? v.json }
         return AdapterSpec(adapter: adapter, parameters: parameters)
     }
 }

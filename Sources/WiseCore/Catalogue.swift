@@ -57,19 +57,20 @@ public struct Catalogue: Sendable {
         var seen: [Int: String] = [:]
         for (file, data) in files {
             let label = "catalogue \(file.path)"
-            let json: Any
-            do { json = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
-                throw DataError("\(label): not valid JSON (\(error.localizedDescription)); fetch it again with `wise catalogue fetch`")
+            // Read as JSONValue, not a Decodable struct: each message names the wrong value as written.
+            let json: JSONValue
+            do { json = try JSONValue.read(data) } catch let error as DataError {
+                throw DataError("\(label): \(error.message); fetch it again with `wise catalogue fetch`")
             }
-            guard let array = json as? [Any] else {
+            guard case .array(let array) = json else {
                 throw DataError("\(label): expected a JSON array of prompt objects")
             }
-            for (index, element) in array.enumerated() {
+            for (index, object) in array.enumerated() {
                 let at = "\(label): entry \(index + 1)"
-                guard let object = element as? [String: Any] else { throw DataError("\(at) is not a JSON object") }
+                guard case .object = object else { throw DataError("\(at) is not a JSON object") }
                 guard let rawID = object["prompt_id"] else { throw DataError("\(at) has no prompt_id") }
-                guard let id = jsonInteger(rawID) else {
-                    throw DataError("\(at): prompt_id \(jsonLiteral(rawID)) is not an integer")
+                guard let id = rawID.integer else {
+                    throw DataError("\(at): prompt_id \(rawID.literal) is not an integer")
                 }
                 let where_ = "\(label): prompt_id \(id)"
                 guard id >= 1 && id <= promptCount else { throw DataError("\(where_) is outside 1…\(promptCount)") }
@@ -84,8 +85,8 @@ public struct Catalogue: Sendable {
                 func text(_ key: String, required: Bool) throws -> String {
                     let value = object[key]
                     if value == nil && !required { return "" }
-                    guard let s = value as? String else {
-                        throw DataError("\(where_): \(key) is \(value.map(jsonLiteral) ?? "missing"), expected a string")
+                    guard let s = value?.string else {
+                        throw DataError("\(where_): \(key) is \(value?.literal ?? "missing"), expected a string")
                     }
                     if required && s.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                         throw DataError("\(where_): \(key) is empty")
@@ -115,34 +116,4 @@ func readCatalogueFile(_ url: URL, label: String) throws -> Data {
     try readUserFile(url.path, noun: "catalogue file", expected: "the JSON file \(label)",
                      missingHint: "; run `wise catalogue fetch` or point WISE_DATA at a folder laid out like legacy/, verified/",
                      readFailure: .io)
-}
-
-/// An integer from a JSON value written as an integer literal; rejects booleans, `12.0`, `12.5` and strings.
-public func jsonInteger(_ value: Any) -> Int? {
-    guard let number = value as? NSNumber, !isBoolean(number) else { return nil }
-    let type = String(cString: number.objCType)
-    guard type != "d" && type != "f" else { return nil }
-    return number.intValue
-}
-
-/// A finite number from a JSON value, rejecting booleans and strings.
-public func jsonNumber(_ value: Any) -> Double? {
-    guard let number = value as? NSNumber, !isBoolean(number) else { return nil }
-    let d = number.doubleValue
-    return d.isFinite ? d : nil
-}
-
-/// Whether JSONSerialization produced this number from `true`/`false` (they arrive as char-typed numbers).
-func isBoolean(_ number: NSNumber) -> Bool {
-    String(cString: number.objCType) == "c"
-}
-
-/// A short JSON-ish rendering of a value for error messages.
-public func jsonLiteral(_ value: Any) -> String {
-    if value is NSNull { return "null" }
-    if let s = value as? String { return "\"\(s.prefix(40))\"" }
-    if let n = value as? NSNumber { return isBoolean(n) ? (n.boolValue ? "true" : "false") : "\(n)" }
-    if value is [Any] { return "an array" }
-    if value is [String: Any] { return "an object" }
-    return "\(value)"
 }

@@ -85,23 +85,20 @@ public enum ScoreFile {
     }
 
     static func parseLine(_ line: String, at: String, scoringProtocol: ScoringProtocol, catalogue: Catalogue) throws -> Record {
-        let object: [String: Any]
-        do {
-            guard let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-                throw DataError("\(at): expected a JSON object per line")
-            }
-            object = o
-        } catch let error as DataError { throw error } catch {
+        // Read as JSONValue, not a Decodable struct: each message names the wrong value as written.
+        let object: JSONValue
+        do { object = try JSONValue.read(line) } catch {
             throw DataError("\(at): not valid JSON (\(line.prefix(60))…)")
         }
+        guard case .object = object else { throw DataError("\(at): expected a JSON object per line") }
         guard let rawID = object["prompt_id"] else { throw DataError("\(at): no prompt_id") }
-        guard let id = jsonInteger(rawID) else { throw DataError("\(at): prompt_id \(jsonLiteral(rawID)) is not an integer") }
+        guard let id = rawID.integer else { throw DataError("\(at): prompt_id \(rawID.literal) is not an integer") }
         guard let prompt = catalogue.prompt(id) else {
             throw DataError("\(at): prompt_id \(id) is outside 1…\(Catalogue.promptCount)")
         }
         var subcategory: String?
         if let raw = object["Subcategory"] {
-            guard let s = raw as? String else { throw DataError("\(at): Subcategory \(jsonLiteral(raw)) is not a string") }
+            guard let s = raw.string else { throw DataError("\(at): Subcategory \(raw.literal) is not a string") }
             guard s == prompt.subcategory else {
                 throw DataError("\(at): prompt_id \(id) has Subcategory \"\(s)\" but set \(catalogue.set.rawValue) says \"\(prompt.subcategory)\"; was this file made from another set? (check --set)")
             }
@@ -115,7 +112,7 @@ public enum ScoreFile {
                 let hint = other.map { "; it looks like a \($0.rawValue) file (--protocol \($0.rawValue))" } ?? ""
                 throw DataError("\(at): no \(aspect) score\(hint)")
             }
-            guard let value = jsonNumber(raw) else { throw DataError("\(at): \(aspect) is \(jsonLiteral(raw)), expected a number") }
+            guard let value = raw.finiteNumber else { throw DataError("\(at): \(aspect) is \(raw.literal), expected a number") }
             if value == failureMarker { failed = true; continue }
             values[aspect] = value
         }
@@ -128,15 +125,29 @@ public enum ScoreFile {
         return Record(promptID: id, subcategory: subcategory, scores: scores, file: "", line: 0)
     }
 
+    /// One entry of a full-results file; only the fields wise reads.
+    private struct FullResult: Decodable {
+        var promptID: Int?
+        var evaluation: String?
+        enum CodingKeys: String, CodingKey { case promptID = "prompt_id", evaluation }
+
+        init(from decoder: Decoder) throws {
+            // An entry that is not an object, or a field of the wrong type, reads as absent, so the message names the entry.
+            let container = try? decoder.container(keyedBy: CodingKeys.self)
+            promptID = try? container?.decodeIfPresent(Int.self, forKey: .promptID)
+            evaluation = try? container?.decodeIfPresent(String.self, forKey: .evaluation)
+        }
+    }
+
     static func parseFullResults(_ data: Data, label: String) throws -> [(Int, String)] {
-        guard let array = try? JSONSerialization.jsonObject(with: data) as? [Any] else {
+        guard let array = try? JSONDecoder().decode([FullResult].self, from: data) else {
             throw DataError("\(label): expected the JSON array that gpt_eval.py writes as full results")
         }
-        return try array.enumerated().map { index, element in
-            guard let object = element as? [String: Any], let rawID = object["prompt_id"], let id = jsonInteger(rawID) else {
+        return try array.enumerated().map { index, entry in
+            guard let id = entry.promptID else {
                 throw DataError("\(label): entry \(index + 1) has no integer prompt_id")
             }
-            guard let text = object["evaluation"] as? String else {
+            guard let text = entry.evaluation else {
                 throw DataError("\(label): entry \(index + 1) (prompt_id \(id)) has no evaluation text")
             }
             return (id, text)

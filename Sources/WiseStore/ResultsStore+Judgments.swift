@@ -213,9 +213,7 @@ func encodeScores(_ scores: AspectScores) -> String {
     "{" + scores.values.keys.sorted().map { "\"\($0)\":\(scores.values[$0]!)" }.joined(separator: ",") + "}"
 }
 
+/// Reads scores written by `encodeScores`; nil when the text is absent or not an object of numbers.
 func decodeScores(_ json: String?) -> AspectScores? {
-    guard let json, let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return nil }
-    var values: [String: Double] = [:]
-    for (k, v) in object { guard let d = jsonNumber(v) else { return nil }; values[k] = d }
-    return AspectScores(values)
+    WiseJSON.decode([String: Double].self, from: json).map(AspectScores.init)
 }

@@ -151,20 +151,4 @@ final class CountingHasher: Sendable {
             ($0 as? CLIPError)?.kind == .missingInput && "\($0)".contains("merges.txt: cannot read it to hash it")
         }
     }
-
-    /// Times hashing a large file: set WISE_HASH_BENCH_FILE to one (1.7 GB is ViT-L/14's weights).
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["WISE_HASH_BENCH_FILE"] != nil, "set WISE_HASH_BENCH_FILE"))
-    func hashingTime() throws {
-        let path = ProcessInfo.processInfo.environment["WISE_HASH_BENCH_FILE"]!
-        let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int
-        let clock = ContinuousClock()
-        var cache = DigestCache.disabled
-        let elapsed = try clock.measure { _ = try cache.digest(of: path, hash: { SHA256.hex($0) }) }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        print("hash bench: SwiftHasher \(size) bytes in \(seconds) s, \(Double(size) / seconds / 1e6) MB/s")
-        var cached = DigestCache(directory: (path as NSString).deletingLastPathComponent)
-        let warm = try clock.measure { _ = try cached.digest(of: path, hash: { SHA256.hex($0) }); cached.save() }
-        let hit = try clock.measure { _ = try cached.digest(of: path, hash: { SHA256.hex($0) }) }
-        print("hash bench: first with cache \(warm), cache hit \(hit)")
-    }
 }

@@ -98,7 +98,32 @@ public struct CommandGenerator: Generator {
         }
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        try checkOwnOutput(item.output)
         return try GeneratedImage.inspect(path: item.output, seconds: seconds, metadata: nil)
+    }
+}
+
+/// Checks that what a worker or command left at its output path is an image file of its own.
+///
+/// The path must hold a regular file with one link: a symbolic link (to another prompt's image,
+/// or to anything else on the machine) or a hard link shared with another file would record, as
+/// this prompt's image, a file the generator did not make for it. A missing file is left to
+/// `GeneratedImage.inspect`, which says so.
+func checkOwnOutput(_ path: String) throws {
+    var info = stat()
+    guard lstat(path, &info) == 0 else { return }
+    switch info.st_mode & S_IFMT {
+    case S_IFREG:
+        if info.st_nlink > 1 {
+            throw GenerationFailure("\(path) has \(info.st_nlink) hard links, so it may be another prompt's image; write a new file at the output path")
+        }
+    case S_IFLNK:
+        let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)).map { " to \(excerpt($0))" } ?? ""
+        throw GenerationFailure("\(path) is a symbolic link\(target), not an image file; write the image itself at the output path")
+    case S_IFDIR:
+        throw GenerationFailure("\(path) is a directory, not an image file")
+    default:
+        throw GenerationFailure("\(path) is not a regular file")
     }
 }
 

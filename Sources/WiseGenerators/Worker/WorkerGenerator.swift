@@ -29,8 +29,11 @@ public struct WorkerConfiguration: Sendable {
 /// The `worker` generator: a pool of long-lived processes speaking JSON lines, one per GPU.
 ///
 /// A request whose worker dies (crash, garbage on stdout, timeout) is tried once more on a
-/// restarted worker and then fails with what happened. Call `start()` before `generate` and
-/// `finish()` at the end.
+/// restarted worker and then fails with what happened. A reply is trusted no further than it
+/// must be: its `path`, when given, must name the output asked for; its `seconds` must lie in
+/// 0…timeout (anything else fails the item rather than being dropped, so a broken worker shows);
+/// and the file at the output must be a regular file of the worker's own (`checkOwnOutput`).
+/// Call `start()` before `generate` and `finish()` at the end.
 public final class WorkerGenerator: Generator {
     public let spec: AdapterSpec
     public let configuration: WorkerConfiguration
@@ -44,7 +47,7 @@ public final class WorkerGenerator: Generator {
         guard configuration.batch >= 1, configuration.timeout > 0 else {
             throw UsageError("--batch must be at least 1 and --timeout positive")
         }
-        guard (try? JSONSerialization.jsonObject(with: Data(configuration.options.utf8))) is [String: Any] else {
+        guard (try? JSONValue.read(configuration.options))?.isObject == true else {
             throw UsageError("worker options \(configuration.options) are not a JSON object")
         }
         self.configuration = configuration
@@ -99,9 +102,21 @@ public final class WorkerGenerator: Generator {
             }
         }
         let reply = try result.get()
+        if let path = reply.path, !sameFile(path, item.output) {
+            throw GenerationFailure("the worker answered prompt \(item.promptID) with \(excerpt(path)), not the output it was asked to write (\(item.output)); only the file at the output path is recorded")
+        }
+        if let seconds = reply.seconds, !(seconds.isFinite && seconds >= 0 && seconds <= configuration.timeout) {
+            throw GenerationFailure("the worker reported \(seconds) seconds for prompt \(item.promptID), outside 0…\(formatSeconds(configuration.timeout)) (the timeout); the image is not recorded")
+        }
         let elapsed = ContinuousClock.now - start
         let seconds = reply.seconds ?? Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return try GeneratedImage.inspect(path: reply.path ?? item.output, seconds: seconds, metadata: reply.metadata)
+        try checkOwnOutput(item.output)
+        return try GeneratedImage.inspect(path: item.output, seconds: seconds, metadata: reply.metadata)
+    }
+
+    /// Whether two paths name the same place, once made absolute and free of `.` and `..` (links are not followed).
+    private func sameFile(_ a: String, _ b: String) -> Bool {
+        URL(fileURLWithPath: a).standardizedFileURL.path == URL(fileURLWithPath: b).standardizedFileURL.path
     }
 
     /// Turns a worker that cannot be (re)started into a failure of this item.

@@ -7,11 +7,26 @@ import WiseCore
 /// Requests are written to its stdin; a reader thread matches reply lines to requests by id, so
 /// several may be in flight. When the worker dies (it exits, prints a line that is not a reply,
 /// or overruns the timeout and is killed), every request in flight fails with `WorkerDied`.
+/// A line wise cannot read (longer than `maxLineBytes`, not UTF-8, nested deeper than `maxDepth`,
+/// not JSON, no string `id`) kills the worker; a reply with an id but a bad field (unknown, of the
+/// wrong type, an unknown status) fails only its own request. A ready line announcing another
+/// protocol version than `protocolVersion`, or malformed, is refused at start.
 final class WorkerProcess: @unchecked Sendable {
-    /// A reply of status ok.
+    /// The protocol version this wise speaks: a ready line announcing another is refused.
+    static let protocolVersion = 1
+    /// The longest line read from a worker's stdout (1 MiB); a longer one kills the worker.
+    static let maxLineBytes = 1 << 20
+    /// The deepest nesting of arrays and objects read in one line; a deeper line kills the worker.
+    static let maxDepth = 32
+    /// The fields of a ready line and of a reply; any other field is refused.
+    static let readyFields: Set<String> = ["ready", "protocol", "worker", "model", "metadata"]
+    static let replyFields: Set<String> = ["id", "status", "path", "seconds", "metadata", "error"]
+
+    /// A reply of status ok, its fields of the right types (whether they make sense is the generator's to check).
     struct Reply: Sendable {
         var path: String?
         var seconds: Double?
+        /// The reply's `metadata` object as compact JSON with sorted keys.
         var metadata: String?
     }
 
@@ -24,6 +39,8 @@ final class WorkerProcess: @unchecked Sendable {
         var ready: CheckedContinuation<String?, any Error>?
         var readyLine: String?
         var death: String?
+        /// Why the ready line was refused (a protocol version wise does not speak, a malformed line).
+        var refusal: String?
     }
 
     let label: String
@@ -73,7 +90,10 @@ final class WorkerProcess: @unchecked Sendable {
             if let early { continuation.resume(returning: early) }
         }
         guard let line else {
-            let death = locked { $0.death } ?? "ended"
+            let (death, refusal) = locked { ($0.death ?? "ended", $0.refusal) }
+            if let refusal {
+                throw GeneratorError("\(label): worker command `\(commandText)` \(refusal)", kind: .usage)
+            }
             var message = "\(label): worker command `\(commandText)` \(death) before it was ready"
             let tail = child.stderrTail.lastLine
             if !tail.isEmpty { message += "; its stderr ends: \(tail)" }
@@ -131,12 +151,12 @@ final class WorkerProcess: @unchecked Sendable {
         for continuation in pending { continuation.resume(throwing: WorkerDied(reason: death)) }
     }
 
-    /// Reads stdout line by line until it closes, then records how the worker ended.
+    /// Reads stdout line by line until it closes (or a line grows past `maxLineBytes`), then records how the worker ended.
     private func readLines(_ handle: FileHandle) {
         var buffer = Data()
         let fd = handle.fileDescriptor
         var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
+        reading: while true {
             let n = chunk.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress!, 65536) }
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { break }
@@ -146,17 +166,33 @@ final class WorkerProcess: @unchecked Sendable {
                 buffer.removeSubrange(buffer.startIndex...newline)
                 if !line.isEmpty { receive(Data(line)) }
             }
+            if buffer.count > Self.maxLineBytes {
+                die("printed a line longer than \(Self.maxLineBytes >> 20) MiB on stdout without ending it (logs belong on stderr)")
+                buffer.removeAll()
+                break reading
+            }
         }
         if !buffer.isEmpty { receive(buffer) }
         die(child.endDescription)
     }
 
     private func receive(_ line: Data) {
-        let object = (try? JSONSerialization.jsonObject(with: line)) as? [String: Any]
         let isReady = locked { $0.readyLine == nil }
+        let value: JSONValue
+        switch Self.read(line) {
+        case .failure(let problem):
+            die(isReady ? "printed something other than its ready line: \(excerpt(String(decoding: line, as: UTF8.self)))" : problem.reason)
+            return
+        case .success(let read): value = read
+        }
         if isReady {
-            guard let object, object["ready"] as? Bool == true else {
+            guard case .object = value, value["ready"] == .bool(true) else {
                 die("printed something other than its ready line: \(excerpt(String(decoding: line, as: UTF8.self)))")
+                return
+            }
+            if let refusal = Self.checkReady(value) {
+                locked { $0.refusal = refusal }
+                die(refusal)
                 return
             }
             let text = String(decoding: line, as: UTF8.self)
@@ -168,20 +204,9 @@ final class WorkerProcess: @unchecked Sendable {
             ready?.resume(returning: text)
             return
         }
-        guard let object, let id = object["id"] as? String, let status = object["status"] as? String, status == "ok" || status == "error" else {
+        guard let (id, result) = Self.reply(value) else {
             die("printed a line that is not a protocol reply: \(excerpt(String(decoding: line, as: UTF8.self))) (logs belong on stderr)")
             return
-        }
-        let result: Result<Reply, GenerationFailure>
-        if status == "ok" {
-            var metadata: String?
-            if let value = object["metadata"], !(value is NSNull),
-               let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]) {
-                metadata = String(decoding: data, as: UTF8.self)
-            }
-            result = .success(Reply(path: object["path"] as? String, seconds: object["seconds"].flatMap(jsonNumber), metadata: metadata))
-        } else {
-            result = .failure(GenerationFailure("the worker said: \(excerpt(object["error"] as? String ?? "error without a message"))"))
         }
         let continuation = locked { s -> CheckedContinuation<Result<Reply, GenerationFailure>, any Error>? in
             s.timers.removeValue(forKey: id)?.cancel()
@@ -192,6 +217,101 @@ final class WorkerProcess: @unchecked Sendable {
             return
         }
         continuation.resume(returning: result)
+    }
+
+    /// One line of stdout as JSON, or why it cannot be read (the failure's reason is the worker's cause of death).
+    static func read(_ line: Data) -> Result<JSONValue, GenerationFailure> {
+        guard let text = String(data: line, encoding: .utf8) else {
+            return .failure(GenerationFailure("printed a line that is not UTF-8 text: \(excerpt(String(decoding: line, as: UTF8.self)))"))
+        }
+        guard nestingDepth(line) <= maxDepth else {
+            return .failure(GenerationFailure("printed a line nested deeper than \(maxDepth) levels: \(excerpt(text))"))
+        }
+        do { return .success(try JSONValue.read(line)) } catch let error as DataError {
+            let problem = error.message == "not valid JSON" ? "" : " (\(error.message))"
+            return .failure(GenerationFailure("printed a line that is not a protocol reply\(problem): \(excerpt(text)) (logs belong on stderr)"))
+        } catch {
+            return .failure(GenerationFailure("printed a line that is not a protocol reply: \(excerpt(text))"))
+        }
+    }
+
+    /// How deeply arrays and objects nest in JSON text (brackets inside strings do not count).
+    static func nestingDepth(_ bytes: Data) -> Int {
+        var depth = 0, deepest = 0, inString = false, escaped = false
+        for b in bytes {
+            if inString {
+                if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch b {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"): depth += 1; deepest = max(deepest, depth)
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            default: break
+            }
+        }
+        return deepest
+    }
+
+    /// Why a ready line (`"ready": true` already checked) cannot be accepted, or nil when it can.
+    ///
+    /// A line without `protocol` is taken as version 1, the version of every worker so far.
+    static func checkReady(_ value: JSONValue) -> String? {
+        guard case .object(let members) = value else { return "printed a ready line that is not a JSON object" }
+        if let unknown = members.first(where: { !readyFields.contains($0.0) }) {
+            return "printed a ready line with the unknown field \(jsonString(excerpt(unknown.0))); protocol \(protocolVersion) has \(readyFields.sorted().joined(separator: ", "))"
+        }
+        switch value["protocol"] {
+        case nil, .int(protocolVersion)?: break
+        case let other?:
+            return "announced worker protocol \(other.literal), but this wise speaks protocol \(protocolVersion); use a worker written for protocol \(protocolVersion) (its ready line says \"protocol\": \(protocolVersion))"
+        }
+        for field in ["worker", "model"] {
+            if let v = value[field], v != .null, v.string == nil { return "printed a ready line whose \(field) is \(v.literal), expected a string" }
+        }
+        if let v = value["metadata"], v != .null, !v.isObject { return "printed a ready line whose metadata is \(v.literal), expected an object" }
+        return nil
+    }
+
+    /// A reply's id and what it says, or nil when the value is not a reply at all (no string `id`).
+    ///
+    /// Read from `JSONValue` rather than a Decodable struct: once the id is known, every other
+    /// problem (an unknown field, a field of the wrong type, an unknown status) fails that one
+    /// item with a message naming the field, and the worker lives on.
+    static func reply(_ value: JSONValue) -> (id: String, result: Result<Reply, GenerationFailure>)? {
+        guard case .object(let members) = value, let id = value["id"]?.string else { return nil }
+        func refuse(_ problem: String) -> (String, Result<Reply, GenerationFailure>) {
+            (id, .failure(GenerationFailure("the worker's reply is not valid: \(problem)")))
+        }
+        if let unknown = members.first(where: { !replyFields.contains($0.0) }) {
+            return refuse("unknown field \(jsonString(excerpt(unknown.0))) (protocol \(protocolVersion) replies have \(replyFields.sorted().joined(separator: ", ")))")
+        }
+        switch value["status"] {
+        case .string("error")?:
+            let message = value["error"]?.string ?? "error without a message"
+            return (id, .failure(GenerationFailure("the worker said: \(excerpt(message))")))
+        case .string("ok")?: break
+        case let other?: return refuse("status is \(other.literal), expected \"ok\" or \"error\"")
+        case nil: return refuse("it has no status")
+        }
+        var reply = Reply()
+        switch value["path"] {
+        case nil, .null?: break
+        case .string(let path)?: reply.path = path
+        case let other?: return refuse("path is \(other.literal), expected a string")
+        }
+        switch value["seconds"] {
+        case nil, .null?: break
+        case .int(let n)?: reply.seconds = Double(n)
+        case .number(let d)?: reply.seconds = d
+        case let other?: return refuse("seconds is \(other.literal), expected a number")
+        }
+        switch value["metadata"] {
+        case nil, .null?: break
+        case let object? where object.isObject: reply.metadata = object.json
+        case let other?: return refuse("metadata is \(other.literal), expected an object")
+        }
+        return (id, .success(reply))
     }
 
     /// One request line, newline included.
