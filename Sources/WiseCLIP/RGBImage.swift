@@ -1,5 +1,6 @@
 import CImage
 import Foundation
+import WiseCore
 
 /// An 8-bit RGB image: rows top to bottom, pixels left to right, R G B bytes, no padding.
 public struct RGBImage: Sendable, Equatable {
@@ -18,13 +19,19 @@ public struct RGBImage: Sendable, Equatable {
         self.pixels = pixels
     }
 
-    /// The default pixel cap: about 179 million pixels, the size past which PIL refuses an
-    /// image as a possible decompression bomb.
-    public static let defaultMaxPixels = 178_956_970
+    /// The default pixel cap: the one every image of wise is held to (`ImageCheck.maxPixels`).
+    public static let defaultMaxPixels = ImageCheck.maxPixels
 
-    /// Decodes PNG or JPEG bytes. Throws `CLIPError` (bad data, unsupported) with the
+    /// Decodes PNG, JPEG or WebP bytes. Throws `CLIPError` (bad data, unsupported) with the
     /// decoder's message; refuses images over `maxPixels` before allocating their pixels.
+    ///
+    /// Whether the bytes are a valid image at all is `ImageCheck`'s to say (the one definition of
+    /// a valid header, the same as at registration); the C decoder is only handed bytes that
+    /// passed it, with the same cap, and keeps its own size checks as a second line of defence.
     public init(decoding data: Data, maxPixels: Int = RGBImage.defaultMaxPixels) throws {
+        if case .failure(let problem) = ImageCheck.inspect(data) {
+            throw CLIPError(.badData, "the image \(problem.text)")
+        }
         var header = cimage_header()
         var message = [CChar](repeating: 0, count: 256)
         let status: cimage_status = data.withUnsafeBytes { raw in

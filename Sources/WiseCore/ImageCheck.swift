@@ -30,12 +30,22 @@ public enum ImageCheck {
         case .webp: dimensions = webp(bytes)
         }
         return dimensions.flatMap { width, height in
-            guard width > 0, height > 0 else { return .failure(ImageProblem("has a \(format.rawValue.uppercased()) header with size \(width)×\(height)")) }
-            guard width <= maxPixels / height else {
-                return .failure(ImageProblem("is \(width)×\(height) pixels, over the cap of \(maxPixels) (a decompression bomb?)"))
-            }
+            if let problem = sizeProblem(width, height, format) { return .failure(problem) }
             return .success(Info(format: format, width: width, height: height))
         }
+    }
+
+    /// Why a header's size is unusable (zero, or over the pixel cap), or nil; checked as soon as a
+    /// format's header is read, before its structure is walked.
+    static func sizeProblem(_ width: Int, _ height: Int, _ format: ImageFormat) -> ImageProblem? {
+        guard width > 0, height > 0 else { return ImageProblem("has a \(format.rawValue.uppercased()) header with size \(width)×\(height)") }
+        guard width <= maxPixels / height else {
+            // Header sizes reach 2^32 each: the product is computed without overflow for the message.
+            let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+            let count = overflow ? "more than \(Int.max)" : "\(pixels)"
+            return ImageProblem("is \(width)×\(height) = \(count) pixels, over the cap of \(maxPixels) (a decompression bomb?)")
+        }
+        return nil
     }
 
     static func be32(_ b: [UInt8], _ i: Int) -> Int { Int(b[i]) << 24 | Int(b[i + 1]) << 16 | Int(b[i + 2]) << 8 | Int(b[i + 3]) }
@@ -50,6 +60,7 @@ public enum ImageCheck {
         }
         guard crc32(b[12..<29]) == UInt32(be32(b, 29)) else { return .failure(ImageProblem("has a PNG header with a wrong CRC (corrupt)")) }
         let width = be32(b, 16), height = be32(b, 20)
+        if let problem = sizeProblem(width, height, .png) { return .failure(problem) }
         var offset = 8, sawData = false
         while offset + 12 <= b.count {
             let length = be32(b, offset)

@@ -381,7 +381,7 @@ import WiseCore
         let strip = try RGBImage(width: 1, height: 2_000_000, pixels: [UInt8](repeating: 128, count: 6_000_000))
         // Then it is refused before resizing, and an ordinary image is not
         #expect { try judge.checkResizable(strip) } throws: {
-            "\($0)" == "resizing the 1x2000000 image to a shortest side of 32 would make 32x64000000 pixels, over the limit of 178956970"
+            "\($0)" == "resizing the 1x2000000 image to a shortest side of 32 would make 32x64000000 pixels, over the limit of \(ImageCheck.maxPixels)"
         }
         #expect(throws: Never.self) { try judge.checkResizable(try RGBImage(width: 40, height: 30, pixels: [UInt8](repeating: 0, count: 3600))) }
     }

@@ -47,3 +47,17 @@ import TestSupport
         #expect(throws: FileError.self) { try ImageFolder(directory: file).scan(ids: [1]) }
     }
 }
+
+/// Header sizes at the edge of what the formats can say are refused in one line, never trapping.
+@Suite struct ImageCheckSizeTests {
+    @Test func aPNGHeaderOfTheLargestSizesIsRefusedWithoutOverflow() {
+        // Given a PNG header declaring 4294967295 × 4294967295 (whose pixel count overflows Int)
+        var bytes: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]
+        bytes += [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 8, 2, 0, 0, 0]
+        let crc = ImageCheck.crc32(bytes[12...])
+        bytes += [UInt8(crc >> 24), UInt8(truncatingIfNeeded: crc >> 16), UInt8(truncatingIfNeeded: crc >> 8), UInt8(truncatingIfNeeded: crc)]
+        // When checked / Then it is refused as over the cap, the count said without overflowing
+        guard case .failure(let problem) = ImageCheck.inspect(Data(bytes)) else { Issue.record("accepted"); return }
+        #expect(problem.text.contains("over the cap") && problem.text.contains("more than"))
+    }
+}
