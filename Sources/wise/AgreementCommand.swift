@@ -1,10 +1,5 @@
 import ArgumentParser
-import Foundation
-import WiseCore
 import WiseHarness
-import WiseOptions
-import WiseReport
-import WiseStore
 
 /// `wise agreement RUN… --judges A,B`: how far two judges agree on the same images.
 struct AgreementCommand: ParsableCommand {
@@ -44,26 +39,8 @@ struct AgreementCommand: ParsableCommand {
     }
 
     func run() throws {
-        let store = try storeOptions.openExisting()
-        let keys = judges.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
-        var specs: [AdapterSpec] = []
-        var pairs: [AgreementStudy.Pair] = []
-        for name in runs {
-            let stored = try store.requireRun(name)
-            let a = try store.studyRun(name, judgeKey: keys[0]), b = try store.studyRun(name, judgeKey: keys[1])
-            guard let specA = a.summary.judge, let specB = b.summary.judge else { throw UsageError("run '\(name)' is not judged yet") }
-            if specA == specB { throw UsageError("--judges \(judges) names the same judge twice for run '\(name)'") }
-            if specs.isEmpty { specs = [specA, specB] }
-            pairs.append(AgreementStudy.Pair(first: a, second: b, firstJudgments: try store.studyJudgments(of: stored, judge: specA),
-                                             secondJudgments: try store.studyJudgments(of: stored, judge: specB),
-                                             generatorFamily: stored.generator.parameters["family"]))
-        }
-        let given = Dictionary(judgeFamily.map { entry -> (String, String) in
-            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
-            return (parts[0], parts[1])
-        }, uniquingKeysWith: { _, b in b })
-        let families = zip(keys, specs).map { key, spec in given[key] ?? spec.parameters["family"] }
-        let study = try AgreementStudy(judges: specs, families: families, pairs: pairs)
-        try emit(format == .json ? study.renderJSON() : study.renderTerminal(), to: out)
+        let text = try Studies.agreement(store: try storeOptions.openExisting(), runs: runs, judges: judges,
+                                         judgeFamilies: judgeFamily, format: format)
+        try emit(text, to: out)
     }
 }

@@ -1,10 +1,7 @@
 import ArgumentParser
-import Foundation
 import WiseCore
 import WiseHarness
 import WiseJudges
-import WiseOptions
-import WiseStore
 
 /// `wise calibrate`: fits the CLIP judge's thresholds to another judge's labels on the same images.
 struct CalibrateCommand: AsyncParsableCommand {

@@ -1,9 +1,7 @@
 import ArgumentParser
-import Foundation
 import WiseCore
 import WiseHarness
 import WiseOptions
-import WiseHTTP
 
 /// `wise catalogue`: fetch, inspect and check the official prompt sets.
 struct CatalogueCommand: AsyncParsableCommand {
@@ -38,24 +36,7 @@ struct CatalogueCommand: AsyncParsableCommand {
         @Option(help: "Seconds allowed for each download.")
         var timeout: Double = 60
 
-        func run() async throws {
-            let location = try CatalogueLocation.fromEnvironment()
-            let source: CatalogueSource
-            if let from {
-                guard PathKind(from) == .directory else {
-                    throw FileError("--from \(from) is not a directory; pass a folder laid out like legacy/, verified/", kind: .missingInput)
-                }
-                source = DirectorySource(directory: URL(fileURLWithPath: from, isDirectory: true))
-            } else {
-                source = HTTPCatalogueSource(manifest: location.manifest, baseURL: baseURL, timeout: timeout)
-            }
-            let sets = self.sets.isEmpty ? PromptSet.allCases : self.sets
-            let outcomes = try await CatalogueInstaller(location: location).install(sets, from: source)
-            for outcome in outcomes {
-                Console.out("\(outcome.alreadyPresent ? "present " : "fetched ") \(outcome.path)  sha256 \(outcome.sha256)\n")
-            }
-            Console.out("catalogue ready in \(location.cacheDirectory.path) (sets: \(sets.map(\.rawValue).joined(separator: ", ")))\n")
-        }
+        func run() async throws { try await CatalogueListing.fetch(sets, from: from, baseURL: baseURL, timeout: timeout) }
     }
 
     /// `wise catalogue stats`: counts per category and subcategory.
@@ -68,21 +49,7 @@ struct CatalogueCommand: AsyncParsableCommand {
         @Option(help: "The prompt set: legacy, legacy-rewrite or verified.")
         var set: PromptSet
 
-        func run() throws {
-            let catalogue = try loadCatalogue(set)
-            var out = "set \(set.rawValue): \(catalogue.prompts.count) prompts, protocol \(set.defaultProtocol.rawValue)\n"
-            for range in catalogue.entry.ranges {
-                let prompts = catalogue.prompts.filter { $0.category == range.category }
-                let weight = String(format: "%.3f", catalogue.entry.scoringProtocol.weights[range.category]!)
-                out += "\(range.category.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) ids \(range.first)–\(range.last)".padding(toLength: 34, withPad: " ", startingAt: 0)
-                    + "\(String(prompts.count).leftPadded(5))   weight \(weight)\n"
-                let bySub = Dictionary(grouping: prompts, by: \.subcategory)
-                for sub in bySub.keys.sorted() {
-                    out += "    \(sub.padding(toLength: 30, withPad: " ", startingAt: 0))\(String(bySub[sub]!.count).leftPadded(5))\n"
-                }
-            }
-            Console.out(out)
-        }
+        func run() throws { Console.out(try CatalogueListing.stats(set)) }
     }
 
     /// `wise catalogue show`: one prompt in full.
@@ -98,19 +65,7 @@ struct CatalogueCommand: AsyncParsableCommand {
         @Option(help: "The prompt set: legacy, legacy-rewrite or verified.")
         var set: PromptSet
 
-        func run() throws {
-            let prompt = try loadCatalogue(set).requirePrompt(id)
-            Console.out("""
-                id           \(prompt.id)
-                set          \(prompt.set.rawValue)
-                category     \(prompt.category.rawValue) (file says "\(prompt.categoryLabel)")
-                subcategory  \(prompt.subcategory)
-                domain       \(prompt.domain)
-                prompt       \(prompt.text)
-                explanation  \(prompt.explanation)
-
-                """)
-        }
+        func run() throws { Console.out(try CatalogueListing.show(id, set: set)) }
     }
 
     /// `wise catalogue manifest`: print the built-in manifest.
@@ -119,12 +74,6 @@ struct CatalogueCommand: AsyncParsableCommand {
             abstract: "Print the catalogue manifest in use (pinned URLs, SHA-256, id ranges, weights) as JSON."
         )
 
-        func run() throws {
-            Console.out(String(decoding: try CatalogueLocation.fromEnvironment().manifest.jsonData(), as: UTF8.self))
-        }
+        func run() throws { Console.out(try CatalogueListing.manifest()) }
     }
-}
-
-extension String {
-    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
 }

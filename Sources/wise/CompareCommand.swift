@@ -1,10 +1,5 @@
 import ArgumentParser
-import Foundation
-import WiseCore
 import WiseHarness
-import WiseOptions
-import WiseReport
-import WiseStore
 
 /// `wise compare ORIGINAL REWRITE`: two runs on the same prompt ids, item by item.
 struct CompareCommand: ParsableCommand {
@@ -43,28 +38,8 @@ struct CompareCommand: ParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     func run() throws {
-        let store = try storeOptions.openExisting()
-        let a = try store.studyRun(original, judgeKey: judge), b = try store.studyRun(rewrite, judgeKey: judge)
-        let integers = try [a, b].map { try store.firstIntegerScores($0) }
-        let comparison = try Comparison(original: a, rewrite: b, integers: integers, prompts: try store.prompts(of: a.summary.set),
-                                        resamples: studyOptions.resamples, seed: studyOptions.seed)
-        try emit(format == .json ? comparison.renderJSON() : comparison.renderTerminal(decimals: decimals), to: out)
-    }
-}
-
-/// The output formats of the studies.
-enum StudyFormat: String, CaseIterable, ExpressibleByArgument {
-    case terminal, json
-}
-
-extension ResultsStore {
-    /// Each item's integer score (7c + 2r + a, or the 0/1 score) from its first scored repeat.
-    func firstIntegerScores(_ study: StudyRun) throws -> [Int: Int] {
-        guard let judge = study.summary.judge else { return [:] }
-        var out: [Int: Int] = [:]
-        for j in try studyJudgments(of: try requireRun(study.name), judge: judge) where j.status == .ok && out[j.promptID] == nil {
-            if let scores = j.scores, let value = Comparison.integerScore(scores, study.summary.scoringProtocol) { out[j.promptID] = value }
-        }
-        return out
+        let text = try Studies.compare(store: try storeOptions.openExisting(), original: original, rewrite: rewrite, judgeKey: judge,
+                                       resamples: studyOptions.resamples, seed: studyOptions.seed, format: format, decimals: decimals)
+        try emit(text, to: out)
     }
 }

@@ -1,9 +1,7 @@
 import ArgumentParser
-import Foundation
 import WiseCore
 import WiseHarness
 import WiseOptions
-import WiseStore
 
 /// `wise generate`: make a run's images with a registered model or any generator adapter.
 struct GenerateCommand: AsyncParsableCommand {
@@ -48,12 +46,7 @@ struct GenerateCommand: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     func run() async throws {
-        try RunSpec.validateName(name)
-        let made = try generation.makeGenerator(model: model, run: name, timeout: timeout)
-        let store = try storeOptions.openForWriting()
-        let run = try await generateImages(name: name, set: set, scoringProtocol: scoringProtocol, made: made,
-                                           options: generation, store: store)
-        try printBoard(run, store: store)
+        try await RunJudging.generate(run: name, set: set, scoringProtocol: scoringProtocol, model: model,
+                                      timeout: timeout, options: generation, store: storeOptions)
     }
 }
-

@@ -1,10 +1,7 @@
 import ArgumentParser
-import Foundation
 import WiseCore
 import WiseHarness
 import WiseOptions
-import WiseReport
-import WiseStore
 
 /// `wise import`: read the score files of the official evaluators as a run.
 struct ImportCommand: AsyncParsableCommand {
@@ -39,26 +36,6 @@ struct ImportCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try RunSpec.validateName(name)
-        let catalogue = try loadCatalogue(set)
-        let urls = files.map { URL(fileURLWithPath: $0) }
-        let records = try ScoreFile.read(urls, scoringProtocol: scoringProtocol, catalogue: catalogue)
-        let content = ScoreFile.contentHash(records)
-        let judge = AdapterSpec(adapter: "import", parameters: [
-            "files": urls.map(\.lastPathComponent).sorted().joined(separator: ","),
-            "content": String(content.prefix(16)),
-        ])
-        let spec = RunSpec(name: name, set: set, scoringProtocol: scoringProtocol,
-                           generator: AdapterSpec(adapter: "import", parameters: ["content": String(content.prefix(16))]),
-                           catalogueHash: catalogue.contentHash)
-        let store = try storeOptions.openForWriting()
-        let result = try store.importScores(spec, catalogue: catalogue, judge: judge, records: records)
-        if result.created {
-            Console.note("imported \(result.scored) scored and \(result.failed) failed judgments as run \(name) (set \(set.rawValue), protocol \(scoringProtocol.rawValue)); store \(store.path)")
-        } else {
-            Console.note("run \(name) already holds exactly these scores; nothing new was written")
-        }
-        let board = try Leaderboard([try store.summary(of: result.run)])
-        Console.out(board.render(.terminal))
+        try ScoreImport(name: name, set: set, scoringProtocol: scoringProtocol, files: files).run(store: storeOptions)
     }
 }

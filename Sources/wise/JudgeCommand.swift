@@ -1,9 +1,7 @@
 import ArgumentParser
-import Foundation
 import WiseCore
 import WiseHarness
 import WiseOptions
-import WiseStore
 
 /// `wise judge`: score a registered run's images with a judge.
 struct JudgeCommand: AsyncParsableCommand {
@@ -40,12 +38,7 @@ struct JudgeCommand: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     func run() async throws {
-        let store = try storeOptions.openExisting()
-        let run = try store.requireRun(name)
-        if let scoringProtocol, scoringProtocol != run.scoringProtocol {
-            throw UsageError("run '\(name)' uses protocol \(run.scoringProtocol.rawValue), not \(scoringProtocol.rawValue); register the images as a new run with --protocol \(scoringProtocol.rawValue)")
-        }
-        let promptIDs = try selectionOptions.promptIDs(among: try store.prompts(of: run.set).map(\.id))
-        try await judgeRun(run, store: store, options: judgeOptions, promptIDs: promptIDs)
+        try await RunJudging.judge(run: name, scoringProtocol: scoringProtocol, selection: selectionOptions,
+                                   options: judgeOptions, store: storeOptions)
     }
 }

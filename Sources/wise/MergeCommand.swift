@@ -1,9 +1,5 @@
 import ArgumentParser
-import Foundation
-import WiseCore
 import WiseHarness
-import WiseOptions
-import WiseStore
 
 /// `wise merge`: join shard stores into one.
 struct MergeCommand: ParsableCommand {
@@ -29,23 +25,5 @@ struct MergeCommand: ParsableCommand {
         if sources.count > 10 { throw ValidationError("merge at most 10 stores per call (SQLite attaches 10); merge in rounds") }
     }
 
-    func run() throws {
-        let target = URL(fileURLWithPath: into).standardizedFileURL.path
-        for source in sources where URL(fileURLWithPath: source).standardizedFileURL.path == target {
-            throw UsageError("--into \(into) is also one of the stores to merge; name another target")
-        }
-        for source in sources {
-            guard PathKind(source) == .file else {
-                throw FileError("store \(source) does not exist; pass the shard stores to merge", kind: .missingInput)
-            }
-        }
-        let existed = PathKind(into) != .missing
-        let store = try ResultsStore(path: into, create: true)
-        let summary: MergeSummary
-        do { summary = try store.merge(from: sources) } catch {
-            if !existed { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: into + suffix) } }
-            throw error
-        }
-        Console.note("merged \(sources.count) stores into \(into): \(summary.runs) runs, \(summary.images) images, \(summary.judgments) judgments, \(summary.passes) generation passes added")
-    }
+    func run() throws { try StoreMerge(sources: sources, into: into).run() }
 }

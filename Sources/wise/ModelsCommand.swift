@@ -1,10 +1,5 @@
 import ArgumentParser
-import Foundation
-import WiseCore
 import WiseHarness
-import WiseOptions
-import WiseGenerators
-import WiseHTTP
 import WiseHub
 
 /// `wise models`: the models wise knows by name.
@@ -40,26 +35,7 @@ struct ModelsCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("The environment variable that holds a hub token, for gated models.", valueName: "var"))
         var tokenEnv: String?
 
-        func run() async throws {
-            let environment = ProcessInfo.processInfo.environment
-            var token: String?
-            if let tokenEnv {
-                guard let value = environment[tokenEnv], !value.isEmpty else {
-                    throw UsageError("--token-env \(tokenEnv): that environment variable is not set")
-                }
-                token = value
-            }
-            let hub = HubClient(transport: HTTPTransport(options: .init()), baseURL: baseURL,
-                                cacheRoot: CatalogueLocation.cacheRoot(environment), token: token)
-            let (directory, outcomes) = try await hub.fetch(repo: repo, revision: revision)
-            for (file, outcome) in outcomes.sorted(by: { $0.key < $1.key }) {
-                switch outcome {
-                case .cached: Console.out("present     \(file)\n")
-                case .downloaded(let bytes): Console.out("downloaded  \(file)  \(bytes) bytes\n")
-                }
-            }
-            Console.out("model ready in \(directory.path); use it with --judge clip --clip-model \(repo)\n")
-        }
+        func run() async throws { try await ModelListing.fetch(repo: repo, revision: revision, baseURL: baseURL, tokenEnv: tokenEnv) }
     }
 
     /// `wise models list`: one line per model with its adapter, id, settings and family.
@@ -69,25 +45,6 @@ struct ModelsCommand: AsyncParsableCommand {
             discussion: "Example: wise models list"
         )
 
-        func run() throws {
-            let url = try ModelRegistry.locate()
-            let registry = try ModelRegistry.load(from: url)
-            let header = ["name", "family", "adapter", "model id", "size", "steps", "guidance", "dtype"]
-            var rows = [header]
-            for m in registry.models {
-                let size = m.width.map { w in "\(w)x\(m.height ?? w)" } ?? "-"
-                rows.append([m.name + (m.name == registry.defaultModel ? " *" : ""), m.family,
-                             m.adapter + (m.worker.map { "/\($0)" } ?? ""), m.modelID, size,
-                             m.steps.map(String.init) ?? "-", m.guidance.map { String($0) } ?? "-", m.dtype ?? "-"])
-            }
-            let widths = header.indices.map { i in rows.map { $0[i].count }.max()! }
-            var out = ""
-            for row in rows {
-                out += row.indices.map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                    .trimmingCharacters(in: .whitespaces) + "\n"
-            }
-            out += "* the default model; registry \(url.path); notes and sources are in the file\n"
-            Console.out(out)
-        }
+        func run() throws { Console.out(try ModelListing.render()) }
     }
 }

@@ -1,10 +1,6 @@
 import ArgumentParser
-import Foundation
-import WiseCore
 import WiseHarness
-import WiseOptions
 import WiseReport
-import WiseStore
 
 /// `wise report`: a leaderboard of runs.
 struct ReportCommand: ParsableCommand {
@@ -57,56 +53,10 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         let store = try storeOptions.openReadOnly()
         if let out, format != .html { try refuseStoreFiles(out, option: "--out", store: store.path) }
-        let runs = self.runs.isEmpty ? try store.runs().map(\.name) : self.runs
-        if runs.isEmpty { throw UsageError("the store \(store.path) holds no runs yet; register one with `wise run` or `wise import`") }
-        if parseSensitive { return try listParseSensitive(store, runs: runs) }
-        for name in runs where judge == nil {
-            let uses = try store.judges(of: try store.requireRun(name))
-            if uses.count > 1 {
-                Console.note("run \(name) has \(uses.count) judges; showing the latest (\(uses.last!.spec.key.prefix(8))); choose one with --judge KEY: "
-                             + uses.map { "\($0.spec.key.prefix(8)) \($0.spec.judgeDescription) (\($0.judgments) judgments)" }.joined(separator: "; "))
-            }
-        }
-        let studies = try runs.map { try store.studyRun($0, judgeKey: judge) }
-        let board = try UncertainBoard(studies, prompts: try store.prompts(of: studies[0].summary.set),
-                                       resamples: studyOptions.resamples, seed: studyOptions.seed, allowMixed: allowMixed)
-        switch format {
-        case .terminal, .md: try emit(board.renderTerminal(decimals: decimals, markdown: format == .md, prices: priceOptions.prices), to: out)
-        case .json: try emit(board.renderJSON(prices: priceOptions.prices), to: out)
-        case .csv: try emit(board.board.render(.csv), to: out)
-        case .html:
-            let report = HTMLReport(board: board, prompts: try store.prompts(of: board.board.set), runs: try studies.map(store.galleryRun))
-            let index = try report.write(to: URL(fileURLWithPath: out!))
-            Console.note("wrote \(index.path)")
-        }
-    }
-
-    /// Prints each parse-sensitive judgment: id, repeat, what each reading made of the reply, and the reply.
-    func listParseSensitive(_ store: ResultsStore, runs: [String]) throws {
-        var out = ""
-        for name in runs {
-            let run = try store.requireRun(name)
-            guard let spec = try store.chooseJudge(of: run, key: judge) else {
-                out += "\(name): not judged yet\n"
-                continue
-            }
-            let items = try store.parseSensitiveItems(of: run, judge: spec)
-            out += "\(name): \(Set(items.map(\.promptID)).count) parse-sensitive items under judge \(spec.judgeDescription)\n"
-            for item in items {
-                let reading = spec.parameters["reading"] ?? "counted"
-                let others = item.others.sorted { $0.key < $1.key }.map { "\($0.key): \(describe($0.value))" }.joined(separator: "; ")
-                let reply = (item.rawReply ?? "").replacingOccurrences(of: "\n", with: "⏎")
-                out += "  \(item.promptID) repeat \(item.repeatIndex)  \(reading): \(describe(item.counted))  \(others)  reply: \(reply.prefix(160))\n"
-            }
-        }
-        try emit(out, to: self.out)
-    }
-
-    func describe(_ outcome: ReadingOutcome) -> String {
-        switch outcome {
-        case .scores(let scores): return scores.values.keys.sorted().map { "\($0)=\(formatNumber(scores.values[$0]!))" }.joined(separator: ",")
-        case .unreadable(let reason): return "unreadable (\(reason))"
-        }
+        let report = try RunReport(store: store, runs: runs, judgeKey: judge)
+        if parseSensitive { return try emit(report.parseSensitive(), to: out) }
+        try report.writeBoard(format: format, decimals: decimals, prices: priceOptions.prices, resamples: studyOptions.resamples,
+                              seed: studyOptions.seed, allowMixed: allowMixed, out: out)
     }
 }
 

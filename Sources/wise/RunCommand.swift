@@ -1,9 +1,7 @@
 import ArgumentParser
-import Foundation
 import WiseCore
 import WiseHarness
 import WiseOptions
-import WiseStore
 
 /// `wise run`: register a folder of generated images as a run.
 struct RunCommand: AsyncParsableCommand {
@@ -54,53 +52,8 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     func run() async throws {
-        try RunSpec.validateName(name)
-        guard let images = generation.adapters.folder.images, generation.generator == nil else {
-            try await generateAndJudge()
-            return
-        }
-        let registration = FolderRegistration(name: name, set: set, scoringProtocol: scoringProtocol, images: images, strict: strict)
-        let catalogue = try loadCatalogue(set)
-        let scan = try registration.scan(catalogue)
-        // Make the judge (checking its options) before anything is written.
-        let judgeOptions = try judgeOptionsForFolder()
-        let judge = try judgeOptions.judge.map { _ in try judgeOptions.makeJudge(scoringProtocol: registration.scoringProtocol) }
-        if judgeOptions.dryRun {
-            let requests = scan.usable.count * judgeOptions.repeats
-            Console.out("dry run: \(scan.usable.count) usable images, \(scan.problems.count) missing; at most \(requests) requests would be sent (fewer where the store already holds the answer); nothing was registered\n")
-            return
-        }
-        let store = try storeOptions.openForWriting()
-        let run = try registration.record(scan, catalogue: catalogue, in: store)
-        if let judge { return try await judgeRun(run, store: store, options: judgeOptions, made: judge) }
-        try printBoard(run, store: store)
-    }
-
-    /// The judge options with --judge-model as the judge's model; with --images, --model is accepted for it too.
-    func judgeOptionsForFolder() throws -> JudgeOptions {
-        var options = judgeOptions
-        if let judgeModel {
-            if let model = options.adapters.openai.model, model != judgeModel {
-                throw UsageError("--model \(model) and --judge-model \(judgeModel): with --images there is no generator to name; give the judge's model once, with --judge-model")
-            }
-            options.adapters.openai.model = judgeModel
-        }
-        return options
-    }
-
-    /// Generates the run's images with the generator `--model` (or `--generator`) names, then judges and reports.
-    func generateAndJudge() async throws {
-        var judgeOptions = self.judgeOptions
-        let generatorModel = judgeOptions.adapters.openai.model
-        judgeOptions.adapters.openai.model = judgeModel
-        // Build the generator and the judge (checking their options) before anything is written.
-        let made = try generation.makeGenerator(model: generatorModel, run: name, timeout: generateTimeout)
-        let judge = try judgeOptions.judge.map { _ in try judgeOptions.makeJudge(scoringProtocol: scoringProtocol ?? set.defaultProtocol) }
-        let store = try storeOptions.openForWriting()
-        let run = try await generateImages(name: name, set: set, scoringProtocol: scoringProtocol, made: made,
-                                           options: generation, store: store)
-        guard let judge else { return try printBoard(run, store: store) }
-        let promptIDs = try generation.selectionOptions.promptIDs(among: try store.prompts(of: run.set).map(\.id))
-        try await judgeRun(run, store: store, options: judgeOptions, made: judge, promptIDs: promptIDs)
+        try await RunPipeline(name: name, set: set, scoringProtocol: scoringProtocol, strict: strict, judgeModel: judgeModel,
+                              generateTimeout: generateTimeout, generation: generation, judgeOptions: judgeOptions,
+                              storeOptions: storeOptions).run()
     }
 }

@@ -1,10 +1,5 @@
 import ArgumentParser
-import Foundation
-import WiseCore
 import WiseHarness
-import WiseOptions
-import WiseReport
-import WiseStore
 
 /// `wise variance RUN`: how much a judge's verdicts move over K repeats.
 struct VarianceCommand: ParsableCommand {
@@ -37,11 +32,8 @@ struct VarianceCommand: ParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     func run() throws {
-        let store = try storeOptions.openExisting()
-        let study = try store.studyRun(runName, judgeKey: judge)
-        guard let spec = study.summary.judge else { throw UsageError("run '\(runName)' is not judged yet") }
-        let variance = try VarianceStudy(run: study, judgments: try store.studyJudgments(of: try store.requireRun(runName), judge: spec),
-                                         prompts: try store.prompts(of: study.summary.set), leastStable: leastStable)
-        try emit(format == .json ? variance.renderJSON() : variance.renderTerminal(), to: out)
+        let text = try Studies.variance(store: try storeOptions.openExisting(), run: runName, judgeKey: judge,
+                                        leastStable: leastStable, format: format)
+        try emit(text, to: out)
     }
 }

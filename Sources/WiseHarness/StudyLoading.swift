@@ -1,23 +1,11 @@
 import Foundation
-import ArgumentParser
 import WiseCore
-import WiseHarness
-import WiseOptions
 import WiseReport
 import WiseStore
 
-/// Options every study shares: how many bootstrap resamples, which seed, and the output format.
-struct StudyOptions: ParsableArguments {
-    @Option(help: "Bootstrap resamples (0: no intervals).")
-    var resamples = 10_000
-
-    @Option(help: "Seed of the bootstrap's random draws; the same seed gives the same intervals.")
-    var seed: UInt64 = 1
-}
-
 extension ResultsStore {
     /// A run with its outcomes under one judge (by key prefix, or the latest) and its catalogue hash.
-    func studyRun(_ name: String, judgeKey: String?) throws -> StudyRun {
+    public func studyRun(_ name: String, judgeKey: String?) throws -> StudyRun {
         let run = try requireRun(name)
         let summary = try summary(of: run, judgeKey: judgeKey)
         return StudyRun(summary: summary, outcomes: try outcomes(of: run, judge: summary.judge),
@@ -25,7 +13,7 @@ extension ResultsStore {
     }
 
     /// A run with every judge's judgments and its images, for the HTML gallery.
-    func galleryRun(_ study: StudyRun) throws -> GalleryRun {
+    public func galleryRun(_ study: StudyRun) throws -> GalleryRun {
         let run = try requireRun(study.name)
         let judges = try judges(of: run).map { use in
             GalleryJudge(spec: use.spec,
@@ -34,5 +22,15 @@ extension ResultsStore {
         }
         return GalleryRun(run: study, images: Dictionary(try studyImages(of: run).map { ($0.promptID, $0) }, uniquingKeysWith: { a, _ in a }),
                           judges: judges)
+    }
+
+    /// Each item's integer score (7c + 2r + a, or the 0/1 score) from its first scored repeat.
+    public func firstIntegerScores(_ study: StudyRun) throws -> [Int: Int] {
+        guard let judge = study.summary.judge else { return [:] }
+        var out: [Int: Int] = [:]
+        for j in try studyJudgments(of: try requireRun(study.name), judge: judge) where j.status == .ok && out[j.promptID] == nil {
+            if let scores = j.scores, let value = Comparison.integerScore(scores, study.summary.scoringProtocol) { out[j.promptID] = value }
+        }
+        return out
     }
 }

@@ -1,0 +1,50 @@
+import Foundation
+import WiseCore
+import WiseStore
+
+/// One item of a run as `wise show` prints it: prompt, explanation, image, and every judgment
+/// with its raw reply, error, tokens and latency.
+public struct ItemReport: Sendable {
+    /// The run the item belongs to.
+    public var run: StoredRun
+    /// Everything the store holds about the item.
+    public var item: ItemDetail
+
+    /// Reads prompt `promptID` of run `name`.
+    public init(store: ResultsStore, run name: String, promptID: Int) throws {
+        run = try store.requireRun(name)
+        item = try store.item(of: run, promptID: promptID)
+    }
+
+    /// The item as text: a header for the prompt and image, then one block per judgment.
+    public func render() -> String {
+        var out = """
+            run \(run.name)  set \(run.set.rawValue)  protocol \(run.scoringProtocol.rawValue)
+            prompt \(item.prompt.id)  \(item.prompt.category.rawValue) / \(item.prompt.subcategory)
+              \(item.prompt.text)
+            explanation
+              \(item.prompt.explanation)
+            image  \(item.imageStatus?.rawValue ?? "not registered")  \(item.imagePath ?? "")\(item.imageSHA256.map { "  sha256 \($0.prefix(16))…" } ?? "")\(item.imageProblem.map { "  (\($0))" } ?? "")
+
+            """
+        if item.judgments.isEmpty { out += "no judgments yet\n" }
+        for judgment in item.judgments { out += Self.render(judgment) }
+        return out
+    }
+
+    /// One judgment: judge, repeat, status and scores, then cost, then reason and replies.
+    static func render(_ j: JudgmentDetail) -> String {
+        let scores = j.scores.map { s in s.values.keys.sorted().map { "\($0) \(s.values[$0]!)" }.joined(separator: ", ") } ?? "-"
+        var out = "judgment  \(j.judge.summary)  repeat \(j.repeatIndex)  \(j.status.rawValue)  scores \(scores)"
+        if let w = j.wiscore { out += "  item score \(w)" }
+        out += "\n  tokens \(j.tokensIn) in, \(j.tokensOut) out"
+        if let ms = j.latencyMs { out += String(format: "  latency %.0f ms", ms) }
+        out += "  attempts \(j.attempts)"
+        if let http = j.httpStatus { out += "  HTTP \(http)" }
+        out += "  at \(j.createdAt)\n"
+        if let error = j.error { out += "  reason: \(error)\n" }
+        if let earlier = j.earlierReplies { out += "  earlier replies: \(earlier)\n" }
+        if let reply = j.rawReply { out += "  reply:\n" + reply.split(separator: "\n", omittingEmptySubsequences: false).map { "    \($0)" }.joined(separator: "\n") + "\n" }
+        return out
+    }
+}

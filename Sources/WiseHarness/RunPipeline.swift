@@ -1,0 +1,85 @@
+import Foundation
+import WiseCore
+import WiseStore
+
+/// What `wise run` does: register a folder of images (or generate them), then, with a judge,
+/// judge them, and report: generate → judge → report.
+public struct RunPipeline {
+    /// The run's name.
+    public var name: String
+    /// The prompt set the images are (or will be) made from.
+    public var set: PromptSet
+    /// The judging protocol (nil: the set's own).
+    public var scoringProtocol: ScoringProtocol?
+    /// Refuse the folder (and write nothing) if any image is missing or unreadable.
+    public var strict: Bool
+    /// The judge's model when `--model` names the generator's.
+    public var judgeModel: String?
+    /// Seconds one image may take before its worker or command is killed.
+    public var generateTimeout: Double
+    /// The generator (or, with `--images`, the folder) and which prompts.
+    public var generation: GenerationOptions
+    /// The judge, when one is given.
+    public var judgeOptions: JudgeOptions
+    /// The store written to.
+    public var storeOptions: StoreOptions
+
+    public init(name: String, set: PromptSet, scoringProtocol: ScoringProtocol?, strict: Bool, judgeModel: String?,
+                generateTimeout: Double, generation: GenerationOptions, judgeOptions: JudgeOptions, storeOptions: StoreOptions) {
+        self.name = name; self.set = set; self.scoringProtocol = scoringProtocol; self.strict = strict
+        self.judgeModel = judgeModel; self.generateTimeout = generateTimeout
+        self.generation = generation; self.judgeOptions = judgeOptions; self.storeOptions = storeOptions
+    }
+
+    /// Registers `--images` when given (and no generator), otherwise generates; then judges or prints the board.
+    public func run() async throws {
+        try RunSpec.validateName(name)
+        guard let images = generation.adapters.folder.images, generation.generator == nil else {
+            try await generateAndJudge()
+            return
+        }
+        let registration = FolderRegistration(name: name, set: set, scoringProtocol: scoringProtocol, images: images, strict: strict)
+        let catalogue = try loadCatalogue(set)
+        let scan = try registration.scan(catalogue)
+        // Make the judge (checking its options) before anything is written.
+        let judgeOptions = try judgeOptionsForFolder()
+        let judge = try judgeOptions.judge.map { _ in try judgeOptions.makeJudge(scoringProtocol: registration.scoringProtocol) }
+        if judgeOptions.dryRun {
+            let requests = scan.usable.count * judgeOptions.repeats
+            Console.out("dry run: \(scan.usable.count) usable images, \(scan.problems.count) missing; at most \(requests) requests would be sent (fewer where the store already holds the answer); nothing was registered\n")
+            return
+        }
+        let store = try storeOptions.openForWriting()
+        let run = try registration.record(scan, catalogue: catalogue, in: store)
+        if let judge { return try await judgeRun(run, store: store, options: judgeOptions, made: judge) }
+        try printBoard(run, store: store)
+    }
+
+    /// The judge options with --judge-model as the judge's model; with --images, --model is accepted for it too.
+    func judgeOptionsForFolder() throws -> JudgeOptions {
+        var options = judgeOptions
+        if let judgeModel {
+            if let model = options.adapters.openai.model, model != judgeModel {
+                throw UsageError("--model \(model) and --judge-model \(judgeModel): with --images there is no generator to name; give the judge's model once, with --judge-model")
+            }
+            options.adapters.openai.model = judgeModel
+        }
+        return options
+    }
+
+    /// Generates the run's images with the generator `--model` (or `--generator`) names, then judges and reports.
+    func generateAndJudge() async throws {
+        var judgeOptions = self.judgeOptions
+        let generatorModel = judgeOptions.adapters.openai.model
+        judgeOptions.adapters.openai.model = judgeModel
+        // Build the generator and the judge (checking their options) before anything is written.
+        let made = try generation.makeGenerator(model: generatorModel, run: name, timeout: generateTimeout)
+        let judge = try judgeOptions.judge.map { _ in try judgeOptions.makeJudge(scoringProtocol: scoringProtocol ?? set.defaultProtocol) }
+        let store = try storeOptions.openForWriting()
+        let run = try await generateImages(name: name, set: set, scoringProtocol: scoringProtocol, made: made,
+                                           options: generation, store: store)
+        guard let judge else { return try printBoard(run, store: store) }
+        let promptIDs = try generation.selectionOptions.promptIDs(among: try store.prompts(of: run.set).map(\.id))
+        try await judgeRun(run, store: store, options: judgeOptions, made: judge, promptIDs: promptIDs)
+    }
+}

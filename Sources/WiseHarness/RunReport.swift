@@ -1,0 +1,80 @@
+import Foundation
+import WiseCore
+import WiseReport
+import WiseStore
+
+/// A leaderboard of runs for `wise report`, in any format, or the list of parse-sensitive items.
+public struct RunReport {
+    /// The store read from.
+    public var store: ResultsStore
+    /// The runs on the board (every run in the store when none were named).
+    public var runs: [String]
+    /// Which judge's judgments, by key prefix or adapter name (nil: each run's latest).
+    public var judgeKey: String?
+
+    /// Names the runs; a store with no runs is refused.
+    public init(store: ResultsStore, runs: [String], judgeKey: String?) throws {
+        self.store = store
+        self.runs = runs.isEmpty ? try store.runs().map(\.name) : runs
+        self.judgeKey = judgeKey
+        if self.runs.isEmpty { throw UsageError("the store \(store.path) holds no runs yet; register one with `wise run` or `wise import`") }
+    }
+
+    /// Writes the board to `out` (stdout when nil; a folder for HTML), noting runs with several judges.
+    public func writeBoard(format: ReportFormat, decimals: Int?, prices: TokenPrices?, resamples: Int, seed: UInt64,
+                           allowMixed: Bool, out: String?) throws {
+        try noteSeveralJudges()
+        let studies = try runs.map { try store.studyRun($0, judgeKey: judgeKey) }
+        let board = try UncertainBoard(studies, prompts: try store.prompts(of: studies[0].summary.set),
+                                       resamples: resamples, seed: seed, allowMixed: allowMixed)
+        switch format {
+        case .terminal, .md: try emit(board.renderTerminal(decimals: decimals, markdown: format == .md, prices: prices), to: out)
+        case .json: try emit(board.renderJSON(prices: prices), to: out)
+        case .csv: try emit(board.board.render(.csv), to: out)
+        case .html:
+            let report = HTMLReport(board: board, prompts: try store.prompts(of: board.board.set), runs: try studies.map(store.galleryRun))
+            let index = try report.write(to: URL(fileURLWithPath: out!))
+            Console.note("wrote \(index.path)")
+        }
+    }
+
+    /// Says which judge is shown for each run that has more than one, when none was chosen.
+    func noteSeveralJudges() throws {
+        for name in runs where judgeKey == nil {
+            let uses = try store.judges(of: try store.requireRun(name))
+            if uses.count > 1 {
+                Console.note("run \(name) has \(uses.count) judges; showing the latest (\(uses.last!.spec.key.prefix(8))); choose one with --judge KEY: "
+                             + uses.map { "\($0.spec.key.prefix(8)) \($0.spec.judgeDescription) (\($0.judgments) judgments)" }.joined(separator: "; "))
+            }
+        }
+    }
+
+    /// Each parse-sensitive judgment: id, repeat, what each reading made of the reply, and the reply.
+    public func parseSensitive() throws -> String {
+        var out = ""
+        for name in runs {
+            let run = try store.requireRun(name)
+            guard let spec = try store.chooseJudge(of: run, key: judgeKey) else {
+                out += "\(name): not judged yet\n"
+                continue
+            }
+            let items = try store.parseSensitiveItems(of: run, judge: spec)
+            out += "\(name): \(Set(items.map(\.promptID)).count) parse-sensitive items under judge \(spec.judgeDescription)\n"
+            for item in items {
+                let reading = spec.parameters["reading"] ?? "counted"
+                let others = item.others.sorted { $0.key < $1.key }.map { "\($0.key): \(Self.describe($0.value))" }.joined(separator: "; ")
+                let reply = (item.rawReply ?? "").replacingOccurrences(of: "\n", with: "⏎")
+                out += "  \(item.promptID) repeat \(item.repeatIndex)  \(reading): \(Self.describe(item.counted))  \(others)  reply: \(reply.prefix(160))\n"
+            }
+        }
+        return out
+    }
+
+    /// One reading's outcome: its scores, or why it could not read the reply.
+    static func describe(_ outcome: ReadingOutcome) -> String {
+        switch outcome {
+        case .scores(let scores): return scores.values.keys.sorted().map { "\($0)=\(formatNumber(scores.values[$0]!))" }.joined(separator: ",")
+        case .unreadable(let reason): return "unreadable (\(reason))"
+        }
+    }
+}

@@ -1,0 +1,13 @@
+import ArgumentParser
+import WiseHarness
+
+/// Options every study shares: how many bootstrap resamples, which seed, and the output format.
+struct StudyOptions: ParsableArguments {
+    @Option(help: "Bootstrap resamples (0: no intervals).")
+    var resamples = 10_000
+
+    @Option(help: "Seed of the bootstrap's random draws; the same seed gives the same intervals.")
+    var seed: UInt64 = 1
+}
+
+extension StudyFormat: ExpressibleByArgument {}
