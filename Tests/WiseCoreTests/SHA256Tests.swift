@@ -23,9 +23,10 @@ import TestSupport
         #expect(hex == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
-    @Test func officialFilesMatchTheirPinnedChecksums() throws {
-        // Given the official copy (skipped where ../shared/wise is absent)
-        guard let dir = TestCatalogue.officialDirectory else { return }
+    @Test(.enabled(if: Tools.hasOfficialFiles, Comment(rawValue: Tools.Reason.officialFiles)))
+    func officialFilesMatchTheirPinnedChecksums() throws {
+        // Given the official copy
+        let dir = try #require(TestCatalogue.officialDirectory)
         for set in CatalogueManifest.official.sets {
             for file in set.files {
                 // When each file is hashed / Then it matches the manifest

@@ -41,7 +41,8 @@ import TestSupport
         #expect(Date().timeIntervalSince(start) < 300)
     }
 
-    @Test func readersLeaveForeignAndNewerStoresUntouched() async throws {
+    @Test(.enabled(if: Tools.hasPython3, Comment(rawValue: Tools.Reason.python3)))
+    func readersLeaveForeignAndNewerStoresUntouched() async throws {
         // Given another program's SQLite file, and a wise store marked with a schema from the future
         let ws = try Workspace(label: "foreign")
         let foreign = ws.path("other.sqlite").path
