@@ -34,7 +34,8 @@ public final class JudgeRunner: Sendable {
         public var seconds = 0.0
         /// Failure reasons of this pass, in their common form (`JudgeFailure.group`), with how many items each.
         public var failureReasons: [String: Int] = [:]
-        /// True when `requestStop()` ended the pass before every pending item was judged.
+        /// True when `requestStop()` ended the pass before every pending item was judged (not when the
+        /// stop came only after the last outcome).
         public var stopped = false
     }
 
@@ -97,7 +98,8 @@ public final class JudgeRunner: Sendable {
         summary.failed = counts.failed
         summary.usage = counts.usage
         summary.failureReasons = counts.reasons
-        summary.stopped = isStopping
+        // A stop asked for after the last item got its outcome (it raced the end of the pass) ended nothing early.
+        summary.stopped = isStopping && counts.scored + counts.unscored + counts.failed < pending.count
         let elapsed = ContinuousClock.now - start
         summary.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return summary

@@ -31,8 +31,9 @@ import TestSupport
         #expect(verified.prompt(700)!.category == .biology)
     }
 
-    @Test func officialQuirksAreKeptButRangesDecide() throws {
-        guard let dir = TestCatalogue.officialDirectory else { return }
+    @Test(.enabled(if: Tools.hasOfficialFiles, Comment(rawValue: Tools.Reason.officialFiles)))
+    func officialQuirksAreKeptButRangesDecide() throws {
+        let dir = try #require(TestCatalogue.officialDirectory)
         let rewrite = try Catalogue.load(.legacyRewrite, from: dir, manifest: .official)
         // The rewrite file has one `Ecology` row; its category still comes from the id range.
         let ecology = rewrite.prompts.filter { $0.categoryLabel == "Ecology" }

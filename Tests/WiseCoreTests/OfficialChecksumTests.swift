@@ -5,9 +5,10 @@ import TestSupport
 
 /// The official prompt files match the SHA-256 the manifest pins.
 @Suite struct OfficialChecksumTests {
-    @Test func officialFilesMatchTheirPinnedChecksums() throws {
-        // Given the official copy (skipped where ../shared/wise is absent)
-        guard let dir = TestCatalogue.officialDirectory else { return }
+    @Test(.enabled(if: Tools.hasOfficialFiles, Comment(rawValue: Tools.Reason.officialFiles)))
+    func officialFilesMatchTheirPinnedChecksums() throws {
+        // Given the official copy
+        let dir = try #require(TestCatalogue.officialDirectory)
         for set in CatalogueManifest.official.sets {
             for file in set.files {
                 // When each file is hashed / Then it matches the manifest

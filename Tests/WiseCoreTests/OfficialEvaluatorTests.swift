@@ -23,7 +23,7 @@ import TestSupport
         #expect(e.settings.body["model"] == nil && e.settings.body["messages"] == nil)
     }
 
-    @Test(.enabled(if: TestCatalogue.officialDirectory != nil, "needs ../shared/wise/official"), arguments: ScoringProtocol.allCases)
+    @Test(.enabled(if: Tools.hasOfficialFiles, Comment(rawValue: Tools.Reason.officialFiles)), arguments: ScoringProtocol.allCases)
     func theOfficialScriptsGiveThePinnedParts(_ p: ScoringProtocol) throws {
         // Given the official script of a protocol and the built-in manifest
         let entry = try CatalogueManifest.official.evaluator(for: p)

@@ -67,7 +67,7 @@ import TestSupport
     @Test func subcategoryFromAnotherSetIsRefused() throws {
         // Given a line whose Subcategory belongs to the rewrite set (a mixed-up file)
         let rewrite = try fixture.load(.legacyRewrite)
-        guard let id = (1...1000).first(where: { legacy.prompt($0)!.subcategory != rewrite.prompt($0)!.subcategory }) else { return }
+        let id = try #require((1...1000).first(where: { legacy.prompt($0)!.subcategory != rewrite.prompt($0)!.subcategory }), "the catalogue has no prompt whose subcategory differs between legacy and rewrite")
         let url = try write(["{\"prompt_id\": \(id), \"Subcategory\": \(jsonString(rewrite.prompt(id)!.subcategory)), \"consistency\": 1, \"realism\": 1, \"aesthetic_quality\": 1}"])
         #expect(throws: DataError.self) { try ScoreFile.read([url], scoringProtocol: .legacy, catalogue: legacy) }
     }

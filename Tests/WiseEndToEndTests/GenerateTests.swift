@@ -5,7 +5,8 @@ import WiseStore
 import TestSupport
 
 /// `wise generate` / `wise run --model` with real worker processes, the tiny worker misbehaving on purpose.
-@Suite struct GenerateTests {
+@Suite(.enabled(if: Tools.hasPython3, Comment(rawValue: Tools.Reason.python3)))
+struct GenerateTests {
     func rows(_ ws: Workspace, _ run: String, store: String? = nil) throws -> [ImageRow] {
         let store = try ResultsStore(path: store ?? ws.storePath, create: false)
         return try store.imageRows(run: try store.requireRun(run))
@@ -220,7 +221,8 @@ import TestSupport
 }
 
 /// `wise judge --shard I/N` judges the same share of ids that `wise generate --shard I/N` makes.
-@Suite struct ShardedJudgeTests {
+@Suite(.enabled(if: Tools.hasPython3, Comment(rawValue: Tools.Reason.python3)))
+struct ShardedJudgeTests {
     @Test func judgeShardsSplitTheIdsLikeGenerateShards() async throws {
         // Given 12 generated images and a loopback judge
         let ws = try Workspace(label: "judgeshard", extraEnvironment: ["WISE_TEST_KEY": "sk-test-0123456789abcdef"])

@@ -98,7 +98,8 @@ import TestSupport
         return (server.process, server.port, server.certificate)
     }
 
-    @Test func aPrivateCAIsTrustedWithCACertOrTheCurlVariables() async throws {
+    @Test(.enabled(if: Tools.hasOpenSSL, Comment(rawValue: Tools.Reason.openSSL)))
+    func aPrivateCAIsTrustedWithCACertOrTheCurlVariables() async throws {
         // Given an HTTPS judge whose certificate a private CA signed
         let ws = try Workspace(label: "ca", extraEnvironment: ["WISE_TEST_KEY": Self.key])
         let (server, port, ca) = try await httpsJudge(ws.root)

@@ -10,7 +10,7 @@ import TestSupport
 /// with `python3`; they need `requests` and `openai==0.28.1`, which `.ci/run` installs) and `wise`
 /// each judge the same 1000 images against a recording OpenAI-compatible server; every request
 /// body must be equal, as a JSON value, to the official one for the same image.
-@Suite(.serialized, .enabled(if: TestCatalogue.officialDirectory != nil, "needs ../shared/wise/official"))
+@Suite(.serialized, .enabled(if: Tools.hasOfficialFiles, Comment(rawValue: Tools.Reason.officialFiles)), .enabled(if: Tools.hasPython3, Comment(rawValue: Tools.Reason.python3)))
 struct OfficialRequestTests {
     static let key = "sk-test-official-0123456789"
 
@@ -21,14 +21,28 @@ struct OfficialRequestTests {
         var testDescription: String { "\(set.rawValue) through \(script)" }
     }
 
-    static let cases = [
+    /// The verified set, judged by `vllm_eval.py`, which imports `requests`.
+    static let verifiedCases = [
         Case(set: .verified, script: "vllm_eval.py", model: "Qwen3.5-35B-A3B"),
+    ]
+    /// The legacy sets, judged by `WISE_legacy/gpt_eval.py`, which imports `openai` (the 0.28 API).
+    static let legacyCases = [
         Case(set: .legacy, script: "WISE_legacy/gpt_eval.py", model: "gpt-4o-2024-05-13"),
         Case(set: .legacyRewrite, script: "WISE_legacy/gpt_eval.py", model: "gpt-4o-2024-05-13"),
     ]
 
-    @Test(arguments: cases)
-    func everyRequestEqualsTheOfficialOne(_ c: Case) async throws {
+    @Test(.enabled(if: Tools.hasRequestsModule, Comment(rawValue: Tools.Reason.requestsModule)), arguments: verifiedCases)
+    func everyVerifiedRequestEqualsTheOfficialOne(_ c: Case) async throws {
+        try await compareRequests(c)
+    }
+
+    @Test(.enabled(if: Tools.hasOpenAIModule, Comment(rawValue: Tools.Reason.openAIModule)), arguments: legacyCases)
+    func everyLegacyRequestEqualsTheOfficialOne(_ c: Case) async throws {
+        try await compareRequests(c)
+    }
+
+    /// Judges 1000 images with the case's official script and with `wise`, and compares every request.
+    func compareRequests(_ c: Case) async throws {
         // Given 1000 images and the set's prompt files
         let ws = try Workspace(label: "official-\(c.set.rawValue)")
         let images = ws.path("img")

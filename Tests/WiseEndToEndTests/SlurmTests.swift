@@ -10,11 +10,7 @@ import TestSupport
 /// and `wise-bench` binaries of this build. It needs root and Debian's slurmctld, slurmd and
 /// slurm-client (`.ci/run` installs them); without them it is skipped, and says so.
 @Suite struct SlurmTests {
-    static var slurmPresent: Bool {
-        getuid() == 0 && ["/usr/sbin/slurmctld", "/usr/sbin/slurmd", "/usr/bin/sbatch"].allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
-    @Test(.enabled(if: slurmPresent, "needs root and Slurm (slurmctld, slurmd, slurm-client)"))
+    @Test(.enabled(if: Tools.hasSlurm, Comment(rawValue: Tools.Reason.slurm)))
     func shardedRunOnSlurmEqualsOneUnshardedRun() async throws {
         let root = TestCatalogue.repositoryRoot
         let bin = WiseProcess.binary.deletingLastPathComponent()

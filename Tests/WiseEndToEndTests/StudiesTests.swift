@@ -318,21 +318,33 @@ import TestSupport
         #expect(!page.contains("src=\"http") && !page.contains("href=\"http") && !page.contains("<link"))
         #expect(page.contains("id=\"leaderboard\"") && page.components(separatedBy: "<article class=\"card\"").count == 1001)
         #expect(page.components(separatedBy: "<svg").count == 8, "one chart for the overall and one per category")
-
-        // And headless Chromium, where asked for, renders it without console errors
-        try checkInChromium(out.appendingPathComponent("index.html"))
     }
 
-    /// Opens a report in headless Chromium (when WISE_TEST_CHROMIUM=1 and `chromium` is installed):
-    /// the DOM after scripts ran must hold the leaderboard, the gallery and the escaped prompt, with
-    /// no console errors. The screenshot goes to WISE_TEST_SCREENSHOT when that is set.
-    func checkInChromium(_ index: URL) throws {
+    /// The HTML report of a judged run, opened in headless Chromium: the DOM after scripts ran must
+    /// hold the leaderboard, the gallery and the escaped prompt, with no console errors. The
+    /// screenshot goes to WISE_TEST_SCREENSHOT when that is set.
+    @Test(.enabled(if: Tools.chromiumAsked, Comment(rawValue: Tools.Reason.chromiumAsked)), .enabled(if: Tools.chromium != nil, Comment(rawValue: Tools.Reason.chromium)))
+    func htmlReportRendersInHeadlessChromium() async throws {
+        // Given a legacy run of 200 images with an odd prompt text, judged once
+        let catalogue = try TestCatalogue.synthetic(texts: [5: "<script>alert(1)</script> & \"quotes\""])
+        let ws = try Workspace(label: "chromium", extraEnvironment: ["WISE_TEST_KEY": JudgeTests.key], catalogue: catalogue)
+        try ImageFixtures.writeFolder(ws.path("img"), ids: Array(stride(from: 5, through: 1000, by: 5)))
+        let server = try FakeJudgeServer(FakeJudgeServer.Configuration(scoringProtocol: .legacy))
+        defer { server.stop() }
+        #expect(try await ws.run(["run", "m", "--set", "legacy", "--images", ws.path("img").path, "--store", ws.storePath]).status == 0)
+        let judged = try await ws.run(["judge", "m", "--store", ws.storePath, "--base-url", server.baseURL, "--model", server.configuration.model,
+                                       "--api-key-env", "WISE_TEST_KEY", "--concurrency", "16"])
+        #expect(judged.status == 0, "\(judged.stderr)")
+        // When the HTML report is written
+        let out = ws.path("report")
+        let html = try await ws.run(["report", "m", "--format", "html", "--out", out.path, "--resamples", "200", "--store", ws.storePath])
+        try #require(html.status == 0, "\(html.stderr)")
+        // Then Chromium renders it without console errors
+        try checkInChromium(out.appendingPathComponent("index.html"), chromium: try #require(Tools.chromium))
+    }
+
+    func checkInChromium(_ index: URL, chromium: String) throws {
         let env = ProcessInfo.processInfo.environment
-        guard env["WISE_TEST_CHROMIUM"] == "1" else { return }
-        guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            print("chromium is not installed; skipping the browser check")
-            return
-        }
         func browse(_ arguments: [String]) throws -> (stdout: String, stderr: String) {
             let dir = index.deletingLastPathComponent()
             let outURL = dir.appendingPathComponent("chromium.out"), errURL = dir.appendingPathComponent("chromium.err")

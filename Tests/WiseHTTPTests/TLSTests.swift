@@ -4,7 +4,8 @@ import Testing
 import TestSupport
 
 /// TLS against a real HTTPS server on loopback (Python's ssl module with a self-signed certificate).
-@Suite struct TLSTests {
+@Suite(.enabled(if: Tools.hasOpenSSL, Comment(rawValue: Tools.Reason.openSSL)))
+struct TLSTests {
     /// Starts `python3` serving HTTPS on 127.0.0.1 with a fresh self-signed certificate; returns the process and port.
     func startServer() async throws -> (Process, Int) {
         let server = try await HTTPSTestServer.start(in: try TempDirectory.make("tls"), handler: """
