@@ -39,3 +39,22 @@ import WiseCore
         }
     }
 }
+
+/// wise's base64 encoder writes exactly what Foundation's does, for every length class.
+@Suite struct Base64Tests {
+    @Test func equalsFoundationOnEverySizeAround3() {
+        // Given seeded bytes of lengths 0…200 and some large ones
+        var state: UInt64 = 0x1234_5678_9ABC_DEF0
+        for size in Array(0...200) + [4095, 4096, 4097, 786_433] {
+            var bytes = [UInt8](repeating: 0, count: size)
+            for i in bytes.indices {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                bytes[i] = UInt8(truncatingIfNeeded: state >> 33)
+            }
+            // When encoded both ways / Then the texts are equal
+            var out = [UInt8](repeating: 0, count: Base64.encodedCount(size))
+            if !out.isEmpty { bytes.withUnsafeBytes { source in out.withUnsafeMutableBytes { Base64.encode(source, into: $0.baseAddress!) } } }
+            #expect(String(decoding: out, as: UTF8.self) == Data(bytes).base64EncodedString(), "size \(size)")
+        }
+    }
+}

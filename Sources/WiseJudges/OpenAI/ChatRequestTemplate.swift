@@ -77,22 +77,46 @@ struct ChatRequestTemplate: Sendable {
         return pieces
     }
 
-    /// The request body for one image.
+    /// The request body for one image, assembled in one allocation: the template's bytes, the
+    /// prompt's escaped texts, and the image's base64 encoded in place (no copy, no zero-fill).
     func body(prompt: Prompt, image: Data, format: ImageFormat) -> Data {
-        let base64Count = (image.count + 2) / 3 * 4
-        var out = ChatBodyWriter(capacity: head.count + tail.count + base64Count + pieces.count * 64
-                                 + 2 * (prompt.text.utf8.count + prompt.explanation.utf8.count) + 256)
-        out.bytes(head)
+        let promptText = Self.escaped(prompt.text), explanation = Self.escaped(prompt.explanation)
+        let middle = Array("\"},{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:\(format.mimeType);base64,".utf8)
+        var textCount = 0
         for piece in pieces {
             switch piece {
-            case .literal(let bytes): out.bytes(bytes)
-            case .promptText: out.escaped(prompt.text)
-            case .explanation: out.escaped(prompt.explanation)
+            case .literal(let bytes): textCount += bytes.count
+            case .promptText: textCount += promptText.count
+            case .explanation: textCount += explanation.count
             }
         }
-        out.raw("\"},{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:"); out.raw(format.mimeType); out.raw(";base64,")
-        out.bytes(image.base64EncodedData())
-        out.bytes(tail)
-        return out.data
+        let base64Count = Base64.encodedCount(image.count)
+        let total = head.count + textCount + middle.count + base64Count + tail.count
+        let memory = malloc(max(total, 1))!
+        var offset = 0
+        func put(_ bytes: [UInt8]) {
+            bytes.withUnsafeBytes { (memory + offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            offset += bytes.count
+        }
+        put(head)
+        for piece in pieces {
+            switch piece {
+            case .literal(let bytes): if !bytes.isEmpty { put(bytes) }
+            case .promptText: if !promptText.isEmpty { put(promptText) }
+            case .explanation: if !explanation.isEmpty { put(explanation) }
+            }
+        }
+        put(middle)
+        image.withUnsafeBytes { Base64.encode($0, into: memory + offset) }
+        offset += base64Count
+        put(tail)
+        return Data(bytesNoCopy: memory, count: total, deallocator: .free)
+    }
+
+    /// A text's JSON escape, without quotes.
+    static func escaped(_ text: String) -> [UInt8] {
+        var writer = ChatBodyWriter(capacity: text.utf8.count + 16)
+        writer.escaped(text)
+        return Array(writer.data)
     }
 }
