@@ -279,8 +279,11 @@ enum Orchestrator {
         ] + rows.map(line)
         let byLabel = Dictionary(runs.map { ($0.label, $0) }, uniquingKeysWith: { first, _ in first })
         if let harness = byLabel["wise (harness)"], harness.succeeded {
-            if let minimal = byLabel["swift-minimal"], minimal.wall > 0 {
-                lines.append("harness wall / minimal wall: \(fixed(harness.wall / minimal.wall, 2))×")
+            if let minimal = byLabel["swift-minimal"], minimal.wall > 0, minimal.cpu > 0 {
+                lines.append("harness (register + judge) wall / minimal wall: \(fixed(harness.wall / minimal.wall, 2))×; CPU / minimal CPU: \(fixed(harness.cpu / minimal.cpu, 2))× (aim ≤ 1.5×)")
+                if let judge = byLabel["wise judge only"], judge.succeeded {
+                    lines.append("wise judge only wall / minimal wall: \(fixed(judge.wall / minimal.wall, 2))× (aim ≤ 1.1×); CPU / minimal CPU: \(fixed(judge.cpu / minimal.cpu, 2))×")
+                }
             }
             if let python = byLabel["python-threadpool"], python.cpu > 0 {
                 lines.append("harness CPU / python CPU: \(fixed(harness.cpu / python.cpu, 2))×")

@@ -24,8 +24,17 @@ enum Base64 {
     static func encode(_ source: UnsafeRawBufferPointer, into target: UnsafeMutableRawPointer) {
         let count = source.count
         guard count > 0, let input = source.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
+        let raw = UnsafeRawPointer(input)
         pairs.withUnsafeBufferPointer { table in
             var i = 0, o = 0
+            // Six bytes a step from one 8-byte load: four pair lookups, one 8-byte store.
+            while i + 8 <= count {
+                let v = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                let word = UInt64(table[Int(truncatingIfNeeded: v >> 52)]) | UInt64(table[Int(truncatingIfNeeded: (v >> 40) & 0xFFF)]) << 16
+                    | UInt64(table[Int(truncatingIfNeeded: (v >> 28) & 0xFFF)]) << 32 | UInt64(table[Int(truncatingIfNeeded: (v >> 16) & 0xFFF)]) << 48
+                target.storeBytes(of: word.littleEndian, toByteOffset: o, as: UInt64.self)
+                i += 6; o += 8
+            }
             while i + 3 <= count {
                 let v = Int(input[i]) << 16 | Int(input[i + 1]) << 8 | Int(input[i + 2])
                 target.storeBytes(of: table[v >> 12], toByteOffset: o, as: UInt16.self)
