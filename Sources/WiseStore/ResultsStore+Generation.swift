@@ -52,38 +52,27 @@ extension ResultsStore {
         }
     }
 
-    /// Records how the generation of one item ended, in its own transaction.
-    ///
-    /// A usable image already recorded is never replaced; a failure replaces only an earlier failure
-    /// (adding to its attempts). Returns false when nothing was written because an image was there.
+    /// Records how the generation of one item ended, in its own transaction, by the one rule every
+    /// image entering a run follows (`recordImage`): a usable image already recorded is never
+    /// replaced; a failure replaces only an earlier failure, adding to its attempts. Returns false
+    /// when nothing was written because an image was there.
     @discardableResult
     public func recordGeneration(run: StoredRun, promptID: Int, sampleIndex: Int, seed: Int,
                                  result: Result<GeneratedImage, GenerationFailure>) async throws -> Bool {
-        var values: StatementArguments
+        let entry: ImageRecord
+        var attempt = ImageAttempt(seed: seed)
         switch result {
         case .success(let image):
-            values = [ImageStatus.ok, image.path, image.sha256, image.format.rawValue, image.byteCount, nil,
-                         seed, image.seconds, image.metadata]
+            entry = ImageRecord(promptID: promptID, sampleIndex: sampleIndex, path: image.path, sha256: image.sha256, format: image.format,
+                                byteCount: image.byteCount, problem: nil)
+            attempt.seconds = image.seconds
+            attempt.metadata = image.metadata
         case .failure(let failure):
-            values = [ImageStatus.missing, nil, nil, nil, 0, failure.reason, seed, nil, nil]
+            entry = ImageRecord(promptID: promptID, sampleIndex: sampleIndex, path: nil, byteCount: 0, problem: failure.reason)
         }
-        values += [now(), run.id, promptID, sampleIndex]
-        let arguments = values
+        let made = attempt
         do {
-            return try await queue.write { db in
-                try db.cachedStatement(sql: """
-                    INSERT INTO image (status, path, sha256, format, byte_count, problem, seed, seconds, generator_metadata,
-                                       recorded_at, run_id, prompt_id, sample_index)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(run_id, prompt_id, sample_index) DO UPDATE SET
-                      status = excluded.status, path = excluded.path, sha256 = excluded.sha256, format = excluded.format,
-                      byte_count = excluded.byte_count, problem = excluded.problem, seed = excluded.seed, seconds = excluded.seconds,
-                      generator_metadata = excluded.generator_metadata, recorded_at = excluded.recorded_at,
-                      attempts = image.attempts + 1
-                    WHERE image.status = 'missing'
-                    """).execute(arguments: arguments)
-                return db.changesCount > 0
-            }
+            return try await queue.write { db in try self.recordImage(db, run: run, entry, attempt: made) != .unchanged }
         } catch let error as DatabaseError {
             throw StoreError.wrap(error, path: path)
         }

@@ -119,30 +119,7 @@ extension ResultsStore {
     public func registerImages(run: StoredRun, records: [ImageRecord]) throws -> ImageRegistration {
         var summary = ImageRegistration()
         for entry in records {
-            let outcome: RegistrationOutcome = try write { db in
-                let existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, status, sha256 FROM image WHERE run_id = ? AND prompt_id = ? AND sample_index = ?"),
-                                                arguments: [run.id, entry.promptID, entry.sampleIndex])
-                let status: ImageStatus = entry.isUsable ? .ok : .missing
-                if let existing {
-                    let oldStatus: ImageStatus = existing["status"]
-                    let oldSHA: String? = existing["sha256"]
-                    if oldStatus == status && oldSHA == entry.sha256 { return .unchanged }
-                    if oldStatus == .ok && status == .ok {
-                        throw StoreError("run '\(run.name)' already has a different image for prompt \(entry.promptID); register the new images under a new run name", kind: .badData)
-                    }
-                    if oldStatus == .ok { return .unchanged }  // an image that vanished since keeps its record
-                    try db.execute(sql: "UPDATE image SET status = ?, path = ?, sha256 = ?, format = ?, byte_count = ?, problem = ?, recorded_at = ? WHERE id = ?",
-                                   arguments: [status, entry.path, entry.sha256, entry.format?.rawValue, entry.byteCount, entry.problem, now(), existing["id"] as Int64])
-                    return status == .ok ? .repaired : .missing
-                }
-                try db.cachedStatement(sql: """
-                    INSERT INTO image (run_id, prompt_id, sample_index, status, path, sha256, format, byte_count, problem, recorded_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """).execute(arguments: [run.id, entry.promptID, entry.sampleIndex, status, entry.path, entry.sha256, entry.format?.rawValue,
-                                             entry.byteCount, entry.problem, now()])
-                return status == .ok ? .added : .missing
-            }
-            switch outcome {
+            switch try write({ db in try recordImage(db, run: run, entry, attempt: nil) }) {
             case .added: summary.added += 1
             case .repaired: summary.repaired += 1
             case .missing: summary.missing += 1
@@ -152,8 +129,47 @@ extension ResultsStore {
         return summary
     }
 
-    /// What registering one image did.
-    private enum RegistrationOutcome { case added, repaired, missing, unchanged }
+    /// What recording one image did.
+    enum ImageOutcome: Sendable { case added, repaired, missing, unchanged }
+
+    /// A generator's attempt at an image: what each attempt records beside the image.
+    struct ImageAttempt: Sendable {
+        var seed: Int
+        var seconds: Double?
+        var metadata: String?
+    }
+
+    /// The one rule for an image entering a run, whatever made it (a folder scan, a generator):
+    ///
+    /// - a new id/sample is inserted, usable or missing;
+    /// - a usable image already recorded stays as it is, whatever comes later for it (the same
+    ///   bytes, other bytes, a file gone, a failed retry); a source that must refuse other bytes
+    ///   outright checks first (`checkImages`, as registering a folder does), so it writes nothing;
+    /// - a missing one is replaced by what came now; a generator's attempt (`attempt`) always
+    ///   counts as a try, while a folder that still lacks the file changes nothing.
+    func recordImage(_ db: Database, run: StoredRun, _ entry: ImageRecord, attempt: ImageAttempt?) throws -> ImageOutcome {
+        let existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, status, sha256 FROM image WHERE run_id = ? AND prompt_id = ? AND sample_index = ?"),
+                                        arguments: [run.id, entry.promptID, entry.sampleIndex])
+        let status: ImageStatus = entry.isUsable ? .ok : .missing
+        guard let existing else {
+            try db.cachedStatement(sql: """
+                INSERT INTO image (run_id, prompt_id, sample_index, status, path, sha256, format, byte_count, problem, seed, seconds,
+                                   generator_metadata, recorded_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [run.id, entry.promptID, entry.sampleIndex, status, entry.path, entry.sha256, entry.format?.rawValue,
+                                         entry.byteCount, entry.problem, attempt?.seed, attempt?.seconds, attempt?.metadata, now()])
+            return status == .ok ? .added : .missing
+        }
+        let oldStatus: ImageStatus = existing["status"]
+        if oldStatus == .ok || oldStatus == .external { return .unchanged }
+        if attempt == nil && status == .missing { return .unchanged }
+        try db.execute(sql: """
+            UPDATE image SET status = ?, path = ?, sha256 = ?, format = ?, byte_count = ?, problem = ?, seed = COALESCE(?, seed),
+                             seconds = ?, generator_metadata = ?, recorded_at = ?, attempts = attempts + ? WHERE id = ?
+            """, arguments: [status, entry.path, entry.sha256, entry.format?.rawValue, entry.byteCount, entry.problem, attempt?.seed,
+                             attempt?.seconds, attempt?.metadata, now(), attempt == nil ? 0 : 1, existing["id"] as Int64])
+        return status == .ok ? .repaired : .missing
+    }
 
     func storedRun(_ row: Row) -> StoredRun {
         StoredRun(id: row["id"], name: row["name"], set: PromptSet(rawValue: row["set_name"])!,
