@@ -51,7 +51,7 @@ let package = Package(
         ),
         .target(name: "WiseReport", dependencies: ["WiseCore", "WiseStats"]),
         .target(name: "WiseStats", exclude: ["README.md"]),
-        .target(name: "WiseJudges", dependencies: ["WiseCore", "WiseHTTP", "WiseAPI", "WiseCLIP", "WiseHub", "WiseOptions", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .target(name: "WiseJudges", dependencies: ["WiseCore", "WiseHTTP", "WiseAPI", "WiseCLIP", "WiseHub", "WiseStats", "WiseOptions", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "WiseRunner", dependencies: ["WiseCore", "WiseStore"]),
         .target(name: "WiseGenerators", dependencies: ["WiseCore", "WiseHTTP", "WiseAPI", "WiseOptions", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(
@@ -81,7 +81,7 @@ let package = Package(
         ),
         .executableTarget(name: "stats-bench", dependencies: ["WiseStats"], path: "Benchmarks/stats-bench"),
         .target(name: "TestSupport", dependencies: ["WiseCore"], path: "Tests/Support"),
-        .testTarget(name: "WiseCLIPTests", dependencies: ["WiseCLIP", "WiseCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "WiseCLIPTests", dependencies: ["WiseCLIP", "WiseJudges", "WiseCore"], exclude: ["Fixtures"]),
         .testTarget(name: "WiseHubTests", dependencies: ["WiseHub", "WiseHTTP", "WiseCore", "TestSupport"]),
         .testTarget(name: "WiseCoreTests", dependencies: ["WiseCore", "TestSupport"]),
         .testTarget(name: "WiseCryptoTests", dependencies: ["WiseCrypto"]),

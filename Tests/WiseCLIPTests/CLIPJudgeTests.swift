@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WiseCore
 @testable import WiseCLIP
+@testable import WiseJudges
 
 /// The `clip` judge on the tiny fixture model: measurements, thresholds, evidence.
 @Suite struct CLIPJudgeTests {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WiseCore
 @testable import WiseCLIP
+@testable import WiseJudges
 
 /// Model folders with one thing wrong: each is refused with one line of bad data naming the
 /// file and the field, before anything the size implies is allocated, never with a trap.

@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 import WiseCore
 @testable import WiseCLIP
+@testable import WiseJudges
 
 /// A hasher that counts the bytes it hashed, to see what the digest cache saves.
 final class CountingHasher: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import WiseCLIP
 import WiseCore
 
 /// How CLIP measurements become the protocol's aspect scores: which text the image is

@@ -1,3 +1,4 @@
+import WiseCLIP
 import WiseCore
 import WiseStats
 

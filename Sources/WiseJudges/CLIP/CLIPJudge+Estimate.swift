@@ -1,4 +1,5 @@
 import Foundation
+import WiseCLIP
 import WiseCore
 
 extension CLIPJudge {
