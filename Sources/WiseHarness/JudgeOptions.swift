@@ -47,7 +47,7 @@ public struct JudgeOptions: ParsableArguments {
                           environment: [String: String] = ProcessInfo.processInfo.environment) throws -> MadeJudge {
         let factory = try adapters.registry.factory(named: judge ?? "openai")
         let context = JudgeContext(scoringProtocol: scoringProtocol, environment: environment,
-                                   caFile: try certificateAuthority(environment: environment))
+                                   caFile: try certificateAuthority(environment: environment), dryRun: dryRun)
         return try factory.makeJudge(context)
     }
 

@@ -19,9 +19,11 @@ public struct JudgeContext: Sendable {
     public var environment: [String: String]
     /// A PEM file of the certificate authority to trust for HTTPS, when one was given.
     public var caFile: String?
+    /// The judge is made for `--dry-run` only: nothing will be sent, so no key is needed.
+    public var dryRun: Bool
 
-    public init(scoringProtocol: ScoringProtocol, environment: [String: String], caFile: String? = nil) {
-        self.scoringProtocol = scoringProtocol; self.environment = environment; self.caFile = caFile
+    public init(scoringProtocol: ScoringProtocol, environment: [String: String], caFile: String? = nil, dryRun: Bool = false) {
+        self.scoringProtocol = scoringProtocol; self.environment = environment; self.caFile = caFile; self.dryRun = dryRun
     }
 }
 

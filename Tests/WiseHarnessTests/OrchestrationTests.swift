@@ -99,6 +99,20 @@ import WiseStore
         #expect(try store.judgmentRows(run: run).isEmpty)
     }
 
+    @Test func aDryRunNeedsNoKey() async throws {
+        // Given a registered run and a key variable that is not set
+        let (store, run, fixture, _) = try registered(1...3)
+        let options = try JudgeOptions.parse(["--base-url", "http://127.0.0.1:9/v1", "--model", "m", "--api-key-env", "UNSET_KEY_FOR_TEST", "--dry-run"])
+        // When the judge is made for a dry run / Then it is made, and the dry run prints its estimate
+        let made = try options.makeJudge(scoringProtocol: .verified, environment: fixture.environment)
+        let recorder = ConsoleRecorder()
+        try await Console.$sink.withValue(recorder) { try await judgeRun(run, store: store, options: options, made: made) }
+        #expect(recorder.output.contains("dry run: 3 requests would be sent"))
+        // And without --dry-run the missing key is refused, naming the variable
+        let real = try JudgeOptions.parse(["--base-url", "http://127.0.0.1:9/v1", "--model", "m", "--api-key-env", "UNSET_KEY_FOR_TEST"])
+        #expect { try real.makeJudge(scoringProtocol: .verified, environment: fixture.environment) } throws: { "\($0)".contains("UNSET_KEY_FOR_TEST") }
+    }
+
     @Test func anImagesAPIThatRefusesTheKeyStopsGenerationAndRecordsWhy() async throws {
         // Given an images API that answers 401 to everything
         let server = try LoopbackHTTPServer { _ in .json(#"{"error":{"message":"bad key sk-test-01234567…"}}"#, status: 401) }

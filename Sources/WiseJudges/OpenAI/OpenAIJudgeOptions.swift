@@ -86,10 +86,12 @@ public struct OpenAIJudgeOptions: ParsableArguments, JudgeFactory {
         }
         var apiKey: String?
         if let variable = options.apiKeyEnv {
-            guard let value = environment[variable], !value.isEmpty else {
+            if let value = environment[variable], !value.isEmpty {
+                apiKey = value
+            } else if !context.dryRun {
+                // A dry run sends nothing, so it needs no key (and says nothing about one).
                 throw UsageError("--api-key-env \(variable): that environment variable is not set; export it or leave the option out for a server without keys")
             }
-            apiKey = value
         }
         let location = try CatalogueLocation.fromEnvironment(environment)
         // The official evaluator is required for the official rubric, and used for the defaults whenever it is at hand.
