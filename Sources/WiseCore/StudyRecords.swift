@@ -19,12 +19,14 @@ public struct StudyJudgment: Sendable, Equatable {
 
 /// One registered image of a run (sample 0), for galleries.
 public struct StudyImage: Sendable, Equatable {
-    public init(promptID: Int, status: ImageStatus, path: String?, format: String?) {
-        self.promptID = promptID; self.status = status; self.path = path; self.format = format
+    public init(promptID: Int, status: ImageStatus, path: String?, format: String?, sha256: String? = nil) {
+        self.promptID = promptID; self.status = status; self.path = path; self.format = format; self.sha256 = sha256
     }
     public var promptID: Int
     public var status: ImageStatus
     /// Where the image file was when it was registered; nil for missing and imported items.
     public var path: String?
     public var format: String?
+    /// The SHA-256 the image had when it was registered (what was judged).
+    public var sha256: String?
 }

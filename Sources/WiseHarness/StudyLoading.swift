@@ -21,7 +21,7 @@ extension ResultsStore {
                          parseSensitive: Set(try parseSensitiveItems(of: run, judge: use.spec).map(\.promptID)))
         }
         return GalleryRun(run: study, images: Dictionary(try studyImages(of: run).map { ($0.promptID, $0) }, uniquingKeysWith: { a, _ in a }),
-                          judges: judges)
+                          judges: judges, imageFolder: run.generator.adapter == "folder" ? run.generator.parameters["path"] : nil)
     }
 
     /// Each item's integer score (7c + 2r + a, or the 0/1 score) from its first scored repeat.

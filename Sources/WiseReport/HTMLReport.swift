@@ -17,8 +17,10 @@ public struct GalleryRun: Sendable {
     public var run: StudyRun
     public var images: [Int: StudyImage]
     public var judges: [GalleryJudge]
-    public init(run: StudyRun, images: [Int: StudyImage], judges: [GalleryJudge]) {
-        self.run = run; self.images = images; self.judges = judges
+    /// The folder the run's images were registered from, when it has one: nothing outside it is copied.
+    public var imageFolder: String?
+    public init(run: StudyRun, images: [Int: StudyImage], judges: [GalleryJudge], imageFolder: String? = nil) {
+        self.run = run; self.images = images; self.judges = judges; self.imageFolder = imageFolder
     }
 }
 
@@ -67,28 +69,55 @@ public struct HTMLReport: Sendable {
             throw CannotCreate("cannot create report folder \(images.path): \(error.localizedDescription)")
         }
         var sources: [String: String] = [:]
+        var refused: [String: String] = [:]
         for (r, gallery) in runs.enumerated() {
             for (id, image) in gallery.images where image.status == .ok {
-                guard let path = image.path, FileManager.default.fileExists(atPath: path) else { continue }
-                let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
-                let name = "r\(r)-\(id)." + (ext.isEmpty ? "img" : ext)
-                let target = images.appendingPathComponent(name)
-                try? FileManager.default.removeItem(at: target)
-                do { try FileManager.default.copyItem(atPath: path, toPath: target.path) } catch {
-                    throw CannotCreate("cannot copy \(path) into \(images.path): \(error.localizedDescription)")
+                let bytes: Data
+                switch Self.judgedBytes(of: image, inside: gallery.imageFolder) {
+                case .failure(let problem):
+                    refused["\(r)-\(id)"] = problem.text
+                    continue
+                case .success(let data): bytes = data
+                }
+                let format = ImageFormat.sniff(bytes)?.rawValue ?? "img"
+                let name = "r\(r)-\(id)." + (format == "jpeg" ? "jpg" : format)
+                do { try bytes.write(to: images.appendingPathComponent(name), options: .atomic) } catch {
+                    throw CannotCreate("cannot write \(name) into \(images.path): \(error.localizedDescription)")
                 }
                 sources["\(r)-\(id)"] = "images/" + name
             }
         }
         let index = folder.appendingPathComponent("index.html")
-        do { try Data(render(imageSources: sources).utf8).write(to: index, options: .atomic) } catch {
+        do { try Data(render(imageSources: sources, refused: refused).utf8).write(to: index, options: .atomic) } catch {
             throw CannotCreate("cannot write \(index.path): \(error.localizedDescription)")
         }
         return index
     }
 
-    /// The page; `imageSources["run-id"]` is the relative path of a copied image.
-    public func render(imageSources: [String: String]) -> String {
+    /// The bytes that were judged, read from where the image was registered, or why they are not
+    /// shown: the path must be a regular file (never a symbolic link), inside the run's image
+    /// folder when it has one, an image, and hash to what the store recorded.
+    static func judgedBytes(of image: StudyImage, inside folder: String?) -> Result<Data, ImageProblem> {
+        guard let path = image.path, let expected = image.sha256 else { return .failure(ImageProblem("no registered file")) }
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return .failure(ImageProblem("image file gone since it was judged")) }
+        guard info.st_mode & S_IFMT == S_IFREG else { return .failure(ImageProblem("not shown: the registered path is no longer a plain file")) }
+        if let folder {
+            let root = URL(fileURLWithPath: folder).resolvingSymlinksInPath().path
+            let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+            guard real.hasPrefix(root.hasSuffix("/") ? root : root + "/") else {
+                return .failure(ImageProblem("not shown: the file is outside the run's image folder"))
+            }
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { return .failure(ImageProblem("image file unreadable")) }
+        guard SHA256.hex(data) == expected else { return .failure(ImageProblem("not shown: the file changed since it was judged")) }
+        if case .failure(let problem) = ImageCheck.inspect(data) { return .failure(ImageProblem("not shown: the file \(problem.text)")) }
+        return .success(data)
+    }
+
+    /// The page; `imageSources["run-id"]` is the relative path of a copied image, `refused["run-id"]`
+    /// why a registered image is not shown.
+    public func render(imageSources: [String: String], refused: [String: String] = [:]) -> String {
         let places = board.board.defaultDecimals
         var html = """
             <!DOCTYPE html>
@@ -102,7 +131,7 @@ public struct HTMLReport: Sendable {
             """
         html += leaderboard(places)
         html += charts()
-        html += gallery(imageSources)
+        html += gallery(imageSources, refused: refused)
         html += "<script>\(Self.script)</script>\n</body></html>\n"
         return html
     }
@@ -164,7 +193,7 @@ public struct HTMLReport: Sendable {
         return out + "</div></section>\n"
     }
 
-    func gallery(_ sources: [String: String]) -> String {
+    func gallery(_ sources: [String: String], refused: [String: String] = [:]) -> String {
         let subcategories = Array(Set(prompts.map(\.subcategory))).sorted()
         var out = """
             <section id="gallery"><h2>Gallery</h2>
@@ -192,6 +221,8 @@ public struct HTMLReport: Sendable {
                 body += "<div class=\"run\"><h4>\(escapeHTML(gallery.run.name))</h4>"
                 if let src = sources["\(r)-\(prompt.id)"] {
                     body += "<img src=\"\(escapeHTML(src))\" alt=\"\(escapeHTML(gallery.run.name)) image for prompt \(prompt.id)\" loading=\"lazy\">"
+                } else if let why = refused["\(r)-\(prompt.id)"] {
+                    body += "<div class=\"noimg mismatch\">\(escapeHTML(why))</div>"
                 } else {
                     let status = gallery.images[prompt.id]?.status
                     body += "<div class=\"noimg\">\(status == .external ? "scores imported, no image" : status == .missing ? "image missing" : "no image")</div>"

@@ -22,9 +22,9 @@ extension ResultsStore {
     public func studyImages(of run: StoredRun) throws -> [StudyImage] {
         try read { db in
             try Row.fetchAll(db, sql: """
-                SELECT prompt_id, status, path, format FROM image WHERE run_id = ? AND sample_index = 0 ORDER BY prompt_id
+                SELECT prompt_id, status, path, format, sha256 FROM image WHERE run_id = ? AND sample_index = 0 ORDER BY prompt_id
                 """, arguments: [run.id]).map { row in
-                StudyImage(promptID: row[0], status: row[1], path: row[2], format: row[3])
+                StudyImage(promptID: row[0], status: row[1], path: row[2], format: row[3], sha256: row[4])
             }
         }
     }
