@@ -4,22 +4,28 @@ import Foundation
 /// slashes unescaped, so the same value always gives the same text.
 public enum WiseJSON {
     /// Encodes a value as compact JSON text with sorted keys.
+    ///
+    /// Non-finite numbers (a NaN or an infinity a judge measured) are written as the strings
+    /// `"NaN"`, `"Infinity"` and `"-Infinity"`, which `decode` reads back as numbers: a record that
+    /// holds one is stored as it is, never a reason to stop. Nothing else here can fail to encode;
+    /// should an encoder ever throw, the text says so instead of trapping.
     public static func encode<T: Encodable>(_ value: T) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         do {
             return String(decoding: try encoder.encode(value), as: UTF8.self)
         } catch {
-            // Every type encoded here is plain data (strings, numbers, dictionaries of them); a
-            // failure means a non-finite number reached a record, which is a bug in wise.
-            preconditionFailure("cannot encode \(T.self) as JSON: \(error)")
+            return "{\"unencodable\":\(jsonString(String(describing: error)))}"
         }
     }
 
     /// Decodes JSON text written by `encode`; nil when the text is absent or not of that shape.
     public static func decode<T: Decodable>(_ type: T.Type, from text: String?) -> T? {
         guard let text else { return nil }
-        return try? JSONDecoder().decode(type, from: Data(text.utf8))
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return try? decoder.decode(type, from: Data(text.utf8))
     }
 }
 

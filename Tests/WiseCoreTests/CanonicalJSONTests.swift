@@ -37,3 +37,17 @@ import WiseCore
         }
     }
 }
+
+/// Records holding non-finite numbers are stored, never a trap.
+@Suite struct NonFiniteRecordTests {
+    @Test func nanAndInfinitiesRoundTrip() {
+        // Given measurements a broken model could produce
+        let measured: [String: Double] = ["a": .nan, "b": .infinity, "c": -.infinity, "d": 0.25]
+        // When encoded and read back
+        let text = WiseJSON.encode(measured)
+        let back = WiseJSON.decode([String: Double].self, from: text)
+        // Then the text is JSON with the values named, and they come back as they were
+        #expect(text == #"{"a":"NaN","b":"Infinity","c":"-Infinity","d":0.25}"#)
+        #expect(back?["a"]?.isNaN == true && back?["b"] == .infinity && back?["c"] == -.infinity && back?["d"] == 0.25)
+    }
+}
