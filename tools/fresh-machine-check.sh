@@ -3,7 +3,9 @@
 # debootstrap, holding only what swift.org lists for the Swift toolchain on Debian 12, with the
 # toolchain itself bind-mounted read-only from this machine. Run as root on a Debian machine.
 #
-#   tools/fresh-machine-check.sh [--root DIR] [--keep] [--skip-tests]
+#   tools/fresh-machine-check.sh [--root DIR] [--keep] [--reuse] [--skip-tests]
+#   (--keep leaves the root; --reuse starts again from a kept root's Debian with the Swift
+#   dependencies installed, skipping debootstrap and apt; the repository and builds start afresh)
 #
 # What is taken from this machine, and why (a fresh machine of this workplace has the same):
 #   - the Debian mirror, read from /etc/apt/sources.list*;
@@ -31,13 +33,15 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 root=/var/tmp/wise-fresh-bookworm
 keep=""
+reuse=""
 tests=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --root) root="$2"; shift 2 ;;
     --keep) keep=1; shift ;;
+    --reuse) reuse=1; keep=1; shift ;;
     --skip-tests) tests=""; shift ;;
-    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "fresh-machine-check: unknown option $1" >&2; exit 64 ;;
   esac
 done
@@ -49,16 +53,18 @@ mirror_for() {
   for f in /etc/apt/sources.list.d/*.sources; do
     [ -e "$f" ] || continue
     awk -v suite="$suite" '
-      /^[[:space:]]*$/ { if (uris != "" && hit) { print uris; exit } uris = ""; hit = 0; next }
+      /^[[:space:]]*$/ { if (uris != "" && hit) print uris; uris = ""; hit = 0; next }
       tolower($1) == "uris:" { uris = $2 }
       tolower($1) == "suites:" { for (i = 2; i <= NF; i++) if ($i == suite) hit = 1 }
       END { if (uris != "" && hit) print uris }' "$f"
   done
-  cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-    awk -v suite="$suite" '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while ($i !~ /\]$/) i++; i++ } if ($(i + 1) == suite) print $i }'
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [ -e "$f" ] || continue
+    awk -v suite="$suite" '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while ($i !~ /\]$/) i++; i++ } if ($(i + 1) == suite) print $i }' "$f"
+  done
 }
-mirror="$(mirror_for bookworm | head -n 1)"
-security="$(mirror_for bookworm-security | head -n 1)"
+mirror="$(mirror_for bookworm | awk 'NR == 1')"
+security="$(mirror_for bookworm-security | awk 'NR == 1')"
 [ -n "$mirror" ] || { echo "fresh-machine-check: no bookworm mirror in /etc/apt/sources.list*" >&2; exit 69; }
 
 swift_bin="$(dirname "$(readlink -f "$(command -v swift)")")"   # e.g. /opt/swift/usr/bin
@@ -118,15 +124,21 @@ in_root() {   # runs a bash command in the chroot, as a fresh login would, with 
   for v in $(compgen -e); do
     case "$v" in PIP_*|SSL_CERT_*|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|GIT_SSL_CAINFO|OPENBLAS_*) env+=("$v=${!v}") ;; esac
   done
-  chroot "$root" /usr/bin/env -i "${env[@]}" bash -lc "$1"
+  chroot "$root" /usr/bin/env -i "${env[@]}" bash -c "$1"
 }
 
+rm -rf "$logs"
 command -v debootstrap >/dev/null || timed install-debootstrap apt-get install -y -qq debootstrap
 
 if mounted_below; then echo "fresh-machine-check: $root is in use (mounted)" >&2; exit 75; fi
-remove_root
-rm -rf "$logs"
-timed debootstrap debootstrap --variant=minbase bookworm "$root" "$mirror"
+ready="$root/var/lib/wise-check-swift-deps"   # written once the Swift dependencies are in
+if [ -n "$reuse" ] && [ -e "$ready" ]; then
+  echo "== reusing $root (Debian and the Swift dependencies as installed before)" >&2
+  rm -rf "$root/root/wise" "$root/root/.cache" "$root/usr/local/bin/wise" "$root/usr/local/share/wise"
+else
+  remove_root
+  timed debootstrap debootstrap --variant=minbase bookworm "$root" "$mirror"
+fi
 
 {
   echo "deb $mirror bookworm main"
@@ -155,7 +167,10 @@ bind /opt/swift-packages "$root/opt/swift-packages" ro
 # person would, recommended packages included), and nothing else.
 swift_deps="binutils git gnupg2 libc6-dev libcurl4-openssl-dev libedit2 libgcc-12-dev libpython3-dev libsqlite3-0 \
 libstdc++-12-dev libxml2-dev libz3-dev pkg-config python3-lldb-13 tzdata zlib1g-dev unzip curl"
-timed swift-deps in_root "export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq $swift_deps"
+if [ ! -e "$ready" ]; then
+  timed swift-deps in_root "export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq $swift_deps"
+  touch "$ready"
+fi
 timed swift-version in_root "swift --version"
 
 # The repository as it stands: tracked files and new files git does not ignore (what a clone of the
