@@ -20,10 +20,12 @@
 # hub on a GPU and judges them with a CLIP model from the hub; here there is neither a GPU nor the
 # hub. So the check runs the install part of it as written (`bash tools/install.sh`: packages,
 # release build, install into /usr/local, the workers' venv with torch, diffusers, transformers),
-# then, in place of the generation and judging, the README's offline check
-# (`wise catalogue fetch --from ../shared/wise && wise catalogue stats --set legacy`),
-# `wise models list` from an unrelated folder (the installed registry), and an import of torch,
-# diffusers and transformers by the venv's python3 (what the registry's worker commands run).
+# then, in place of `wise catalogue fetch`, the README's offline check (`wise catalogue fetch --from
+# ../shared/wise && wise catalogue stats --set legacy`), `wise models list` from an unrelated folder
+# (the installed registry), and, in place of SDXL and CLIP ViT-L/14, the same pipeline on tiny
+# random models made on the spot: `wise run` through the installed diffusers worker and venv
+# (a tiny Stable Diffusion from workers/tests/tiny_models.py, on the CPU, prompts 1-2 of legacy),
+# judged by the clip judge with the tiny CLIP of Tests/WiseCLIPTests/Fixtures, and reported.
 #
 # The second command, `bash .ci/run`, runs as written.
 #
@@ -180,8 +182,15 @@ git -C "$repo" ls-files -z --cached --others --exclude-standard | (cd "$repo" &&
 
 # Command 1: the install part as written, then the offline stand-in for generating and judging.
 timed install in_root "cd /root/wise && bash tools/install.sh"
-timed offline-main-job in_root "cd /root/wise && wise catalogue fetch --from ../shared/wise && wise catalogue stats --set legacy \
-  && cd /tmp && wise models list && /usr/local/share/wise/venv/bin/python3 -c 'import torch, diffusers, transformers; print(\"venv ok\", torch.__version__)'"
+timed offline-check in_root "cd /root/wise && wise catalogue fetch --from ../shared/wise && wise catalogue stats --set legacy \
+  && cd /tmp && wise models list"
+timed tiny-main-job in_root '
+  set -e; rm -rf /tmp/offline; mkdir -p /tmp/offline; cd /tmp/offline
+  venv=/usr/local/share/wise/venv/bin/python3
+  $venv /root/wise/workers/tests/tiny_models.py stable-diffusion /tmp/offline/tiny-sd
+  wise run tiny --set legacy --ids 1-2 --store /tmp/offline/wise.sqlite \
+    --generator worker --worker-cmd "$venv /usr/local/share/wise/workers/diffusers_worker.py --model /tmp/offline/tiny-sd --device cpu" \
+    --judge clip --clip-model /root/wise/Tests/WiseCLIPTests/Fixtures/tiny-quick'
 
 # Command 2.
 if [ -n "$tests" ]; then

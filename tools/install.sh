@@ -31,8 +31,8 @@ done
 case "$prefix" in /*) ;; *) prefix="$PWD/$prefix" ;; esac
 command -v swift >/dev/null || { echo "install.sh: swift is not on PATH; install the Swift 6 toolchain first (swift.org/install)" >&2; exit 69; }
 
-step() { printf '\n== %s\n' "$*" >&2; }
 started=$SECONDS
+step() { printf '\n== %s (at %d s)\n' "$*" $((SECONDS - started)) >&2; }
 
 step "system packages"
 wise_install_packages "${WISE_BUILD_PACKAGES[@]}" ${workers:+"${WISE_PYTHON_PACKAGES[@]}"}
