@@ -158,7 +158,8 @@ done
 
 mkdir -p "$root/proc" "$root/sys" "$root/dev"
 mounts=("$root/proc" "${mounts[@]}"); mount -t proc proc "$root/proc"
-mounts=("$root/sys" "${mounts[@]}"); mount -t sysfs sys "$root/sys"
+# /sys with what is mounted below it: slurmd (the cluster test) needs /sys/fs/cgroup.
+mounts=("$root/sys" "${mounts[@]}"); mount --rbind /sys "$root/sys"; mount --make-rslave "$root/sys"
 mounts=("$root/dev" "${mounts[@]}"); mount --rbind /dev "$root/dev"; mount --make-rslave "$root/dev"
 bind "$toolchain" "$root$toolchain" ro
 bind /opt/swift-packages "$root/opt/swift-packages" ro
