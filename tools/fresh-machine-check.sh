@@ -14,7 +14,8 @@
 #     github.com to it, so SwiftPM resolves offline;
 #   - pip's settings: /etc/pip.conf, the PIP_* and certificate variables, /opt/wheels (where
 #     torch==2.13.0+cpu is found), and the extra CA certificates in /usr/local/share/ca-certificates;
-#   - ../shared (read-only), which the tests and the offline check read as ../shared/wise.
+#   - ../shared (read-only), which the tests and the offline check read as ../shared/wise;
+#   - /etc/resolv.conf, /etc/hosts and /etc/hostname (the machine's name must resolve for slurmd).
 #
 # The first command. The README's main job generates 1000 images with a model from the Hugging Face
 # hub on a GPU and judges them with a CLIP model from the hub; here there is neither a GPU nor the
@@ -148,6 +149,9 @@ fi
   if [ -n "$security" ]; then echo "deb $security bookworm-security main"; fi
 } > "$root/etc/apt/sources.list"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# The machine's own name must resolve, as it does on a real machine (slurmd looks itself up).
+cp /etc/hosts "$root/etc/hosts"
+cp /etc/hostname "$root/etc/hostname" 2>/dev/null || true
 mkdir -p "$root/usr/local/share/ca-certificates"
 cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/" 2>/dev/null || true
 [ -f /etc/pip.conf ] && cp /etc/pip.conf "$root/etc/pip.conf"
