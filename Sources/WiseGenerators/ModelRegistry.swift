@@ -43,7 +43,8 @@ public struct ModelRegistry: Sendable, Decodable {
     public var workers: [String: [String]]
     public var models: [Model]
 
-    /// The folder relative worker scripts are found in: the one above `models/` (the repository).
+    /// The folder relative worker scripts are found in: the one above `models/` (the repository,
+    /// or an install's `share/wise`).
     public var root: URL?
 
     enum CodingKeys: String, CodingKey { case defaultModel = "default", workers, models }
@@ -67,18 +68,61 @@ public struct ModelRegistry: Sendable, Decodable {
         return registry
     }
 
-    /// Finds the registry: `WISE_MODELS`, else `models/registry.json` in the current folder or
-    /// above the executable (the repository a built `wise` lives in).
-    public static func locate(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> URL {
+    /// Finds the registry: `WISE_MODELS`, else `models/registry.json` under the first of
+    /// `dataRoots` that has one (the current folder, an install prefix's `share/wise`, or the
+    /// source checkout a built `wise` lives in).
+    ///
+    /// `executable` is the running program's real path (symbolic links resolved), so a `wise`
+    /// linked into PATH still finds the prefix it was installed into.
+    public static func locate(environment: [String: String] = ProcessInfo.processInfo.environment,
+                              executable: URL? = runningExecutable(),
+                              currentDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) throws -> URL {
         if let path = environment["WISE_MODELS"], !path.isEmpty { return URL(fileURLWithPath: path) }
-        var candidates = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath)]
-        var dir = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<5 { candidates.append(dir); dir = dir.deletingLastPathComponent() }
-        for base in candidates {
+        let roots = dataRoots(executable: executable, currentDirectory: currentDirectory)
+        for base in roots {
             let url = base.appendingPathComponent("models/registry.json")
             if FileManager.default.fileExists(atPath: url.path) { return url }
         }
-        throw FileError("no model registry found (models/registry.json in the current folder or the wise repository); set WISE_MODELS=FILE", kind: .missingInput)
+        let looked = roots.map { $0.appendingPathComponent("models").path }.joined(separator: ", ")
+        throw FileError("no model registry found (models/registry.json in \(looked)); reinstall with tools/install.sh, or set WISE_MODELS=FILE", kind: .missingInput)
+    }
+
+    /// The folders that may hold wise's data (`models/`, `workers/`, `prompts/`), in the order they are tried:
+    /// the current folder; then, for an executable at `DIR/wise`, `DIR/../share/wise` (the layout
+    /// `tools/install.sh` makes under its prefix, e.g. /usr/local/bin/wise and /usr/local/share/wise);
+    /// then `DIR` and five folders above it (a checkout's `.build/<triple>/release/wise`).
+    public static func dataRoots(executable: URL?, currentDirectory: URL) -> [URL] {
+        var roots = [currentDirectory.standardizedFileURL]
+        if let executable {
+            let bin = executable.deletingLastPathComponent().standardizedFileURL
+            roots.append(bin.deletingLastPathComponent().appendingPathComponent("share/wise").standardizedFileURL)
+            var dir = bin
+            for _ in 0..<6 {
+                roots.append(dir)
+                if dir.path == "/" { break }
+                dir = dir.deletingLastPathComponent().standardizedFileURL
+            }
+        }
+        var seen = Set<String>()
+        return roots.filter { seen.insert($0.path).inserted }
+    }
+
+    /// The real path of the running program, symbolic links resolved (nil where it cannot be told).
+    public static func runningExecutable() -> URL? {
+        #if os(Linux)
+        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            return URL(fileURLWithPath: path)
+        }
+        #endif
+        return Bundle.main.executableURL?.resolvingSymlinksInPath()
+    }
+
+    /// The Python a worker command's `python3` stands for: the registry's own virtual environment
+    /// (`venv/bin/python3` beside `models/`, which `tools/install.sh` creates) when there is one.
+    public var python: String? {
+        guard let root else { return nil }
+        let path = root.appendingPathComponent("venv/bin/python3").path
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
     }
 
     /// The model of a name, or an error that suggests the closest name.
@@ -87,8 +131,9 @@ public struct ModelRegistry: Sendable, Decodable {
         throw UsageError("no model named '\(name)' in the registry\(didYouMean(name, among: models.map(\.name))); see `wise models list`, or use --generator worker --worker-cmd … for an unregistered model")
     }
 
-    /// The worker command of a worker model, `{model_id}` and `{dtype}` filled in, and a relative
-    /// script path that exists in the registry's repository made absolute (so any folder works).
+    /// The worker command of a worker model, `{model_id}` and `{dtype}` filled in, a relative
+    /// script path that exists in the registry's folder made absolute (so any folder works), and
+    /// `python3` replaced by the registry's virtual environment's Python when it has one.
     /// With `resolvingPaths: false` the paths stay as the registry writes them (what a run records,
     /// so shards checked out in different folders still agree).
     public func workerCommand(for model: Model, resolvingPaths: Bool = true) -> [String] {
@@ -96,6 +141,7 @@ public struct ModelRegistry: Sendable, Decodable {
         if model.dtype == nil, let flag = argv.firstIndex(of: "{dtype}").map({ $0 - 1 }), flag >= 0, argv[flag].hasPrefix("--") {
             argv.removeSubrange(flag...(flag + 1))
         }
+        if resolvingPaths, argv.first == "python3", let python { argv[0] = python }
         return argv.map { argument in
             let filled = argument.replacingOccurrences(of: "{model_id}", with: model.modelID)
                 .replacingOccurrences(of: "{dtype}", with: model.dtype ?? "")

@@ -31,7 +31,7 @@ public struct HTTPSTestServer {
             """
         let python = Process()
         python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        python.arguments = ["python3", "-c", script, cert, key]
+        python.arguments = [TestPython.executable, "-c", script, cert, key]
         let out = Pipe()
         python.standardOutput = out
         python.standardError = FileHandle.nullDevice

@@ -9,12 +9,12 @@ public enum TinyWorker {
 
     /// The worker command line with switches such as `--crash-on 3`, as `--worker-cmd` takes it.
     public static func command(_ switches: String = "") -> String {
-        "python3 \(script)" + (switches.isEmpty ? "" : " " + switches)
+        "\(TestPython.executable) \(script)" + (switches.isEmpty ? "" : " " + switches)
     }
 
     /// A model registry file naming the tiny worker as model `tiny` (family `test`), for WISE_MODELS.
     public static func writeRegistry(to url: URL, switches: [String] = []) throws {
-        let argv = (["python3", script] + switches).map { "\"\($0)\"" }.joined(separator: ", ")
+        let argv = ([TestPython.executable, script] + switches).map { "\"\($0)\"" }.joined(separator: ", ")
         let text = """
             {"default": "tiny", "workers": {"tiny": [\(argv)]},
              "models": [{"name": "tiny", "family": "test", "adapter": "worker", "worker": "tiny", "model_id": "tiny-png",
