@@ -49,16 +49,17 @@ public struct ModelRegistry: Sendable, Decodable {
 
     enum CodingKeys: String, CodingKey { case defaultModel = "default", workers, models }
 
-    /// Reads a registry file, checking every model names a known adapter and worker.
-    public static func load(from url: URL) throws -> ModelRegistry {
+    /// Reads a registry file, checking every model names a known worker and, given the registered
+    /// generator `adapters` (the harness's registry), a known adapter.
+    public static func load(from url: URL, adapters: [String]? = nil) throws -> ModelRegistry {
         let data = try readUserFile(url.path, noun: "model registry", expected: "a JSON file")
         var registry: ModelRegistry
         do { registry = try JSONDecoder().decode(ModelRegistry.self, from: data) } catch {
             throw DataError("model registry \(url.path) is not valid: \(error); fix the file or point WISE_MODELS at another")
         }
         for model in registry.models {
-            guard GeneratorKind.allCases.map(\.rawValue).contains(model.adapter) else {
-                throw DataError("model registry \(url.path): model \(model.name) has unknown adapter '\(model.adapter)'")
+            if let adapters, !adapters.contains(model.adapter) {
+                throw DataError("model registry \(url.path): model \(model.name) has unknown adapter '\(model.adapter)'\(didYouMean(model.adapter, among: adapters)); the generators are \(adapters.joined(separator: ", "))")
             }
             if model.adapter == "worker", registry.workers[model.worker ?? ""] == nil {
                 throw DataError("model registry \(url.path): model \(model.name) names worker '\(model.worker ?? "")', which is not under \"workers\"")
@@ -151,18 +152,5 @@ public struct ModelRegistry: Sendable, Decodable {
             }
             return filled
         }
-    }
-}
-
-/// The generator adapters, by the name `--generator` takes.
-public enum GeneratorKind: String, CaseIterable, Sendable {
-    case folder, worker, command
-    case openAIImages = "openai-images"
-
-    /// The adapter of a name, or an error that suggests the closest name.
-    public static func named(_ name: String) throws -> GeneratorKind {
-        if let kind = GeneratorKind(rawValue: name.lowercased()) { return kind }
-        let names = allCases.map(\.rawValue)
-        throw UsageError("unknown generator '\(name)'\(didYouMean(name, among: names)); the generators are \(names.joined(separator: ", "))")
     }
 }

@@ -53,7 +53,7 @@ public struct GenerationOptions: ParsableArguments {
     /// Builds the generator the options (and, with `model`, the registry) describe; checks everything before any work.
     public func makeGenerator(model name: String?, run runName: String, timeout: Double,
                               environment: [String: String] = ProcessInfo.processInfo.environment) throws -> PreparedGenerator {
-        let registry = try name.map { _ in try ModelRegistry.load(from: ModelRegistry.locate(environment: environment)) }
+        let registry = try name.map { _ in try ModelRegistry.load(from: ModelRegistry.locate(environment: environment), adapters: GeneratorAdapters.names) }
         let model = try name.map { try registry!.model(named: $0) }
         guard let adapterName = generator ?? model?.adapter ?? (adapters.folder.images != nil ? "folder" : nil) else {
             throw UsageError("say what makes the images: --model NAME (see `wise models list`), or --generator \(GeneratorAdapters.names.joined(separator: "|")) with its options")

@@ -11,7 +11,7 @@ public enum ModelListing {
     /// size, steps, guidance, dtype and family, the default marked.
     public static func render() throws -> String {
         let url = try ModelRegistry.locate()
-        let registry = try ModelRegistry.load(from: url)
+        let registry = try ModelRegistry.load(from: url, adapters: GeneratorAdapters.names)
         let header = ["name", "family", "adapter", "model id", "size", "steps", "guidance", "dtype"]
         var rows = [header]
         for m in registry.models {

@@ -38,6 +38,17 @@ import WiseStore
         #expect(GeneratorAdapters.names == ["folder", "worker", "command", "openai-images"])
     }
 
+    @Test func everyRegisteredModelNamesARegisteredGenerator() throws {
+        // Given the model registry and the generator registry / Then every model's adapter is a registered generator
+        let url = TestCatalogue.repositoryRoot.appendingPathComponent("models/registry.json")
+        let registry = try ModelRegistry.load(from: url, adapters: GeneratorAdapters.names)
+        #expect(registry.models.allSatisfy { GeneratorAdapters.names.contains($0.adapter) })
+        // And a registry naming an unknown adapter is refused with a suggestion
+        let bad = try TempDirectory.make("registry").appendingPathComponent("registry.json")
+        try Data(#"{"default":"m","workers":{},"models":[{"name":"m","family":"f","adapter":"comand","model_id":"x"}]}"#.utf8).write(to: bad)
+        #expect { try ModelRegistry.load(from: bad, adapters: GeneratorAdapters.names) } throws: { "\($0)".contains("did you mean 'command'?") }
+    }
+
     @Test func theExampleAdaptersMakeAndJudgeARunInProcess() async throws {
         // Given a store, a catalogue and a template image
         let fixture = try TestCatalogue.make()
