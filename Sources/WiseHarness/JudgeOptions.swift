@@ -66,7 +66,7 @@ public struct JudgeOptions: ParsableArguments {
 
 /// The `--price-in` / `--price-out` options that turn judge tokens into a cost.
 public struct PriceOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Price per million judge input tokens; adds the cost to reports and --dry-run.", valueName: "price"))
+    @Option(help: ArgumentHelp("Price per million judge input tokens; adds the cost to reports and to a judge dry run.", valueName: "price"))
     public var priceIn: Double?
 
     @Option(help: ArgumentHelp("Price per million judge output tokens.", valueName: "price"))

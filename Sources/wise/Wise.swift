@@ -45,8 +45,15 @@ enum Main {
             let code = Wise.exitCode(for: error)
             guard code != .success else { Wise.exit(withError: error) }
             let message = Wise.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-            Console.error("wise: \(message) (see `wise --help` or `wise COMMAND --help`)")
+            Console.error("wise: \(message)\(commandSuggestion(message)) (see `wise --help` or `wise COMMAND --help`)")
             exit(code.rawValue)
         }
     }
+}
+
+/// " (did you mean 'report'?)" when the error is about a first argument that is a mistyped command.
+func commandSuggestion(_ message: String) -> String {
+    let arguments = CommandLine.arguments.dropFirst()
+    guard let first = arguments.first, !first.hasPrefix("-"), message.contains("'\(first)'") else { return "" }
+    return didYouMean(first, among: Wise.configuration.subcommands.map { $0._commandName })
 }

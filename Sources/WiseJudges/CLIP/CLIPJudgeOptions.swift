@@ -13,7 +13,7 @@ public struct CLIPJudgeOptions: ParsableArguments, JudgeFactory {
 
     public init() {}
 
-    @Option(help: ArgumentHelp("The CLIP model: a folder with config.json, model.safetensors, vocab.json and merges.txt, or a Hugging Face repo id fetched with `wise models fetch` (default openai/clip-vit-large-patch14).", valueName: "dir|repo"))
+    @Option(help: ArgumentHelp("The CLIP model: a folder with config.json, model.safetensors, vocab.json and merges.txt, or a Hugging Face repo id fetched with `wise models fetch`.", valueName: "dir|repo"))
     public var clipModel = "openai/clip-vit-large-patch14"
 
     @Option(help: ArgumentHelp("A calibration file (thresholds turning similarities into the protocol's aspects), as `wise calibrate` writes it; default: uncalibrated cut points.", valueName: "file"))
@@ -23,10 +23,10 @@ public struct CLIPJudgeOptions: ParsableArguments, JudgeFactory {
     public var aestheticHead: String?
 
     @Option(help: "Threads for the CLIP model (default: all cores).")
-    public var clipThreads = ProcessInfo.processInfo.activeProcessorCount
+    public var clipThreads: Int?
 
     public func validate() throws {
-        try checkRange("--clip-threads", clipThreads, 1...256)
+        if let clipThreads { try checkRange("--clip-threads", clipThreads, 1...256) }
     }
 
     /// The model folder: the path itself when it is a folder, else the cache folder of a fetched repo.
@@ -49,7 +49,7 @@ public struct CLIPJudgeOptions: ParsableArguments, JudgeFactory {
         let scoringProtocol = context.scoringProtocol
         let environment = context.environment
         let directory = try options.modelDirectory(environment: environment)
-        let model = try CLIPModel(directory: directory, threads: options.clipThreads)
+        let model = try CLIPModel(directory: directory, threads: options.clipThreads ?? ProcessInfo.processInfo.activeProcessorCount)
         let head = try options.aestheticHead.map { try AestheticHead(path: $0, embeddingWidth: model.config.projectionDim) }
         let calibration = try options.calibration.map(CLIPCalibration.load) ?? .defaults(for: scoringProtocol, aestheticHead: head != nil)
         guard calibration.scoringProtocol == scoringProtocol else {
