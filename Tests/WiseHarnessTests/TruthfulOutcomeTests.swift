@@ -31,6 +31,16 @@ import WiseStore
         #expect(error.message.hasPrefix("1 of 3 images failed (prompt 2 sample 0: "), "\(error.message)")
         #expect(error.message.hasSuffix("); run the same command again to retry only those"))
 
+        // When the missing image appears and the same command runs again (a new process: the folder is listed afresh)
+        try ImageFixtures.writeFolder(dir.appendingPathComponent("img"), ids: [2])
+        let rerun = try options.makeGenerator(model: nil, run: "g", timeout: 10, environment: [:])
+        let again = try await Console.$sink.withValue(ConsoleRecorder()) {
+            try await generateImages(name: "g", set: .verified, scoringProtocol: nil, made: rerun, options: options,
+                                     store: store, catalogue: try fixture.load(.verified))
+        }
+        // Then only that image is made and the pass ends complete
+        #expect(again.incomplete == nil && again.summary.made == 1 && again.summary.alreadyMade == 2, "\(again.summary)")
+
     }
 
     @Test func judgingARunWhoseImagesAreAllMissingIsBadDataAndSendsNothing() async throws {
