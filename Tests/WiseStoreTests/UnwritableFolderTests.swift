@@ -75,14 +75,16 @@ import TestSupport
     }
 
     @Test func aStoreIsNotMergedIntoItselfHoweverItIsSpelt() throws {
-        // Given a store, a symlink to it and a `..` spelling of it
+        // Given a store, a symlink to it, a hard link to it and a `..` spelling of it
         let path = try closedStore("r")
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         let link = folder.appendingPathComponent("link.sqlite").path
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: path)
+        let hard = folder.appendingPathComponent("hard.sqlite").path
+        try FileManager.default.linkItem(atPath: path, toPath: hard)
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("sub"), withIntermediateDirectories: true)
         let store = try ResultsStore(path: path, create: false)
-        for source in [link, folder.appendingPathComponent("sub/../wise.sqlite").path] {
+        for source in [link, hard, folder.appendingPathComponent("sub/../wise.sqlite").path] {
             // When it is merged into itself / Then it is a usage error naming it as the store being merged into
             #expect {
                 try store.merge(from: [source])
