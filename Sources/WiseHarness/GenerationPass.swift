@@ -3,9 +3,29 @@ import WiseCore
 import WiseRunner
 import WiseStore
 
+/// What a generation pass left: the run, what was made and what failed.
+public struct GenerationOutcome: Sendable {
+    public var run: StoredRun
+    public var summary: GenerationRunner.Summary
+
+    /// The `.incomplete` error to end the command with when any image failed (nil when none did):
+    /// `3 of 40 images failed (prompt 7 sample 0: …); run the same command again to retry only those`.
+    /// Callers print the board first, so a shard whose images all failed never looks successful.
+    public var incomplete: OutcomeError? {
+        guard summary.failed > 0 else { return nil }
+        let shown = summary.failures.prefix(3).map { $0.count > 160 ? $0.prefix(159) + "…" : Substring($0) }
+        let more = summary.failed > shown.count ? "; \(summary.failed - shown.count) more in `wise failures \(run.name)`" : ""
+        return OutcomeError("\(summary.failed) of \(summary.pending) images failed (\(shown.joined(separator: "; "))\(more)); run the same command again to retry only those",
+                            kind: .incomplete)
+    }
+}
+
 /// Makes the missing images of a run (creating the run when new), printing what was done; shared by `generate` and `run`.
+///
+/// Failed images are rows in the store, not errors: the pass returns normally and the caller
+/// ends with `outcome.incomplete` after printing what it prints.
 public func generateImages(name: String, set: PromptSet, scoringProtocol: ScoringProtocol?, made: PreparedGenerator,
-                    options: GenerationOptions, store: ResultsStore, catalogue: Catalogue? = nil) async throws -> StoredRun {
+                    options: GenerationOptions, store: ResultsStore, catalogue: Catalogue? = nil) async throws -> GenerationOutcome {
     let catalogue = try catalogue ?? loadCatalogue(set)
     let selection = try options.selection()
     let ids = selection.apply(to: catalogue.prompts.map(\.id))
@@ -64,5 +84,5 @@ public func generateImages(name: String, set: PromptSet, scoringProtocol: Scorin
     for failure in summary.failures { Console.note("failed: \(failure)") }
     if summary.failed > 0 { Console.note("run the same command again to retry only the \(summary.failed) failed images") }
     if !selection.isAll { Console.note("asked for ids \(PromptSelection.ranges(ids)); the report counts the other prompts as missing") }
-    return run
+    return GenerationOutcome(run: run, summary: summary)
 }

@@ -82,6 +82,24 @@ public func judgeRun(_ run: StoredRun, store: ResultsStore, options: JudgeOption
         }
         return
     }
+    try requireUsableImages(run, store: store, promptIDs: promptIDs)
     try await judgePass(run, store: store, judge: judge, runner: runner, options: options,
                         description: "judge: \(judge.spec.judgeDescription)" + (made.notes.isEmpty ? "" : "; also differs from the official evaluator: " + made.notes.joined(separator: "; ")))
+}
+
+/// Refuses a judge pass that has nothing to judge, saying why, rather than printing an empty board:
+/// no image registered for the selection (missing input, exit 66), or images registered but none
+/// usable (missing or unreadable files recorded as such: bad data, exit 65).
+func requireUsableImages(_ run: StoredRun, store: ResultsStore, promptIDs: Set<Int>?) throws {
+    let rows = try store.imageRows(run: run).filter { promptIDs?.contains($0.promptID) ?? true }
+    guard !rows.contains(where: { $0.status == .ok }) else { return }
+    let scope = promptIDs == nil ? "" : " among the selected prompts"
+    guard !rows.isEmpty else {
+        throw OutcomeError("run '\(run.name)' has no images registered\(scope); nothing to judge: register or generate its images first (`wise run \(run.name) --images DIR` or `wise generate`)", kind: .missingInput)
+    }
+    if rows.allSatisfy({ $0.status == .external }) {
+        throw OutcomeError("run '\(run.name)' holds imported scores only, no image files\(scope); nothing to judge: register its images as a run with `wise run NAME --images DIR`", kind: .badData)
+    }
+    let example = rows.first { $0.problem != nil }.map { ", e.g. prompt \($0.promptID) sample \($0.sampleIndex): \($0.problem!)" } ?? ""
+    throw OutcomeError("run '\(run.name)' has \(rows.count) images registered\(scope) but none usable\(example); nothing to judge: see `wise failures \(run.name)`, fix the images, then register them again", kind: .badData)
 }

@@ -16,14 +16,16 @@ public enum RunJudging {
         try await judgeRun(run, store: store, options: options, promptIDs: promptIDs)
     }
 
-    /// Makes a run's images with the generator `model` (or the options) name, then prints its board.
+    /// Makes a run's images with the generator `model` (or the options) name, then prints its board;
+    /// throws `.incomplete` afterwards when any image failed.
     public static func generate(run name: String, set: PromptSet, scoringProtocol: ScoringProtocol?, model: String?,
                                 timeout: Double, options: GenerationOptions, store storeOptions: StoreOptions) async throws {
         try RunSpec.validateName(name)
         let made = try options.makeGenerator(model: model, run: name, timeout: timeout)
         let store = try storeOptions.openForWriting()
-        let run = try await generateImages(name: name, set: set, scoringProtocol: scoringProtocol, made: made,
-                                           options: options, store: store)
-        try printBoard(run, store: store)
+        let outcome = try await generateImages(name: name, set: set, scoringProtocol: scoringProtocol, made: made,
+                                               options: options, store: store)
+        try printBoard(outcome.run, store: store)
+        if let incomplete = outcome.incomplete { throw incomplete }
     }
 }

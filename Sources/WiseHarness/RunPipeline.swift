@@ -68,6 +68,11 @@ public struct RunPipeline {
     }
 
     /// Generates the run's images with the generator `--model` (or `--generator`) names, then judges and reports.
+    ///
+    /// Failed images do not stop the judge: what was made is judged, then the command ends with
+    /// the generation's `.incomplete` error. A judge error that stops for a reason of its own
+    /// (usage, credentials, an unreachable server, a signal) wins; one that only reflects the
+    /// missing images (none usable, items left) is folded into the generation's message.
     func generateAndJudge() async throws {
         var judgeOptions = self.judgeOptions
         let generatorModel = judgeOptions.adapters.openai.model
@@ -76,10 +81,23 @@ public struct RunPipeline {
         let made = try generation.makeGenerator(model: generatorModel, run: name, timeout: generateTimeout)
         let judge = try judgeOptions.judge.map { _ in try judgeOptions.makeJudge(scoringProtocol: scoringProtocol ?? set.defaultProtocol) }
         let store = try storeOptions.openForWriting()
-        let run = try await generateImages(name: name, set: set, scoringProtocol: scoringProtocol, made: made,
-                                           options: generation, store: store)
-        guard let judge else { return try printBoard(run, store: store) }
+        let outcome = try await generateImages(name: name, set: set, scoringProtocol: scoringProtocol, made: made,
+                                               options: generation, store: store)
+        let run = outcome.run
+        guard let judge else {
+            try printBoard(run, store: store)
+            if let incomplete = outcome.incomplete { throw incomplete }
+            return
+        }
         let promptIDs = try generation.selectionOptions.promptIDs(among: try store.prompts(of: run.set).map(\.id))
-        try await judgeRun(run, store: store, options: judgeOptions, made: judge, promptIDs: promptIDs)
+        guard let incomplete = outcome.incomplete else {
+            return try await judgeRun(run, store: store, options: judgeOptions, made: judge, promptIDs: promptIDs)
+        }
+        do {
+            try await judgeRun(run, store: store, options: judgeOptions, made: judge, promptIDs: promptIDs)
+        } catch let error as WiseError where [.badData, .missingInput, .incomplete].contains(error.kind) {
+            throw OutcomeError("\(incomplete.message); judging: \(error)", kind: .incomplete)
+        }
+        throw incomplete
     }
 }

@@ -13,9 +13,10 @@ public struct StoreMerge {
 
     /// Checks the paths, merges in one transaction, and says what was added.
     public func run() throws {
-        let target = URL(fileURLWithPath: into).standardizedFileURL.path
-        for source in sources where URL(fileURLWithPath: source).standardizedFileURL.path == target {
-            throw UsageError("--into \(into) is also one of the stores to merge; name another target")
+        // However it is spelt (a symlink, `..`, relative or absolute, a hard link), the target
+        // is refused as a source before anything is opened.
+        for source in sources where isSameFile(source, into) {
+            throw UsageError("\(source) is the store being merged into (--into \(into)); name another target")
         }
         for source in sources {
             guard PathKind(source) == .file else {

@@ -29,7 +29,7 @@ public final class GenerationRunner: Sendable {
         public var alreadyMade = 0
         public var made = 0
         public var failed = 0
-        /// The first few failures, `prompt 17: reason`.
+        /// The first few failures, `prompt 17 sample 0: reason`.
         public var failures: [String] = []
         public var seconds = 0.0
     }
@@ -99,7 +99,7 @@ public final class GenerationRunner: Sendable {
             result = .failure(failure)
         }
         try await store.recordGeneration(run: run, promptID: prompt.id, sampleIndex: sample, seed: seed, result: result)
-        counts.add(result, promptID: prompt.id)
+        counts.add(result, promptID: prompt.id, sampleIndex: sample)
         let now = counts.snapshot()
         progress?.update(done: now.made + now.failed, failed: now.failed, unscored: 0)
         if case .failure(let failure) = result, let stop = failure.stop { throw stop }
@@ -112,13 +112,13 @@ final class GenerationTally: @unchecked Sendable {
     private var made = 0, failed = 0
     private var failures: [String] = []
 
-    func add(_ result: Result<GeneratedImage, GenerationFailure>, promptID: Int) {
+    func add(_ result: Result<GeneratedImage, GenerationFailure>, promptID: Int, sampleIndex: Int) {
         lock.lock(); defer { lock.unlock() }
         switch result {
         case .success: made += 1
         case .failure(let failure):
             failed += 1
-            if failures.count < 5 { failures.append("prompt \(promptID): \(failure.reason)") }
+            if failures.count < 5 { failures.append("prompt \(promptID) sample \(sampleIndex): \(failure.reason)") }
         }
     }
 

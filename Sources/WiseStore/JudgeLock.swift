@@ -36,3 +36,11 @@ public func realPath(_ path: String) -> String {
     defer { free(resolved) }
     return String(cString: resolved)
 }
+
+/// Whether two paths name one file: the same device and inode when both exist (symlinks, hard
+/// links, `..` and relative spellings all resolve), else the same resolved path.
+public func isSameFile(_ a: String, _ b: String) -> Bool {
+    var sa = stat(), sb = stat()
+    if stat(a, &sa) == 0, stat(b, &sb) == 0 { return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino }
+    return realPath(a) == realPath(b)
+}

@@ -20,6 +20,10 @@ extension ResultsStore {
     /// another image hash, or the same judgment with another final verdict. Items already equal
     /// are kept once; a failed image or judgment is replaced by a usable one from a source.
     public func merge(from sources: [String]) throws -> MergeSummary {
+        // The same file attached to itself would only ever say "busy": name the mistake instead.
+        for source in sources where isSameFile(source, path) {
+            throw StoreError("\(source) is the store being merged into (\(path)); name another target with --into", kind: .usage)
+        }
         for source in sources {
             // Opening migrates each source to this version's schema, so columns line up.
             _ = try ResultsStore(path: source, create: false)

@@ -69,8 +69,12 @@ public final class ResultsStore: Sendable {
             }
         }
         do {
-            queue = try DatabaseQueue(path: path, configuration: config)
-            if access != .readOnly { try Self.migrator.migrate(queue) }
+            if access == .readOnly {
+                queue = try Self.readOnlyQueue(path, configuration: config)
+            } else {
+                queue = try DatabaseQueue(path: path, configuration: config)
+                try Self.migrator.migrate(queue)
+            }
         } catch let error as DatabaseError {
             if !exists { try? FileManager.default.removeItem(atPath: path) }
             throw StoreError.wrap(error, path: path)
@@ -93,7 +97,7 @@ public final class ResultsStore: Sendable {
         config.busyMode = .timeout(10)
         let schema: (tables: [String], applied: [String])
         do {
-            let queue = try DatabaseQueue(path: path, configuration: config)
+            let queue = try readOnlyQueue(path, configuration: config)
             schema = try queue.read { db in
                 let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
                 let applied = tables.contains("grdb_migrations")
@@ -118,6 +122,58 @@ public final class ResultsStore: Sendable {
         if readOnly, let missing = known.first(where: { !schema.applied.contains($0) }) {
             throw StoreError("store \(path) has an older schema (without \(missing)) and this command only reads; upgrade it once with a writing command such as `wise judge` or `wise run`, or use the wise that wrote it", kind: .badData)
         }
+    }
+
+    /// Set by tests to make the ordinary read-only open fail as it does in a folder the user cannot
+    /// write (tests run as root, which may write anywhere), so the immutable fallback is exercised.
+    @TaskLocal static var ordinaryReadOnlyOpenFails = false
+
+    /// A read-only connection to an existing store, also when its folder cannot be written.
+    ///
+    /// A store in WAL mode needs a `-shm` file beside it even to be read; in a colleague's folder
+    /// that the user may not write, SQLite cannot create it and the ordinary open fails
+    /// (`SQLITE_READONLY` or `SQLITE_CANTOPEN`). Then the store is opened *immutable*
+    /// (`file:PATH?immutable=1`): SQLite takes no locks, uses no `-shm`, and **ignores any `-wal`
+    /// file**, assuming nobody changes the file meanwhile. So:
+    /// - with no `-wal` file, or an empty one (a store whose last writer closed cleanly), the
+    ///   immutable read is exactly the store's content;
+    /// - with a non-empty `-wal`, committed rows may sit there unseen (a writer still running,
+    ///   or one killed before its checkpoint): the open is refused, in one line, rather than
+    ///   reporting an old state as the store's; its owner must checkpoint it (any wise command
+    ///   that writes, once the writer has stopped, or `sqlite3 STORE 'PRAGMA wal_checkpoint(TRUNCATE)'`);
+    /// - if the owner writes while the immutable connection reads, the read may be inconsistent
+    ///   or fail: read a colleague's store when nobody is writing it.
+    /// The immutable form needs SQLite built with URI filenames (Debian's and Apple's are).
+    static func readOnlyQueue(_ path: String, configuration: Configuration) throws -> DatabaseQueue {
+        if !ordinaryReadOnlyOpenFails {
+            do {
+                let queue = try DatabaseQueue(path: path, configuration: configuration)
+                // Reading is what needs the -shm of a WAL store; opening alone may succeed.
+                _ = try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
+                return queue
+            } catch let error as DatabaseError where [.SQLITE_READONLY, .SQLITE_CANTOPEN].contains(error.resultCode) {
+                // Fall through to the immutable open below.
+            }
+        }
+        let wal = path + "-wal"
+        if let size = (try? FileManager.default.attributesOfItem(atPath: wal))?[.size] as? Int, size > 0 {
+            throw StoreError("store \(path) cannot be read from here: its folder cannot be written (no -shm can be made) and \(wal) holds \(size) bytes of changes not yet copied into the store; ask its owner to checkpoint it (stop its writer, then run any writing wise command or `sqlite3 \(path) 'PRAGMA wal_checkpoint(TRUNCATE)'`), or copy the store and its -wal file to a folder you can write", kind: .unavailable)
+        }
+        return try DatabaseQueue(path: immutableURI(path), configuration: configuration)
+    }
+
+    /// `file:/abs/path?immutable=1`, with the characters a URI path may not hold escaped.
+    static func immutableURI(_ path: String) -> String {
+        var escaped = ""
+        for character in URL(fileURLWithPath: path).standardizedFileURL.path {
+            switch character {
+            case "%": escaped += "%25"
+            case "?": escaped += "%3f"
+            case "#": escaped += "%23"
+            default: escaped.append(character)
+            }
+        }
+        return "file:\(escaped)?immutable=1"
     }
 
     /// A store in memory, for tests.

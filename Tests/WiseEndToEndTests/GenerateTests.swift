@@ -19,8 +19,11 @@ struct GenerateTests {
         // When ids 1-8 are generated with a 1 s timeout
         let result = try await ws.run(["generate", "f", "--set", "legacy", "--generator", "worker", "--worker-cmd", worker,
                                        "--ids", "1-8", "--timeout", "1", "--store", ws.storePath])
-        // Then the run finishes, the one-off crash is retried into an image, and each fault is a failed row saying what happened
-        #expect(result.status == 0, "\(result.stderr)")
+        // Then the run finishes, the one-off crash is retried into an image, and each fault is a failed row saying what happened;
+        // with images failed the command ends incomplete (75), naming them, after its summary and board
+        #expect(result.status == 75, "\(result.stderr)")
+        #expect(result.errorLines.last?.contains("4 of 8 images failed (prompt ") == true && result.errorLines.last?.contains(" sample 0: ") == true, "\(result.stderr)")
+        #expect(result.stderr.contains("run the same command again to retry only those"))
         let byID = Dictionary(uniqueKeysWithValues: try rows(ws, "f").map { ($0.promptID, $0) })
         #expect([1, 2, 7, 8].allSatisfy { byID[$0]?.status == .ok })
         #expect(byID[3]?.status == .missing && byID[3]?.problem?.contains("exited with status 3 twice") == true, "\(String(describing: byID[3]?.problem))")

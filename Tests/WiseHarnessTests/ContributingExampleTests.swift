@@ -67,7 +67,7 @@ import WiseStore
         let recorder = ConsoleRecorder()
         // When five images are made and judged by the examples
         let run = try await Console.$sink.withValue(recorder) {
-            try await generateImages(name: "toy", set: .verified, scoringProtocol: nil, made: prepared, options: options, store: store, catalogue: catalogue)
+            try await generateImages(name: "toy", set: .verified, scoringProtocol: nil, made: prepared, options: options, store: store, catalogue: catalogue).run
         }
         let judges = try JudgesWithExample.parse([])
         let made = try WiseHarness.registry(of: judges, kind: "judge", as: (any JudgeFactory).self).factory(named: "example")
