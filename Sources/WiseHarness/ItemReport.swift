@@ -34,9 +34,10 @@ public struct ItemReport: Sendable {
 
     /// One judgment: judge, repeat, status and scores, then cost, then reason and replies.
     static func render(_ j: JudgmentDetail) -> String {
-        let scores = j.scores.map { s in s.values.keys.sorted().map { "\($0) \(s.values[$0]!)" }.joined(separator: ", ") } ?? "-"
+        let scores = j.scores.map { s in s.values.keys.sorted().map { "\($0) \(formatNumber(s.values[$0]!))" }.joined(separator: ", ") } ?? "-"
         var out = "judgment  \(j.judge.summary)  repeat \(j.repeatIndex)  \(j.status.rawValue)  scores \(scores)"
-        if let w = j.wiscore { out += "  item score \(w)" }
+        // Ten significant digits: a legacy item score of 0.4 is computed as 0.39999999999999997.
+        if let w = j.wiscore { out += "  item score \(String(format: "%.10g", w))" }
         out += "\n  tokens \(j.tokensIn) in, \(j.tokensOut) out"
         if let ms = j.latencyMs { out += String(format: "  latency %.0f ms", ms) }
         out += "  attempts \(j.attempts)"
