@@ -33,7 +33,15 @@ import TestSupport
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        // Another test may fork while the copy's write descriptor is open; its child holds the
+        // descriptor until it execs, and exec of the copy fails with ETXTBSY meanwhile. Retry briefly.
+        var tries = 0
+        while true {
+            do { try process.run(); break } catch let error as NSError where tries < 50 && "\(error)".contains("Text file busy") {
+                tries += 1
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
         let (stdout, stderr) = try await onOwnThread { () -> (String, String) in
             let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
