@@ -21,11 +21,8 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
-        .systemLibrary(
-            name: "CBLAS",
-            pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"])]
-        ),
+        // OpenBLAS is loaded with dlopen when CLIP first needs it (see Sources/CBLAS/shim.h), not linked.
+        .systemLibrary(name: "CBLAS"),
         .target(
             name: "CImage",
             linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg"), .linkedLibrary("webp")]

@@ -5,8 +5,19 @@ import Accelerate
 import CBLAS
 #endif
 
-/// The few BLAS calls CLIP needs: OpenBLAS on Linux, Accelerate on macOS.
+/// The few BLAS calls CLIP needs: OpenBLAS on Linux (loaded on first use, see `CBLAS/shim.h`),
+/// Accelerate on macOS.
 public enum BLAS {
+    /// Loads BLAS if it is not yet loaded; throws a one-line error naming the package to install.
+    /// Every computation path calls this first (`CLIPModel` does on load).
+    public static func load() throws {
+        #if !canImport(Accelerate)
+        guard wise_blas().pointee.sgemm != nil else {
+            throw CLIPError(.unavailable, "the CLIP judge needs OpenBLAS: \(String(cString: wise_blas().pointee.error))")
+        }
+        #endif
+    }
+
     /// C = alpha · A · op(B) + beta · C, row-major; op(B) is Bᵀ when `transposeB`.
     /// A is m×k (leading dimension lda), C is m×n (ldc).
     @inline(__always)
@@ -15,15 +26,23 @@ public enum BLAS {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        #if canImport(Accelerate)
         cblas_sgemm(
             CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        #else
+        // `load()` has succeeded before any model computes; a nil here is a bug in wise.
+        let sgemm = wise_blas().pointee.sgemm!
+        sgemm(Int32(WISE_CBLAS_ROW_MAJOR), Int32(WISE_CBLAS_NO_TRANS),
+              Int32(transposeB ? WISE_CBLAS_TRANS : WISE_CBLAS_NO_TRANS),
+              Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        #endif
     }
 
     /// Sets how many threads BLAS uses; Accelerate chooses for itself.
     static func setThreads(_ count: Int) {
         #if !canImport(Accelerate)
-        openblas_set_num_threads(Int32(max(1, count)))
+        wise_blas().pointee.set_threads?(Int32(max(1, count)))
         #endif
     }
 
@@ -35,7 +54,8 @@ public enum BLAS {
         #if canImport(Accelerate)
         return "Accelerate"
         #else
-        return "OpenBLAS " + String(cString: openblas_get_corename())
+        guard let corename = wise_blas().pointee.corename, let name = corename() else { return "OpenBLAS (not loaded)" }
+        return "OpenBLAS " + String(cString: name)
         #endif
     }()
 

@@ -40,6 +40,7 @@ public final class CLIPModel: Sendable {
     /// does its own threading, which keeps working when other processes hold cores.
     public init(directory: String, threads: Int = ProcessInfo.processInfo.activeProcessorCount, maxBatch: Int = 16) throws {
         self.directory = directory
+        try BLAS.load()
         let config = try CLIPConfig(contentsOf: directory + "/config.json")
         self.config = config
         tokenizer = try CLIPTokenizer(directory: directory, contextLength: config.maxPositions, embeddingRows: config.vocabularySize)
