@@ -161,6 +161,4 @@ public final class OpenAIImagesGenerator: Generator {
         }
     }
 
-    /// Removes the API key from any text that may be stored or shown.
-    func redact(_ text: String) -> String { client.redact(text) }
 }

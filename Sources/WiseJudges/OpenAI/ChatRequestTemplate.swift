@@ -35,7 +35,14 @@ struct ChatRequestTemplate: Sendable {
         }
         head.raw("{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"")
         self.head = Array(head.data)
-        pieces = Self.pieces(of: rubric.text)
+        // The rubric's own split, each literal escaped once.
+        pieces = rubric.pieces.map { piece in
+            switch piece {
+            case .literal(let text): return .literal(Self.escaped(text))
+            case .promptText: return .promptText
+            case .explanation: return .explanation
+            }
+        }
         var tail = ChatBodyWriter(capacity: 1024)
         tail.raw("\"}}]}]")
         for member in members {
@@ -43,38 +50,6 @@ struct ChatRequestTemplate: Sendable {
         }
         tail.raw("}")
         self.tail = Array(tail.data)
-    }
-
-    /// The template split at its placeholders, each literal escaped once; a `{` that starts no
-    /// placeholder is literal text, as `Rubric.render` treats it.
-    static func pieces(of text: String) -> [Piece] {
-        var pieces: [Piece] = []
-        var literal = ""
-        var rest = text[...]
-        func flush() {
-            guard !literal.isEmpty else { return }
-            var writer = ChatBodyWriter(capacity: literal.utf8.count + 16)
-            writer.escaped(literal)
-            pieces.append(.literal(Array(writer.data)))
-            literal = ""
-        }
-        while let open = rest.firstIndex(of: "{") {
-            literal += rest[..<open]
-            let tail = rest[open...]
-            if tail.hasPrefix(Rubric.promptPlaceholder) {
-                flush(); pieces.append(.promptText)
-                rest = tail.dropFirst(Rubric.promptPlaceholder.count)
-            } else if tail.hasPrefix(Rubric.explanationPlaceholder) {
-                flush(); pieces.append(.explanation)
-                rest = tail.dropFirst(Rubric.explanationPlaceholder.count)
-            } else {
-                literal.append("{")
-                rest = tail.dropFirst()
-            }
-        }
-        literal += rest
-        flush()
-        return pieces
     }
 
     /// The request body for one image, assembled in one allocation: the template's bytes, the

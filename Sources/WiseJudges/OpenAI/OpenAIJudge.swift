@@ -212,8 +212,6 @@ public final class OpenAIJudge: Judge {
         }
     }
 
-    /// Removes the API key and its long prefixes from a text.
-    func redact(_ text: String) -> String { client.redact(text) }
 
     /// A rough token estimate for rate limiting and dry runs: text at ~4 bytes a token, an image at
     /// the cost of a high-detail 1024×1024 image (765 tokens), plus the reply allowance.

@@ -70,23 +70,49 @@ public struct Rubric: Sendable, Equatable {
     public func render(for prompt: Prompt) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count + prompt.text.utf8.count + prompt.explanation.utf8.count)
+        for piece in pieces {
+            switch piece {
+            case .literal(let literal): out += literal
+            case .promptText: out += prompt.text
+            case .explanation: out += prompt.explanation
+            }
+        }
+        return out
+    }
+
+    /// A piece of the template: literal text, or where the prompt's text or explanation goes.
+    public enum Piece: Sendable, Equatable {
+        case literal(String)
+        case promptText
+        case explanation
+    }
+
+    /// The template split at its placeholders, in one pass; a `{` that starts no placeholder is
+    /// literal text. `render` and the judge's request template both fill these pieces.
+    public var pieces: [Piece] {
+        var pieces: [Piece] = []
+        var literal = ""
         var rest = text[...]
+        func flush() {
+            if !literal.isEmpty { pieces.append(.literal(literal)); literal = "" }
+        }
         while let open = rest.firstIndex(of: "{") {
-            out += rest[..<open]
+            literal += rest[..<open]
             let tail = rest[open...]
             if tail.hasPrefix(Rubric.promptPlaceholder) {
-                out += prompt.text
+                flush(); pieces.append(.promptText)
                 rest = tail.dropFirst(Rubric.promptPlaceholder.count)
             } else if tail.hasPrefix(Rubric.explanationPlaceholder) {
-                out += prompt.explanation
+                flush(); pieces.append(.explanation)
                 rest = tail.dropFirst(Rubric.explanationPlaceholder.count)
             } else {
-                out.append("{")
+                literal.append("{")
                 rest = tail.dropFirst()
             }
         }
-        out += rest
-        return out
+        literal += rest
+        flush()
+        return pieces
     }
 
     /// The placeholder replaced by the prompt's text.
