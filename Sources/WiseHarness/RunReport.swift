@@ -25,6 +25,9 @@ public struct RunReport {
                            allowMixed: Bool, out: String?) throws {
         try noteSeveralJudges()
         let studies = try runs.map { try store.studyRun($0, judgeKey: judgeKey) }
+        for name in runs {
+            if let refusals = try RefusalSummary(store: store, run: try store.requireRun(name), judgeKey: judgeKey) { Console.note(refusals.line) }
+        }
         let board = try UncertainBoard(studies, prompts: try store.prompts(of: studies[0].summary.set),
                                        resamples: resamples, seed: seed, allowMixed: allowMixed)
         switch format {

@@ -14,15 +14,17 @@ public struct BundleImage: Codable, Sendable, Equatable {
     public var problem: String?
     public var seed: Int?
     public var attempts: Int
+    /// Why the image is a refusal (a safety checker's blank, a flat image, a content policy); nil otherwise.
+    public var refusal: String?
 
     enum CodingKeys: String, CodingKey {
-        case promptID = "prompt_id", sample, status, sha256, format, byteCount = "byte_count", problem, seed, attempts
+        case promptID = "prompt_id", sample, status, sha256, format, byteCount = "byte_count", problem, seed, attempts, refusal
     }
 
     public init(promptID: Int, sample: Int, status: String, sha256: String?, format: String?, byteCount: Int?,
-                problem: String?, seed: Int?, attempts: Int) {
+                problem: String?, seed: Int?, attempts: Int, refusal: String? = nil) {
         self.promptID = promptID; self.sample = sample; self.status = status; self.sha256 = sha256; self.format = format
-        self.byteCount = byteCount; self.problem = problem; self.seed = seed; self.attempts = attempts
+        self.byteCount = byteCount; self.problem = problem; self.seed = seed; self.attempts = attempts; self.refusal = refusal
     }
 }
 
@@ -62,12 +64,12 @@ extension ResultsStore {
     public func bundleRecords(of run: StoredRun, judge: AdapterSpec) throws -> (images: [BundleImage], judgments: [BundleJudgment]) {
         try read { db in
             let images = try Row.fetchAll(db, sql: """
-                SELECT prompt_id, sample_index, status, sha256, format, byte_count, problem, seed, attempts
+                SELECT prompt_id, sample_index, status, sha256, format, byte_count, problem, seed, attempts, refusal
                 FROM image WHERE run_id = ? ORDER BY prompt_id, sample_index
                 """, arguments: [run.id]).map { row in
                 BundleImage(promptID: row["prompt_id"], sample: row["sample_index"], status: row["status"], sha256: row["sha256"],
                             format: row["format"], byteCount: row["byte_count"], problem: row["problem"], seed: row["seed"],
-                            attempts: row["attempts"])
+                            attempts: row["attempts"], refusal: row["refusal"])
             }
             let judgments = try Row.fetchAll(db, sql: """
                 SELECT i.prompt_id AS prompt_id, i.sample_index AS sample, j.*
@@ -117,10 +119,11 @@ extension ResultsStore {
                     continue
                 }
                 try db.execute(sql: """
-                    INSERT INTO image (run_id, prompt_id, sample_index, status, path, sha256, format, byte_count, problem, seed, attempts, recorded_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO image (run_id, prompt_id, sample_index, status, path, sha256, format, byte_count, problem, seed, attempts,
+                                       recorded_at, refusal)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [run.id, image.promptID, image.sample, status, path, image.sha256, image.format, image.byteCount,
-                                     image.problem, image.seed, image.attempts, now()])
+                                     image.problem, image.seed, image.attempts, now(), image.refusal])
                 imageIDs[[image.promptID, image.sample]] = db.lastInsertedRowID
             }
             for judgment in judgments {

@@ -64,11 +64,12 @@ extension ResultsStore {
         switch result {
         case .success(let image):
             entry = ImageRecord(promptID: promptID, sampleIndex: sampleIndex, path: image.path, sha256: image.sha256, format: image.format,
-                                byteCount: image.byteCount, problem: nil)
+                                byteCount: image.byteCount, problem: nil, refusal: image.refusal)
             attempt.seconds = image.seconds
             attempt.metadata = image.metadata
         case .failure(let failure):
-            entry = ImageRecord(promptID: promptID, sampleIndex: sampleIndex, path: nil, byteCount: 0, problem: failure.reason)
+            entry = ImageRecord(promptID: promptID, sampleIndex: sampleIndex, path: nil, byteCount: 0, problem: failure.reason,
+                                refusal: failure.refusal)
         }
         let made = attempt
         do {
