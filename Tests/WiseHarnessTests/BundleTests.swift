@@ -19,16 +19,8 @@ import WiseStore
     }
 
     func bundled(hashesOnly: Bool = false) async throws -> Bundled {
-        let fixture = try TestCatalogue.make()
-        let dir = try TempDirectory.make("bundle")
-        try ImageFixtures.writeFolder(dir.appendingPathComponent("img"), ids: 1...12)
-        let store = try ResultsStore(path: dir.appendingPathComponent("s.sqlite").path, create: true)
-        let registration = FolderRegistration(name: "flux", set: .verified, scoringProtocol: nil,
-                                              images: dir.appendingPathComponent("img").path, strict: false)
-        let catalogue = try fixture.load(.verified)
-        let run = try Console.$sink.withValue(ConsoleRecorder()) {
-            try registration.record(try registration.scan(catalogue), catalogue: catalogue, in: store)
-        }
+        let given = try RegisteredRun(1...12, name: "flux", label: "bundle")
+        let (fixture, dir, store, run) = (given.fixture, given.folder, given.store, given.run)
         let server = try FakeJudgeServer(FakeJudgeServer.Configuration(scoringProtocol: .verified))
         defer { server.stop() }
         let options = try JudgeOptions.parse(["--base-url", server.baseURL, "--model", server.configuration.model, "--api-key-env", "K",

@@ -13,17 +13,8 @@ import WiseStore
 
     /// A fresh store with images 1…`count` registered as run `r`.
     func registered(_ count: Int) throws -> (ResultsStore, StoredRun, TestCatalogue) {
-        let fixture = try TestCatalogue.make()
-        let dir = try TempDirectory.make("replicas")
-        try ImageFixtures.writeFolder(dir.appendingPathComponent("img"), ids: 1...count)
-        let store = try ResultsStore(path: dir.appendingPathComponent("s.sqlite").path, create: true)
-        let registration = FolderRegistration(name: "r", set: .verified, scoringProtocol: nil,
-                                              images: dir.appendingPathComponent("img").path, strict: false)
-        let catalogue = try fixture.load(.verified)
-        let run = try Console.$sink.withValue(ConsoleRecorder()) {
-            try registration.record(try registration.scan(catalogue), catalogue: catalogue, in: store)
-        }
-        return (store, run, fixture)
+        let given = try RegisteredRun(1...count, label: "replicas")
+        return (given.store, given.run, given.fixture)
     }
 
     /// Judges run `r` with the openai judge over `servers`, in-process.
