@@ -14,6 +14,9 @@ public struct APIClientConfiguration: Sendable {
     public var timeout: Double = 120
     /// The largest reply body read; anything past this is refused before parsing.
     public var maxReplyBytes = 8 << 20
+    /// The header the key travels in: nil for `Authorization: Bearer KEY` (OpenAI and most
+    /// servers), or a header of its own such as Google's `x-goog-api-key`.
+    public var keyHeader: String?
 
     public init(service: APIService, apiKey: String? = nil) {
         self.service = service; self.apiKey = apiKey
@@ -57,7 +60,9 @@ public final class APIClient: Sendable {
     /// The headers every request carries: JSON, and the key as a bearer token.
     public func headers(json: Bool = true) -> HTTPHeaders {
         var headers: HTTPHeaders = json ? ["Content-Type": "application/json", "Accept": "application/json"] : [:]
-        if let key = configuration.apiKey, !key.isEmpty { headers.set("Authorization", "Bearer \(key)") }
+        if let key = configuration.apiKey, !key.isEmpty {
+            if let name = configuration.keyHeader { headers.set(name, key) } else { headers.set("Authorization", "Bearer \(key)") }
+        }
         return headers
     }
 
@@ -142,6 +147,7 @@ public final class APIClient: Sendable {
                 // Another scheme, host or port: the key was given for this server only.
                 current.headers.remove("Authorization")
                 current.headers.remove("Cookie")
+                if let name = configuration.keyHeader { current.headers.remove(name) }
             }
             current.url = next
         }
