@@ -48,6 +48,22 @@ enum ImageReplyFile {
         }
     }
 
+    /// POSTs one image request through `client` and reads the reply with `read` (its body and the
+    /// seconds taken); an `APIFailure` becomes the item's `GenerationFailure`, keeping whether it
+    /// stops the run and whether it is a refusal.
+    static func request(_ client: APIClient, _ endpoint: String, body: Data,
+                        read: @escaping @Sendable (Data, Double) throws -> GeneratedImage) async throws -> GeneratedImage {
+        let start = ContinuousClock.now
+        do {
+            return try await client.post(endpoint, body: body) { response in
+                guard (200..<300).contains(response.status) else { throw client.failure(for: response, endpoint: endpoint) }
+                return try read(response.body, seconds(since: start))
+            }
+        } catch let failure as APIFailure {
+            throw GenerationFailure(failure.reason, stop: failure.stop, refusal: failure.refusal.map { "the API declined it on its content policy: \($0)" })
+        }
+    }
+
     /// Seconds since `start`, for the time an image took.
     static func seconds(since start: ContinuousClock.Instant) -> Double {
         let elapsed = ContinuousClock.now - start

@@ -58,7 +58,7 @@ import TestSupport
         // When generating / Then the failure is a refusal in the API's words, not retried, nothing written
         let item = try item(prompt)
         let error = await #expect(throws: GenerationFailure.self) { _ = try await generator(server, attempts: 4).generate(item) }
-        #expect(error?.refusal == "the API declined it: \(refusal)")
+        #expect(error?.refusal == "the API declined it on its content policy: \(refusal)")
         #expect(error?.stop == nil)
         #expect(server.server.requestCount == 1 && !FileManager.default.fileExists(atPath: item.output))
     }

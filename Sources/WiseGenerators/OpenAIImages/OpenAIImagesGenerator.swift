@@ -88,15 +88,8 @@ public final class OpenAIImagesGenerator: Generator {
     }
 
     public func generate(_ item: GenerationItem) async throws -> GeneratedImage {
-        let start = ContinuousClock.now
-        let endpoint = configuration.endpoint
-        do {
-            return try await client.post(endpoint, body: body(for: item)) { response in
-                guard (200..<300).contains(response.status) else { throw client.failure(for: response, endpoint: endpoint) }
-                return try save(response.body, to: item.output, seconds: ImageReplyFile.seconds(since: start))
-            }
-        } catch let failure as APIFailure {
-            throw GenerationFailure(failure.reason, stop: failure.stop, refusal: failure.refusal.map { "the API declined it on its content policy: \($0)" })
+        try await ImageReplyFile.request(client, configuration.endpoint, body: body(for: item)) { body, seconds in
+            try self.save(body, to: item.output, seconds: seconds)
         }
     }
 
