@@ -82,6 +82,9 @@ public struct GeneratedImage: Sendable, Equatable {
     public var seconds: Double?
     /// The generator's own metadata for this image, as a JSON object text (nil when none).
     public var metadata: String?
+    /// Tries this image took within the pass: a generator that retried (a worker restarted after
+    /// a crash and asked again) says so here, and the store counts each try.
+    public var tries = 1
 
     public init(path: String, sha256: String, format: ImageFormat, byteCount: Int, seconds: Double?, metadata: String?) {
         self.path = path; self.sha256 = sha256; self.format = format; self.byteCount = byteCount
@@ -110,6 +113,8 @@ public struct GenerationFailure: Error, Sendable, Equatable, CustomStringConvert
     /// Set when no other item can succeed either (a refused key, a wrong URL, an untrusted
     /// certificate, nothing listening): the failure is recorded, then the run stops with this error.
     public var stop: OutcomeError?
+    /// Tries spent on the item before giving up within the pass (2 when a crashed worker was restarted and asked again).
+    public var tries = 1
     public init(_ reason: String, stop: OutcomeError? = nil) { self.reason = reason; self.stop = stop }
     public var description: String { reason }
 }
