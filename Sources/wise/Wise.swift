@@ -21,7 +21,7 @@ struct Wise: AsyncParsableCommand {
             """,
         version: "wise 0.1.0",
         subcommands: [CatalogueCommand.self, RunCommand.self, GenerateCommand.self, JudgeCommand.self, ImportCommand.self,
-                      ExportCommand.self, ReportCommand.self, RunsCommand.self, ShowCommand.self, FailuresCommand.self,
+                      ExportCommand.self, ReportCommand.self, RunsCommand.self, VerdictsCommand.self, ShowCommand.self, FailuresCommand.self,
                       MergeCommand.self, ModelsCommand.self, CompareCommand.self, VarianceCommand.self, AgreementCommand.self, CalibrateCommand.self]
     )
 }
