@@ -25,7 +25,7 @@ public enum Studies {
 
     /// How much one judge's verdicts on a run move over its repeats.
     public static func variance(store: ResultsStore, run name: String, judgeKey: String?, leastStable: Int, format: StudyFormat) throws -> String {
-        let study = try store.studyRun(name, judgeKey: judgeKey)
+        let study = try store.repeatedStudyRun(name, judgeKey: judgeKey)
         guard let spec = study.summary.judge else { throw UsageError("run '\(name)' is not judged yet") }
         let variance = try VarianceStudy(run: study, judgments: try store.studyJudgments(of: try store.requireRun(name), judge: spec),
                                          prompts: try store.prompts(of: study.summary.set), leastStable: leastStable)

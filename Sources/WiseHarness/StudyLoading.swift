@@ -19,6 +19,16 @@ extension ResultsStore {
         return try studyRun(run, judge: try chooseJudge(of: run, key: judgeKey))
     }
 
+    /// A run for a study of repeats: under the judge `judgeKey` names, or else the one with the
+    /// most repeats per image (a variance study's judge), the default judge on a tie.
+    public func repeatedStudyRun(_ name: String, judgeKey: String?) throws -> StudyRun {
+        let run = try requireRun(name)
+        guard judgeKey == nil else { return try studyRun(run, judge: try chooseJudge(of: run, key: judgeKey)) }
+        let repeats = { (use: JudgeUse) in Double(use.judgments) / Double(max(1, use.images)) }
+        let best = try judges(of: run).min { a, b in repeats(a) != repeats(b) ? repeats(a) > repeats(b) : a.isPreferred(over: b) }
+        return try studyRun(run, judge: best?.spec)
+    }
+
     /// A run with its outcomes under a judge already chosen.
     func studyRun(_ run: StoredRun, judge: AdapterSpec?) throws -> StudyRun {
         StudyRun(summary: try summary(of: run, judge: judge), outcomes: try outcomes(of: run, judge: judge),

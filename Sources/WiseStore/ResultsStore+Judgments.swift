@@ -41,7 +41,10 @@ public struct JudgeUse: Sendable, Equatable {
     }
 
     /// The judge as a candidate in a message: key prefix, then what it is.
-    public var label: String { "\(spec.key.prefix(8)) \(spec.judgeDescription)" }
+    public var label: String {
+        let key = String(spec.key.prefix(8))
+        return "\(key) \(spec.judgeDescription.replacingOccurrences(of: " · key \(key)", with: ""))"
+    }
 
     /// The one-line refusal of a `--judge` that names none of a run's judges, listing them.
     public static func noMatch(_ name: String, run: String, among uses: [JudgeUse]) -> StoreError {

@@ -73,6 +73,8 @@ import WiseStore
         // And each run is read under judge A
         let choice = try store.chooseJudges(for: [try store.requireRun("a"), try store.requireRun("b")], name: nil, allowMixed: false)
         #expect(choice.judges == [main, main])
+        // And a study of repeats on run a still finds the variance study's judge by default
+        #expect(try store.repeatedStudyRun("a", judgeKey: nil).summary.judge == variance)
     }
 
     @Test func judgeTakesAModelNameOrAKeyPrefixAndAnAmbiguousOneListsTheCandidates() async throws {
@@ -166,5 +168,22 @@ import WiseStore
         #expect(try store.judges(of: runA).first?.judgments == 20)
         #expect(try store.imageRows(run: runA) == images)
         #expect(try store.judges(of: runB).map(\.judgments) == [20])
+    }
+
+    @Test func verdictsCopiedIntoAnotherRunOutliveTheirSource() async throws {
+        // Given run a judged by judge-a, and run b (the same images) answered from a's verdicts by the judge cache
+        let store = try store("cached", runs: ["a", "b"])
+        let a = judge("judge-a")
+        try await judgeRun(store, "a", by: a)
+        let runB = try store.requireRun("b")
+        let prompts = Dictionary(uniqueKeysWithValues: catalogue.prompts.map { ($0.id, $0) })
+        #expect(try store.reuseCachedJudgments(try store.pendingJudgments(run: runB, judge: a, repeats: 1), judge: a, prompts: prompts) == 20)
+        let copied = try store.studyJudgments(of: runB, judge: a)
+        // When judge-a's verdicts on run a are deleted
+        try Console.$sink.withValue(ConsoleRecorder()) { try RunListing(store: store).deleteVerdicts(run: "a", judge: "judge-a", confirmed: true) }
+        // Then run b keeps every copied verdict with its scores, and run a has none
+        #expect(try store.studyJudgments(of: runB, judge: a) == copied && copied.count == 20 && copied.allSatisfy { $0.scores != nil })
+        #expect(try store.judges(of: try store.requireRun("a")).isEmpty)
+        #expect(try store.integrityCheck() == "ok")
     }
 }
