@@ -47,8 +47,9 @@ extension ResultsStore {
     /// imported run's provenance aside), named by `name` (key prefix, adapter or model) or else
     /// the one that judged the most of their images (the later on a tie).
     ///
-    /// Runs not judged yet are left unjudged. Runs that share no judge are refused in one line
-    /// listing each run's judges, unless `allowMixed`: then each is read under its own.
+    /// Runs that share no judge are refused in one line listing each run's judges, and runs not
+    /// judged yet beside judged ones are refused too, unless `allowMixed`: then each is read under
+    /// its own judge, or left unjudged.
     public func chooseJudges(for runs: [StoredRun], name: String?, allowMixed: Bool) throws -> JudgeChoice {
         let uses = try runs.map { try judges(of: $0) }
         var candidates = uses
@@ -61,6 +62,10 @@ extension ResultsStore {
         func identity(_ use: JudgeUse) -> String { RunFingerprint.identity(of: use.spec).canonicalJSON }
         let judged = candidates.indices.filter { !candidates[$0].isEmpty }
         guard let first = judged.first else { return JudgeChoice(judges: runs.map { _ in nil }, note: nil) }
+        if !allowMixed, judged.count < runs.count {
+            let unjudged = runs.indices.filter { candidates[$0].isEmpty }.map { runs[$0].name }
+            throw UsageError("run\(unjudged.count == 1 ? "" : "s") \(unjudged.map { "'\($0)'" }.joined(separator: ", ")) \(unjudged.count == 1 ? "is" : "are") not judged yet while the others are; judge \(unjudged.count == 1 ? "it" : "them") first (`wise judge \(unjudged[0])` with the others' judge), or pass --allow-mixed to show \(unjudged.count == 1 ? "it" : "them") unjudged, marked")
+        }
         let shared = judged.dropFirst().reduce(Set(candidates[first].map(identity))) { $0.intersection(candidates[$1].map(identity)) }
         let several = runs.count > 1 || uses.contains { $0.count > 1 }
         guard !shared.isEmpty else {

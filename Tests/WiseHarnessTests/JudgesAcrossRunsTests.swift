@@ -138,6 +138,10 @@ import WiseStore
         let column = try #require(header.firstIndex(of: "judges"))
         #expect(lines[1][0] == "a" && lines[1][column] == "2" && lines[1][column + 2] == "judge-a", "\(lines)")
         #expect(lines[2][0] == "b" && lines[2][column] == "0", "\(lines)")
+        // And a board of both refuses in one line that says run b is not judged yet, unless --allow-mixed
+        let refused = #expect(throws: UsageError.self) { try board(store, ["a", "b"]) }
+        #expect(refused?.description.hasPrefix("run 'b' is not judged yet while the others are; judge it first") == true, "\(String(describing: refused))")
+        #expect(try board(store, ["a", "b"], allowMixed: true).json.filter { !$0.isWhitespace }.contains("\"fingerprint_mixed\":true"))
     }
 
     @Test func oneJudgesVerdictsAreDeletedLeavingImagesAndOtherJudges() async throws {
