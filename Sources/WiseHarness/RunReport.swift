@@ -24,9 +24,10 @@ public struct RunReport {
     /// judge they share (noted on stderr), or each under its own with `allowMixed`.
     public func writeBoard(format: ReportFormat, decimals: Int?, prices: TokenPrices?, resamples: Int, seed: UInt64,
                            allowMixed: Bool, out: String?) throws {
-        let studies = try store.studyRuns(runs, judgeKey: judgeKey, allowMixed: allowMixed)
+        let (studies, note) = try store.studyRuns(runs, judgeKey: judgeKey, allowMixed: allowMixed)
         let board = try UncertainBoard(studies, prompts: try store.prompts(of: studies[0].summary.set),
                                        resamples: resamples, seed: seed, allowMixed: allowMixed)
+        if let note { Console.note(note) }
         switch format {
         case .terminal, .md: try emit(board.renderTerminal(decimals: decimals, markdown: format == .md, prices: prices), to: out)
         case .json: try emit(board.renderJSON(prices: prices), to: out)

@@ -15,11 +15,12 @@ public enum Studies {
     /// judge both share (runs judged by different judges are refused unless `allowMixed`).
     public static func compare(store: ResultsStore, original: String, rewrite: String, judgeKey: String?, allowMixed: Bool = false,
                                resamples: Int, seed: UInt64, format: StudyFormat, decimals: Int?) throws -> String {
-        let pair = try store.studyRuns([original, rewrite], judgeKey: judgeKey, allowMixed: allowMixed)
+        let (pair, note) = try store.studyRuns([original, rewrite], judgeKey: judgeKey, allowMixed: allowMixed)
         let a = pair[0], b = pair[1]
         let integers = try [a, b].map { try store.firstIntegerScores($0) }
         let comparison = try Comparison(original: a, rewrite: b, integers: integers, prompts: try store.prompts(of: a.summary.set),
                                         resamples: resamples, seed: seed)
+        if let note { Console.note(note) }
         return format == .json ? comparison.renderJSON() : comparison.renderTerminal(decimals: decimals)
     }
 

@@ -35,12 +35,12 @@ extension ResultsStore {
                  catalogueHash: try catalogueHash(of: run.set) ?? "unknown")
     }
 
-    /// Several runs for one board or study, all read under one judge they share; the choice is noted on stderr.
-    public func studyRuns(_ names: [String], judgeKey: String?, allowMixed: Bool) throws -> [StudyRun] {
+    /// Several runs for one board or study, all read under one judge they share, with the line
+    /// saying which (for the caller to note once the board or study is made, so a refusal stays one line).
+    public func studyRuns(_ names: [String], judgeKey: String?, allowMixed: Bool) throws -> (runs: [StudyRun], note: String?) {
         let runs = try names.map { try requireRun($0) }
         let choice = try chooseJudges(for: runs, name: judgeKey, allowMixed: allowMixed)
-        if let note = choice.note { Console.note(note) }
-        return try zip(runs, choice.judges).map { try studyRun($0, judge: $1) }
+        return (try zip(runs, choice.judges).map { try studyRun($0, judge: $1) }, choice.note)
     }
 
     /// The judge several runs are read under: one that judged them all (the same identity: an
@@ -91,9 +91,10 @@ extension ResultsStore {
         let chosen = options.min { $0.isPreferred(over: $1) }!
         let picks = candidates.map { list in list.first { identity($0) == identity(chosen) }?.spec }
         guard several else { return JudgeChoice(judges: picks, note: nil) }
-        var note = "judge \(chosen.label)"
-        if runs.count > 1 { note += judged.count == runs.count ? ", which all \(runs.count) runs share" : ", which every judged run shares" }
-        note += name.map { " (--judge \($0))" } ?? (options.count > 1 ? " (the shared one that judged the most images)" : "")
+        var note = runs.count == 1 ? "run \(runs[0].name) has \(uses[0].count) judges; showing \(chosen.label)"
+                                   : "judge \(chosen.label), which all \(judged.count)\(judged.count < runs.count ? " judged" : "") runs share"
+        let most = runs.count == 1 ? "the one that judged the most images" : "of those shared, the one that judged the most images"
+        note += name.map { " (--judge \($0))" } ?? (options.count > 1 ? " (\(most), the later on a tie)" : "")
         let others = zip(runs, uses).compactMap { run, list -> String? in
             let rest = list.filter { identity($0) != identity(chosen) }
             return rest.isEmpty ? nil : "\(run.name): " + rest.map(\.label).joined(separator: ", ")

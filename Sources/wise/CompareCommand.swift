@@ -12,7 +12,7 @@ struct CompareCommand: ParsableCommand {
             Examples:
               wise compare flux-legacy flux-rewrite
               wise compare flux-dev sd35 --format json --seed 7
-              wise compare flux-dev sd35 --judge gpt-4.1   # the judge named by model (or key prefix)
+              wise compare flux-dev sd35 --judge gpt-4.1   # a judge by model or key
             """
     )
 

@@ -12,7 +12,7 @@ struct ReportCommand: ParsableCommand {
 
             Examples:
               wise report flux-dev sd35 --format md
-              wise report flux-dev sd35 --judge gpt-4.1          # the judge named by model (or key prefix)
+              wise report flux-dev sd35 --judge gpt-4.1   # a judge by model or key
               wise report flux-dev --format json --out results/flux.json
               wise report flux-dev sd35 --format html --out results/report   # results/report/index.html
             """

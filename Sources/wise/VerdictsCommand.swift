@@ -18,8 +18,8 @@ struct VerdictsCommand: ParsableCommand {
                 Without --yes nothing is deleted: it says how many verdicts would go. `wise runs` shows how many judges each run has; `wise report RUN` names them.
 
                 Examples:
-                  wise verdicts delete flux-dev --judge 3f9a2c1e          # says what would go
-                  wise verdicts delete flux-dev --judge gpt-4.1 --yes     # deletes them
+                  wise verdicts delete flux-dev --judge 3f9a2c1e       # what would go
+                  wise verdicts delete flux-dev --judge gpt-4.1 --yes  # deletes them
                 """
         )
 
