@@ -60,7 +60,7 @@ public struct RunListing {
     /// One run's cells: name, set, protocol, counts, how many judges, the default judge and overall score.
     func row(_ run: StoredRun) throws -> [String] {
         let judges = try store.judges(of: run)
-        let summary = try store.summary(of: run, judge: judges.min { $0.isPreferred(over: $1) }?.spec)
+        let summary = try store.summary(of: run, judge: judges.preferred?.spec)
         let s = summary.score
         func total(_ count: (CategoryScore) -> Int) -> Int { s.categories.values.reduce(0) { $0 + count($1) } }
         let scored = total(\.scored), unscored = total(\.unscored), failed = total(\.failed)

@@ -75,7 +75,7 @@ extension ResultsStore {
             }
             let picks = try zip(runs, candidates).map { run, list -> AdapterSpec? in
                 if let name, list.count > 1 { throw JudgeUse.ambiguous(name, of: "run '\(run.name)'", candidates: list) }
-                return list.min { $0.isPreferred(over: $1) }?.spec
+                return list.preferred?.spec
             }
             return JudgeChoice(judges: picks, note: "the runs share no judge; each is read under its own (--allow-mixed): \(listing)")
         }
@@ -88,7 +88,7 @@ extension ResultsStore {
         if let name, options.count > 1 {
             throw JudgeUse.ambiguous(name, of: runs.count > 1 ? "the runs" : "run '\(runs[0].name)'", candidates: options)
         }
-        let chosen = options.min { $0.isPreferred(over: $1) }!
+        let chosen = options.preferred!
         let picks = candidates.map { list in list.first { identity($0) == identity(chosen) }?.spec }
         guard several else { return JudgeChoice(judges: picks, note: nil) }
         var note = runs.count == 1 ? "run \(runs[0].name) has \(uses[0].count) judges; showing \(chosen.label)"

@@ -64,6 +64,11 @@ public struct JudgeUse: Sendable, Equatable {
     }
 }
 
+extension Array where Element == JudgeUse {
+    /// The default judge among these: the one that judged the most images, the later on a tie.
+    public var preferred: JudgeUse? { self.min { $0.isPreferred(over: $1) } }
+}
+
 extension ResultsStore {
     /// Imports official score records as one run, in a single transaction: all of it or nothing.
     public func importScores(_ spec: RunSpec, catalogue: Catalogue, judge: AdapterSpec, records: [ScoreFile.Record]) throws -> ImportResult {
@@ -120,7 +125,7 @@ extension ResultsStore {
     /// A name that matches no judge, or several, is refused in one line that lists the candidates.
     public func chooseJudge(of run: StoredRun, key name: String?) throws -> AdapterSpec? {
         let uses = try judges(of: run)
-        guard let name else { return uses.min { $0.isPreferred(over: $1) }?.spec }
+        guard let name else { return uses.preferred?.spec }
         let matches = uses.filter { $0.matches(name) }
         if matches.count == 1 { return matches[0].spec }
         if matches.isEmpty { throw JudgeUse.noMatch(name, run: run.name, among: uses) }
