@@ -103,7 +103,8 @@ public final class APIClient: Sendable {
                         if let used, let limiter { await limiter.settle(estimated: estimatedTokens, actual: used(reply)) }
                         return reply
                     } catch let failure as APIFailure {
-                        throw APIFailure(reason: redact(failure.reason), status: failure.status ?? response.status, stop: failure.stop)
+                        throw APIFailure(reason: redact(failure.reason), status: failure.status ?? response.status, stop: failure.stop,
+                                         refusal: failure.refusal.map { redact($0) })
                     } catch {
                         last = APIFailure(reason: redact("unusable reply (HTTP \(response.status)): \(error)"), status: response.status)
                     }
@@ -153,8 +154,9 @@ public final class APIClient: Sendable {
         let message = errorMessage(response.body)
         let stop = FailureClassifier.stop(status: response.status, message: message, endpoint: HTTPError.redact(endpoint),
                                           location: response.header("Location").map { redact($0) }, service: configuration.service)
+        let refusal = (400..<500).contains(response.status) && ErrorBody.isContentPolicyRefusal(response.body) ? message : nil
         return APIFailure(reason: "HTTP \(response.status) from \(HTTPError.redact(endpoint)): \(message); not retried",
-                          status: response.status, stop: stop)
+                          status: response.status, stop: stop, refusal: refusal)
     }
 
     /// The message of an error reply, on one line and redacted.

@@ -15,9 +15,12 @@ public struct APIFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// Set when retrying cannot help any item (refused key, unknown model or path, a redirected
     /// POST, an untrusted certificate, nothing listening): the run should stop with this error.
     public var stop: OutcomeError?
+    /// Set when the server declined the request on its content policy (the prompt or the image it
+    /// would make), in the server's words: a refusal, which reports count apart from failures.
+    public var refusal: String?
 
-    public init(reason: String, status: Int? = nil, stop: OutcomeError? = nil) {
-        self.reason = reason; self.status = status; self.stop = stop
+    public init(reason: String, status: Int? = nil, stop: OutcomeError? = nil, refusal: String? = nil) {
+        self.reason = reason; self.status = status; self.stop = stop; self.refusal = refusal
     }
     public var description: String { reason }
 }

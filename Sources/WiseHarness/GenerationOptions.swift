@@ -82,7 +82,7 @@ public struct PreparedGenerator: Sendable {
     public init(_ made: MadeGenerator, context: GeneratorContext, seedBase: Int) {
         var recorded = made.generator.spec.parameters.merging(context.parameters) { mine, _ in mine }
         recorded["seed_rule"] = SeedRule(base: seedBase).description
-        generator = made.generator
+        generator = RefusalCheckingGenerator(base: made.generator)
         runSpec = AdapterSpec(adapter: made.generator.spec.adapter, parameters: recorded)
         settings = context.settings
         capacity = made.capacity

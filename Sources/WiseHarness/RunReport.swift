@@ -28,6 +28,10 @@ public struct RunReport {
         let board = try UncertainBoard(studies, prompts: try store.prompts(of: studies[0].summary.set),
                                        resamples: resamples, seed: seed, allowMixed: allowMixed)
         if let note { Console.note(note) }
+        for study in studies {
+            let run = try store.requireRun(study.name)
+            if let refusals = try RefusalSummary(store: store, run: run, judgeKey: study.summary.judge?.key ?? judgeKey) { Console.note(refusals.line) }
+        }
         switch format {
         case .terminal, .md: try emit(board.renderTerminal(decimals: decimals, markdown: format == .md, prices: prices), to: out)
         case .json: try emit(board.renderJSON(prices: prices), to: out)

@@ -65,12 +65,13 @@ extension ResultsStore {
         case .success(let image):
             attempt.tries = image.tries
             entry = ImageRecord(promptID: promptID, sampleIndex: sampleIndex, path: image.path, sha256: image.sha256, format: image.format,
-                                byteCount: image.byteCount, problem: nil)
+                                byteCount: image.byteCount, problem: nil, refusal: image.refusal)
             attempt.seconds = image.seconds
             attempt.metadata = image.metadata
         case .failure(let failure):
             attempt.tries = failure.tries
-            entry = ImageRecord(promptID: promptID, sampleIndex: sampleIndex, path: nil, byteCount: 0, problem: failure.reason)
+            entry = ImageRecord(promptID: promptID, sampleIndex: sampleIndex, path: nil, byteCount: 0, problem: failure.reason,
+                                refusal: failure.refusal)
         }
         let made = attempt
         do {

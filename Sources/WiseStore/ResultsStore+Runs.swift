@@ -156,10 +156,10 @@ extension ResultsStore {
         guard let existing else {
             try db.cachedStatement(sql: """
                 INSERT INTO image (run_id, prompt_id, sample_index, status, path, sha256, format, byte_count, problem, seed, seconds,
-                                   generator_metadata, recorded_at, attempts)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   generator_metadata, recorded_at, refusal, attempts)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """).execute(arguments: [run.id, entry.promptID, entry.sampleIndex, status, entry.path, entry.sha256, entry.format?.rawValue,
-                                         entry.byteCount, entry.problem, attempt?.seed, attempt?.seconds, attempt?.metadata, now(),
+                                         entry.byteCount, entry.problem, attempt?.seed, attempt?.seconds, attempt?.metadata, now(), entry.refusal,
                                          max(1, attempt?.tries ?? 1)])
             return status == .ok ? .added : .missing
         }
@@ -168,9 +168,9 @@ extension ResultsStore {
         if attempt == nil && status == .missing { return .unchanged }
         try db.execute(sql: """
             UPDATE image SET status = ?, path = ?, sha256 = ?, format = ?, byte_count = ?, problem = ?, seed = COALESCE(?, seed),
-                             seconds = ?, generator_metadata = ?, recorded_at = ?, attempts = attempts + ? WHERE id = ?
+                             seconds = ?, generator_metadata = ?, recorded_at = ?, attempts = attempts + ?, refusal = ? WHERE id = ?
             """, arguments: [status, entry.path, entry.sha256, entry.format?.rawValue, entry.byteCount, entry.problem, attempt?.seed,
-                             attempt?.seconds, attempt?.metadata, now(), attempt.map { max(1, $0.tries) } ?? 0, existing["id"] as Int64])
+                             attempt?.seconds, attempt?.metadata, now(), attempt.map { max(1, $0.tries) } ?? 0, entry.refusal, existing["id"] as Int64])
         return status == .ok ? .repaired : .missing
     }
 

@@ -290,6 +290,31 @@ import WiseCore
         #expect(error?.usage == bad.usage)
     }
 
+    @Test(arguments: [
+        (#"{"prompt_tokens":1e300,"completion_tokens":-5}"#, TokenUsage(input: TokenUsage.maximum, output: 0)),
+        (#"{"prompt_tokens":true,"completion_tokens":"12"}"#, TokenUsage(input: 0, output: 0)),
+        (#"{"prompt_tokens":9223372036854775808,"completion_tokens":12.7}"#, TokenUsage(input: TokenUsage.maximum, output: 12)),
+        (#"[1,2]"#, TokenUsage.zero),
+    ])
+    func absurdUsageIsClampedNotTrusted(_ usage: String, _ expected: TokenUsage) throws {
+        // Given a reply whose usage holds absurd, negative or non-numeric counts
+        let body = Data((#"{"choices":[{"message":{"content":"Consistency: 1"}}],"usage":"# + usage + "}").utf8)
+        // When parsed
+        let reply = try ChatCompletion.parseResponse(body)
+        // Then the reply is read and the counts are clamped to whole numbers in range
+        #expect(reply.content == "Consistency: 1")
+        #expect(reply.usage == expected)
+    }
+
+    @Test func deeplyNestedResponseIsAnErrorNotACrash() {
+        // Given a body nested 100,000 levels deep
+        let body = Data((String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)).utf8)
+        // When parsed
+        let error = #expect(throws: ChatResponseError.self) { try ChatCompletion.parseResponse(body) }
+        // Then it is an ordinary "not JSON" error
+        #expect(error?.description.hasPrefix("response is not JSON: '[[[[") == true)
+    }
+
     @Test func invalidJSONIsQuotedToEightyCharacters() {
         // Given a long non-JSON body
         let body = Data(("oops " + String(repeating: "x", count: 300)).utf8)

@@ -98,7 +98,7 @@ public final class OpenAIImagesGenerator: Generator {
                                 seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
             }
         } catch let failure as APIFailure {
-            throw GenerationFailure(failure.reason, stop: failure.stop)
+            throw GenerationFailure(failure.reason, stop: failure.stop, refusal: failure.refusal.map { "the API declined it on its content policy: \($0)" })
         }
     }
 

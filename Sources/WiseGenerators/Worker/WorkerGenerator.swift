@@ -124,7 +124,9 @@ public final class WorkerGenerator: Generator {
         let elapsed = ContinuousClock.now - start
         let seconds = reply.seconds ?? Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         try checkOwnOutput(item.output)
-        return try GeneratedImage.inspect(path: item.output, seconds: seconds, metadata: reply.metadata)
+        var image = try GeneratedImage.inspect(path: item.output, seconds: seconds, metadata: reply.metadata)
+        image.refusal = reply.refused
+        return image
     }
 
     /// Whether two paths name the same place, once made absolute and free of `.` and `..` (links are not followed).
