@@ -82,6 +82,9 @@ public struct GeneratedImage: Sendable, Equatable {
     public var seconds: Double?
     /// The generator's own metadata for this image, as a JSON object text (nil when none).
     public var metadata: String?
+    /// Tries this image took within the pass: a generator that retried (a worker restarted after
+    /// a crash and asked again) says so here, and the store counts each try.
+    public var tries = 1
     /// Why this image stands for a refusal rather than an answer (a safety checker blanked it, it
     /// is one flat colour); nil for an ordinary image. It is still judged, as the official scripts
     /// would judge it, and reports count it apart.
@@ -115,6 +118,8 @@ public struct GenerationFailure: Error, Sendable, Equatable, CustomStringConvert
     /// Set when no other item can succeed either (a refused key, a wrong URL, an untrusted
     /// certificate, nothing listening): the failure is recorded, then the run stops with this error.
     public var stop: OutcomeError?
+    /// Tries spent on the item before giving up within the pass (2 when a crashed worker was restarted and asked again).
+    public var tries = 1
     /// Set when the generator declined the prompt (an image API's content policy): recorded as a
     /// refusal, which reports count apart from failures.
     public var refusal: String?

@@ -21,7 +21,7 @@ struct Wise: AsyncParsableCommand {
             """,
         version: "wise \(WiseVersion.current)",
         subcommands: [CatalogueCommand.self, RunCommand.self, GenerateCommand.self, JudgeCommand.self, ImportCommand.self, BundleCommand.self, VerifyCommand.self,
-                      ExportCommand.self, ReportCommand.self, RunsCommand.self, ShowCommand.self, FailuresCommand.self,
+                      ExportCommand.self, ReportCommand.self, RunsCommand.self, VerdictsCommand.self, ShowCommand.self, FailuresCommand.self,
                       MergeCommand.self, ModelsCommand.self, CompareCommand.self, VarianceCommand.self, AgreementCommand.self, CalibrateCommand.self]
     )
 }
