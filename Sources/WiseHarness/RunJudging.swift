@@ -13,6 +13,12 @@ public enum RunJudging {
             throw UsageError("run '\(name)' uses protocol \(run.scoringProtocol.rawValue), not \(scoringProtocol.rawValue); register the images as a new run with --protocol \(scoringProtocol.rawValue)")
         }
         let promptIDs = try judgedPromptIDs(try selection.selection(), run: run, store: store)
+        if let promptIDs {
+            let outside = try store.imageRows(run: run).filter { $0.status == .ok && !promptIDs.contains($0.promptID) }.map(\.promptID)
+            if !outside.isEmpty {
+                Console.note("\(outside.count) images of run \(name) lie outside this selection and are left to another pass (prompts \(PromptSelection.ranges(Array(Set(outside)).sorted())))")
+            }
+        }
         try await judgeRun(run, store: store, options: options, promptIDs: promptIDs)
     }
 

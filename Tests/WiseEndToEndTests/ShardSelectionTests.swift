@@ -45,6 +45,7 @@ import TestSupport
             #expect(judged.status == 0, "\(judged.stderr)")
             #expect(try judgedIDs(store) == imageIDs(store), "shard \(shard): \(judged.stderr)")
             #expect(judged.stderr.contains("generated for shard \(shard)/4 (ids 1–10, 21–30; shard \(shard)/4)"), "\(judged.stderr)")
+            #expect(!judged.stderr.contains("outside this selection"), "\(judged.stderr)")
             generated += try imageIDs(store)
             // And the same --ids with the shard selects the same ids: nothing is left to judge
             let again = try await ws.run(["judge", "r", "--ids", Self.ids, "--shard", "\(shard)/4", "--store", store] + judge)
@@ -66,6 +67,9 @@ import TestSupport
         let first = try await ws.run(["judge", "r", "--shard", "0/3"] + judge)
         #expect(first.status == 0, "\(first.stderr)")
         #expect(try judgedIDs(ws.storePath) == [1, 4, 7, 10, 23, 26, 29])
+        // And it says how many images it leaves to the other shards
+        #expect(first.stderr.contains("13 images of run r lie outside this selection and are left to another pass (prompts 2–3, 5–6, 8–9, 21–22, 24–25, 27–28, 30)"),
+                "\(first.stderr)")
         // And shards 1 and 2 of 3 complete the run
         for shard in ["1/3", "2/3"] { #expect(try await ws.run(["judge", "r", "--shard", shard] + judge).status == 0) }
         #expect(try judgedIDs(ws.storePath) == Array(1...10) + Array(21...30))
