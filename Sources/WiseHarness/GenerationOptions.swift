@@ -97,7 +97,7 @@ public struct SelectionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Only the first N selected prompt ids (a quick smoke run).", valueName: "n"))
     public var limit: Int?
 
-    @Option(help: ArgumentHelp("Only shard I of N (0 ≤ I < N) of the selected ids, split round-robin; the same split on generate and judge.", valueName: "I/N"))
+    @Option(help: ArgumentHelp("Only shard I of N (0 ≤ I < N) of the selected ids, split round-robin; the same split on generate and judge (judge without --ids: what generate made for shard I/N).", valueName: "I/N"))
     public var shard: String?
 
     public init() {}

@@ -10,11 +10,11 @@ struct ReportCommand: ParsableCommand {
         discussion: """
             Runs must share one prompt set and protocol, and (unless --allow-mixed) one fingerprint: catalogue, protocol and judge identity (model, request, rubric hash, reading). Every run is read under one judge they all share, said on stderr: the one --judge names, else the one that judged the most images (so a variance study on a few items or a second judge does not change it). Intervals come from a stratified bootstrap over prompts within categories (--resamples, --seed); a run's unscored items do not enter it, and its best and worst possible scores are shown instead. Scores follow the official scripts: a category is the mean over its scored items; the overall exists only when every category has one. JSON and CSV keep full precision; terminal and Markdown round (2 decimals legacy, 4 verified).
 
-            Examples:
+            Examples (an HTML report is a folder, opened at results/report/index.html):
               wise report flux-dev sd35 --format md
               wise report flux-dev sd35 --judge gpt-4.1   # a judge by model or key
               wise report flux-dev --format json --out results/flux.json
-              wise report flux-dev sd35 --format html --out results/report   # results/report/index.html
+              wise report flux-dev sd35 --format html --out results/report
             """
     )
 

@@ -22,10 +22,10 @@ public struct OpenAIJudgeOptions: ParsableArguments, JudgeFactory {
     @Option(help: ArgumentHelp("The environment variable that holds the API key (the key itself is never stored or logged). Without it no key is sent.", valueName: "var"))
     public var apiKeyEnv: String?
 
-    @Option(help: ArgumentHelp("official (default: the system text and template of the pinned official evaluator), plain (wise's own texts) or a rubric FILE with {prompt} and {explanation}.", valueName: "official|plain|file"))
+    @Option(help: ArgumentHelp("official (the system text and template of the pinned official evaluator), plain (wise's own texts) or a rubric FILE with {prompt} and {explanation}.", valueName: "official|plain|file"))
     public var rubric = "official"
 
-    @Option(help: ArgumentHelp("Which reading of a reply counts: official (default; exactly the official evaluator's extract_scores) or strict (wise's stricter reader). Both are stored.", valueName: "official|strict"))
+    @Option(help: ArgumentHelp("Which reading of a reply counts: official (exactly the official evaluator's extract_scores) or strict (wise's stricter reader). Both are stored.", valueName: "official|strict"))
     public var reading: Reading = .official
 
     @Option(help: "Sampling temperature (default: the official evaluator's, 0.0).")
