@@ -52,7 +52,8 @@ public struct GenerationOptions: ParsableArguments {
 
     /// Builds the generator the options (and, with `model`, the registry) describe; checks everything before any work.
     public func makeGenerator(model name: String?, run runName: String, timeout: Double,
-                              environment: [String: String] = ProcessInfo.processInfo.environment) throws -> PreparedGenerator {
+                              environment: [String: String] = ProcessInfo.processInfo.environment,
+                              dryRun: Bool = false) throws -> PreparedGenerator {
         let registry = try name.map { _ in try ModelRegistry.load(from: ModelRegistry.locate(environment: environment), adapters: GeneratorAdapters.names) }
         let model = try name.map { try registry!.model(named: $0) }
         guard let adapterName = generator ?? model?.adapter ?? (adapters.folder.images != nil ? "folder" : nil) else {
@@ -63,8 +64,9 @@ public struct GenerationOptions: ParsableArguments {
         let registered = model?.settings ?? GenerationSettings()
         let settings = GenerationSettings(width: width ?? registered.width, height: height ?? registered.height,
                                           steps: steps ?? registered.steps, guidance: guidance ?? registered.guidance)
-        let context = GeneratorContext(model: model, registry: registry, settings: settings, outputDirectory: outputDirectory(run: runName),
+        var context = GeneratorContext(model: model, registry: registry, settings: settings, outputDirectory: outputDirectory(run: runName),
                                        timeout: timeout, jobs: jobs, environment: environment)
+        context.dryRun = dryRun
         return PreparedGenerator(try factory.makeGenerator(context), context: context, seedBase: seedBase)
     }
 }

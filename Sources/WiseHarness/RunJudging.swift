@@ -47,9 +47,16 @@ public enum RunJudging {
     /// Makes a run's images with the generator `model` (or the options) name, then prints its board;
     /// throws `.incomplete` afterwards when any image failed.
     public static func generate(run name: String, set: PromptSet, scoringProtocol: ScoringProtocol?, model: String?,
-                                timeout: Double, options: GenerationOptions, store storeOptions: StoreOptions) async throws {
+                                timeout: Double, options: GenerationOptions, store storeOptions: StoreOptions,
+                                dryRun: Bool = false) async throws {
         try RunSpec.validateName(name)
-        let made = try options.makeGenerator(model: model, run: name, timeout: timeout)
+        let made = try options.makeGenerator(model: model, run: name, timeout: timeout, dryRun: dryRun)
+        if dryRun {
+            let estimate = try GenerationEstimate(name: name, set: set, made: made, options: options,
+                                                  store: try storeOptions.openIfPresent(), catalogue: try loadCatalogue(set))
+            for line in estimate.lines(run: name) { Console.out(line + "\n") }
+            return
+        }
         let store = try storeOptions.openForWriting()
         let outcome = try await generateImages(name: name, set: set, scoringProtocol: scoringProtocol, made: made,
                                                options: options, store: store)

@@ -52,11 +52,9 @@ public struct GeminiImagesGeneratorOptions: ParsableArguments, GeneratorFactory 
         configuration.aspectRatio = aspectRatio
         configuration.imageSize = imageSize
         if let variable = geminiApiKeyEnv {
-            guard let value = context.environment[variable], !value.isEmpty else {
-                throw UsageError("--gemini-api-key-env \(variable): that environment variable is not set; export it or leave the option out for a server without keys")
-            }
-            configuration.apiKey = value
+            // The variable is recorded either way, so a dry run plans the run a real one makes.
             configuration.apiKeyEnv = variable
+            configuration.apiKey = try context.apiKey(in: variable, option: "--gemini-api-key-env")
         }
         configuration.timeout = context.timeout
         configuration.retry = RetryPolicy(maxAttempts: geminiRetries)
