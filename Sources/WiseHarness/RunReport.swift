@@ -12,6 +12,9 @@ public struct RunReport {
     /// Which judge's judgments, by key prefix or adapter name (nil: each run's latest).
     public var judgeKey: String?
 
+    /// Adds the published board's rows for the runs' protocol to terminal and Markdown boards (`--published`).
+    public var withPublished = false
+
     /// Names the runs; a store with no runs is refused.
     public init(store: ResultsStore, runs: [String], judgeKey: String?) throws {
         self.store = store
@@ -28,7 +31,13 @@ public struct RunReport {
         let board = try UncertainBoard(studies, prompts: try store.prompts(of: studies[0].summary.set),
                                        resamples: resamples, seed: seed, allowMixed: allowMixed)
         switch format {
-        case .terminal, .md: try emit(board.renderTerminal(decimals: decimals, markdown: format == .md, prices: prices), to: out)
+        case .terminal, .md:
+            var text = board.renderTerminal(decimals: decimals, markdown: format == .md, prices: prices)
+            if withPublished {
+                let published = try CatalogueLocation.fromEnvironment().publishedBoard(for: board.board.scoringProtocol)
+                text += PublishedRows(board: board, published: published).render(decimals: decimals, markdown: format == .md)
+            }
+            try emit(text, to: out)
         case .json: try emit(board.renderJSON(prices: prices), to: out)
         case .csv: try emit(board.board.render(.csv), to: out)
         case .html:

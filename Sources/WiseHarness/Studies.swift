@@ -15,6 +15,7 @@ public enum Studies {
     public static func compare(store: ResultsStore, original: String, rewrite: String, judgeKey: String?,
                                resamples: Int, seed: UInt64, format: StudyFormat, decimals: Int?) throws -> String {
         let a = try store.studyRun(original, judgeKey: judgeKey), b = try store.studyRun(rewrite, judgeKey: judgeKey)
+        try refuseNaiveCrossProtocol(store: store, a, b)
         let integers = try [a, b].map { try store.firstIntegerScores($0) }
         let comparison = try Comparison(original: a, rewrite: b, integers: integers, prompts: try store.prompts(of: a.summary.set),
                                         resamples: resamples, seed: seed)

@@ -12,6 +12,7 @@ struct CompareCommand: ParsableCommand {
             Examples:
               wise compare flux-legacy flux-rewrite
               wise compare flux-dev sd35 --format json --seed 7
+              wise compare flux-legacy flux-verified --crosswalk   # across protocols: matched items only
             """
     )
 
@@ -37,7 +38,14 @@ struct CompareCommand: ParsableCommand {
 
     @OptionGroup var storeOptions: StoreOptions
 
+    @Flag(help: "Compare runs of different protocols (legacy and verified) on the items the crosswalk matches by content, each under its own scoring.")
+    var crosswalk = false
+
     func run() throws {
+        if crosswalk {
+            return try emit(Studies.compareAcrossProtocols(store: try storeOptions.openExisting(), first: original, second: rewrite,
+                                                           judgeKey: judge, format: format, decimals: decimals), to: out)
+        }
         let text = try Studies.compare(store: try storeOptions.openExisting(), original: original, rewrite: rewrite, judgeKey: judge,
                                        resamples: studyOptions.resamples, seed: studyOptions.seed, format: format, decimals: decimals)
         try emit(text, to: out)

@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+import WiseCore
+import TestSupport
+
+/// `wise audit`, `wise report --published` and `wise compare --crosswalk`, driven through the binary
+/// on real stores; boards the tests check against are written here or read back by the tests.
+@Suite(.serialized) struct PublishedBoardCommandTests {
+    func importRun(_ ws: Workspace, _ name: String, _ set: PromptSet, seed: UInt64) async throws -> [URL] {
+        let files = try ws.writeScoreFiles(set: set, scoringProtocol: set.defaultProtocol, leaveOut: [], seed: seed, into: name)
+        let result = try await ws.run(["import", name, "--set", set.rawValue, "--protocol", set.defaultProtocol.rawValue, "--store", ws.storePath] + files.map(\.path))
+        #expect(result.status == 0, "\(result.stderr)")
+        return files
+    }
+
+    /// Item scores straight from official-format score files (WiScore, or the 0/1 score).
+    func fileScores(_ files: [URL]) throws -> [Int: Double] {
+        var out: [Int: Double] = [:]
+        for url in files {
+            for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") {
+                let o = try JSONValue.read(Data(line.utf8))
+                guard let id = o["prompt_id"]?.integer else { continue }
+                if let score = o["score"]?.finiteNumber { out[id] = score; continue }
+                let c = o["consistency"]?.finiteNumber ?? 0, r = o["realism"]?.finiteNumber ?? 0, a = o["aesthetic_quality"]?.finiteNumber ?? 0
+                out[id] = (0.7 * c + 0.2 * r + 0.1 * a) / 2
+            }
+        }
+        return out
+    }
+
+    @Test func auditOfASubmittedTableSaysWhatItFoundAndExits65() async throws {
+        // Given a submitted Markdown table with one consistent row and one whose overall is off
+        let ws = try Workspace(label: "audit")
+        let file = ws.path("submitted.md")
+        try Data("""
+            | Model | Overall | CULTURE | TIME | SPACE | BIOLOGY | PHYSICS | CHEMISTRY |
+            |---|---|---|---|---|---|---|---|
+            | good | 0.5000 | 0.5000 | 0.5000 | 0.2500 | 0.7500 | 0.0083 | 0.9917 |
+            | off | 0.6000 | 0.5000 | 0.5000 | 0.2500 | 0.7500 | 0.0083 | 0.9917 |
+            """.utf8).write(to: file)
+        // When audited as verified
+        let result = try await ws.run(["audit", file.path, "--protocol", "verified"])
+        // Then the finding is on stdout with its line, and one line on stderr gives the count
+        #expect(result.status == 65)
+        #expect(result.stdout.contains("2 rows: 1 pass every check, 1 with 1 finding\n"))
+        #expect(result.stdout.contains("  line 4  off  [overall] Overall 0.6000 is not 0.4·CULTURE"))
+        #expect(result.errorLines == ["wise: the audit found 1 problem in 1 of 2 rows"])
+        // And a file without a table, or no file at all, is one clear line
+        try Data("no table\n".utf8).write(to: file)
+        let empty = try await ws.run(["audit", file.path, "--protocol", "legacy"])
+        #expect(empty.status == 65 && empty.errorLines.count == 1 && empty.stderr.contains("holds no Markdown table"))
+        let missing = try await ws.run(["audit", ws.path("nope.md").path, "--protocol", "legacy"])
+        #expect(missing.status == 66 && missing.errorLines.count == 1)
+    }
+
+    @Test(arguments: ScoringProtocol.allCases)
+    func auditReadsTheOfficialBoardOfTheCatalogue(scoringProtocol: ScoringProtocol) async throws {
+        // Given the catalogue's board (the official one, or the synthetic one) / When audited
+        let ws = try Workspace(label: "audit-official")
+        let result = try await ws.run(["audit", "--protocol", scoringProtocol.rawValue])
+        // Then every row of the board, as the parser reads it, is counted
+        let entry = try ws.catalogue.manifest.board(for: scoringProtocol)
+        let board = try PublishedBoard.parse(Data(contentsOf: ws.catalogue.directory.appendingPathComponent(entry.path)), label: entry.path)
+        #expect([0, 65].contains(result.status), "\(result.stderr)")
+        #expect(result.stdout.contains("\n\(board.rows.count) rows: "))
+    }
+
+    @Test func reportPublishedShowsTheBoardAndWhereANamedRunLands() async throws {
+        // Given a verified run named after the first model of the catalogue's published board
+        let ws = try Workspace(label: "published")
+        let entry = try ws.catalogue.manifest.board(for: .verified)
+        let board = try PublishedBoard.parse(Data(contentsOf: ws.catalogue.directory.appendingPathComponent(entry.path)), label: entry.path)
+        let model = try #require(board.rows.first)
+        let name = PublishedBoard.normalisedModelName(model.model)
+        _ = try await importRun(ws, name, .verified, seed: 3)
+        // When reported with --published, and as JSON with the same bootstrap
+        let text = try await ws.run(["report", name, "--published", "--resamples", "500", "--seed", "4", "--store", ws.storePath])
+        let json = try await ws.run(["report", name, "--format", "json", "--resamples", "500", "--seed", "4", "--store", ws.storePath])
+        #expect(text.status == 0 && json.status == 0, "\(text.stderr)\(json.stderr)")
+        // Then every published row is listed, marked, and the run's difference and interval verdict follow its interval
+        for row in board.rows { #expect(text.stdout.contains("\(row.model) (published)")) }
+        guard case .array(let rows)? = try JSONValue.read(Data(json.stdout.utf8))["uncertainty"], let overall = rows.first?["overall"],
+              let estimate = overall["estimate"]?.finiteNumber, let lower = overall["lower"]?.finiteNumber, let upper = overall["upper"]?.finiteNumber,
+              let published = model.overall else {
+            Issue.record("no interval in \(json.stdout.prefix(300))"); return
+        }
+        let difference = estimate - published.value
+        let inside = published.value + published.halfUnit >= lower && published.value - published.halfUnit <= upper
+        let expected = "\(name) vs published \(model.model): run − published = \(difference >= 0 ? "+" : "")\(String(format: "%.4f", difference)); the published value lies \(inside ? "inside" : "outside") the run's interval"
+        #expect(text.stdout.contains(expected), "\(text.stdout)")
+        // And formats that cannot carry the rows refuse the flag
+        let csv = try await ws.run(["report", name, "--published", "--format", "csv", "--store", ws.storePath])
+        #expect(csv.status == 64 && csv.stderr.contains("--published adds rows to terminal and md boards"))
+    }
+
+    @Test func compareAcrossProtocolsIsRefusedNaivelyAndWorksOnMatchedItems() async throws {
+        // Given a legacy run and a verified run
+        let ws = try Workspace(label: "crosswalk")
+        let legacyScores = try fileScores(try await importRun(ws, "old", .legacy, seed: 5))
+        let verifiedScores = try fileScores(try await importRun(ws, "new", .verified, seed: 6))
+        let legacy = try ws.catalogue.load(.legacy), verified = try ws.catalogue.load(.verified)
+        let walk = Crosswalk(legacy: legacy.prompts, verified: verified.prompts)
+        // When compared item by item / Then refused with the reason and the matched count
+        let naive = try await ws.run(["compare", "old", "new", "--store", ws.storePath])
+        #expect(naive.status == 64 && naive.errorLines.count == 1)
+        #expect(naive.stderr.contains("the same id names different prompts, and the two protocols score on different scales; add --crosswalk to compare only the \(walk.pairs.count) items matched by content"))
+        // When compared through the crosswalk
+        let result = try await ws.run(["compare", "old", "new", "--crosswalk", "--format", "json", "--store", ws.storePath])
+        #expect(result.status == 0, "\(result.stderr)")
+        let out = try JSONValue.read(Data(result.stdout.utf8))
+        // Then only matched items count, each run keeps its own scoring, per category of the first run
+        #expect(out["matched"]?.integer == walk.pairs.count)
+        guard case .array(let categories)? = out["categories"] else { Issue.record("no categories"); return }
+        for category in Category.allCases {
+            let pairs = walk.pairs.filter { legacy.prompt($0.legacyID)?.category == category }
+            let a = pairs.map { legacyScores[$0.legacyID] ?? .nan }.reduce(0, +) / Double(pairs.count)
+            let b = pairs.map { verifiedScores[$0.verifiedID] ?? .nan }.reduce(0, +) / Double(pairs.count)
+            let line = categories.first { $0["category"]?.string == category.rawValue }
+            #expect(line?["matched"]?.integer == pairs.count)
+            #expect(abs((line?["first"]?.finiteNumber ?? -1) - a) < 1e-12, "\(category) legacy mean")
+            #expect(abs((line?["second"]?.finiteNumber ?? -1) - b) < 1e-12, "\(category) verified mean")
+        }
+        // And the terminal form says how many matched
+        let terminal = try await ws.run(["compare", "old", "new", "--crosswalk", "--store", ws.storePath])
+        #expect(terminal.stdout.contains("only the \(walk.pairs.count) items the crosswalk matches by content"))
+    }
+}
