@@ -55,6 +55,8 @@ public struct PublishedBoard: Sendable, Equatable {
         public var categories: [Category: Value]
         /// How many items the row says were scored, when the board has such a column.
         public var samples: Int?
+        /// How many items each category says were scored (the official scoring scripts print them).
+        public var categorySamples: [Category: Int] = [:]
         /// The line of the board the row starts on (1-based).
         public var line: Int
         /// Cells that could not be read ("TIME is 'n/a', not a number").
@@ -79,8 +81,12 @@ public struct PublishedBoard: Sendable, Equatable {
             throw DataError("board \(label) is \(data.count) bytes, more than the \(maxBytes) a board may have; name the leaderboard file itself")
         }
         let bytes = [UInt8](data)
+        let text = String(decoding: bytes, as: UTF8.self)
+        if text.contains("Aggregated Category Scores:") {
+            return try parseScoringOutput(text, label: label)
+        }
         let isHTML = containsCaseInsensitive(bytes, "<table")
-        let rawRows = isHTML ? htmlRows(bytes) : markdownRows(String(decoding: bytes, as: UTF8.self))
+        let rawRows = isHTML ? htmlRows(bytes) : markdownRows(text)
         let rows = interpret(rawRows, sections: isHTML)
         guard !rows.isEmpty else {
             throw DataError("board \(label) holds no \(isHTML ? "HTML" : "Markdown") table with a Model column and score columns; name a leaderboard such as leadboard.md or WISE_legacy/README.md")
@@ -157,6 +163,45 @@ public struct PublishedBoard: Sendable, Equatable {
             rows.append(row)
         }
         return rows
+    }
+
+    /// Reads what the official scoring scripts (Calculate.py, calculate_verified.py) print: the
+    /// "Aggregated Category Scores" blocks (category, average, number of samples) and "Overall WiScore".
+    static func parseScoringOutput(_ text: String, label: String) throws -> PublishedBoard {
+        var row = Row(model: label, section: nil, rank: nil, overall: nil, categories: [:], samples: nil, line: 1, problems: [])
+        var current: Category?
+        var inAggregate = false
+        var lineNumber = 0
+        for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("Aggregated Category Scores:") { inAggregate = true; row.line = lineNumber; continue }
+            func after(_ prefix: String) -> String? { line.hasPrefix(prefix) ? String(line.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces) : nil }
+            if let overall = after("Overall WiScore:") {
+                row.overall = Value.parse(overall)
+                if row.overall == nil { row.problems.append("line \(lineNumber): Overall WiScore '\(overall.prefix(40))' is not a number") }
+                continue
+            }
+            guard inAggregate else { continue }
+            if let name = after("Category:") {
+                current = Category(rawValue: name.uppercased())
+                if current == nil { row.problems.append("line \(lineNumber): '\(name.prefix(40))' is not a WISE category") }
+            } else if let value = after("Average WiScore:") ?? after("Average binary WiScore:"), let category = current {
+                if let parsed = Value.parse(value) { row.categories[category] = parsed } else {
+                    row.problems.append("line \(lineNumber): \(category.rawValue) average '\(value.prefix(40))' is not a number")
+                }
+            } else if let count = after("Number of samples:"), let category = current {
+                if let n = Int(count), n >= 0 { row.categorySamples[category] = n } else {
+                    row.problems.append("line \(lineNumber): \(category.rawValue) number of samples '\(count.prefix(40))' is not a count")
+                }
+            } else if line.hasPrefix("---") || line.hasPrefix("===") {
+                inAggregate = false
+            }
+        }
+        guard !row.categories.isEmpty || row.overall != nil else {
+            throw DataError("scoring output \(label) has no 'Category: … Average WiScore: …' lines after 'Aggregated Category Scores:'; pass the whole output of Calculate.py or calculate_verified.py")
+        }
+        return PublishedBoard(label: label, rows: [row])
     }
 
     /// The cells of every Markdown table row (`| a | b |`), separator rows left out.

@@ -118,24 +118,33 @@ public struct BoardAudit: Sendable {
         var bounds: [Category: (Double, Double)] = [:]
         for category in Category.allCases {
             guard let value = row.categories[category], let items = counts[category], items > 0 else { continue }
-            let check = reachable(value, items: items, scoredAtLeast: items - unscored, steps: steps)
+            // A count printed per category (the official scripts' "Number of samples") is exact.
+            var least = items - unscored, most = items
+            if let printed = row.categorySamples[category] {
+                if printed > items || printed == 0 {
+                    add(.grid, "\(category.rawValue) says \(printed) samples, but the category has \(items) items")
+                    continue
+                }
+                least = printed; most = printed
+            }
+            let check = reachable(value, items: most, scoredAtLeast: least, steps: steps)
             if check.ok {
                 bounds[category] = (check.low, check.high)
                 continue
             }
             bounds[category] = (value.value - value.halfUnit, value.value + value.halfUnit)
-            let grid = steps == 1 ? "k/\(items)" : "a mean of \(items) item scores in steps of 1/\(steps)"
+            let grid = steps == 1 ? "k/\(most)" : "a mean of \(most) item scores in steps of 1/\(steps)"
             var message = "\(category.rawValue) \(value.text) is not \(grid) for any k (nearest \(format(check.below, value.decimals + 2)) and \(format(check.above, value.decimals + 2)))"
-            if unscored > 0 { message += ", even with up to \(unscored) items unscored" }
+            if least < most { message += ", even with up to \(most - least) items unscored" }
             if roundedEarlier {
                 let coarse = PublishedBoard.Value(value: value.value, decimals: effective, text: value.text)
-                if reachable(coarse, items: items, scoredAtLeast: items - unscored, steps: steps).ok {
+                if reachable(coarse, items: most, scoredAtLeast: least, steps: steps).ok {
                     message += "; read as rounded to \(effective) decimals it is reachable"
                     explainedByRounding = true
                 }
             }
             let otherSteps = stepsPerItem(other)
-            if otherSteps != steps, reachable(value, items: items, scoredAtLeast: items - unscored, steps: otherSteps).ok {
+            if otherSteps != steps, reachable(value, items: most, scoredAtLeast: least, steps: otherSteps).ok {
                 message += "; it is reachable with \(other.rawValue) item scores"
             }
             add(.grid, message)
@@ -211,7 +220,7 @@ public struct BoardAudit: Sendable {
         let flagged = Set(findings.map(\.line)).count
         var out = "audit of \(board.label) as protocol \(scoringProtocol.rawValue)\n"
         out += "  weights: \(weights)\n  items per category: \(items); item scores in steps of 1/\(Self.stepsPerItem(scoringProtocol))\n"
-        if board.rows.allSatisfy({ $0.samples == nil }) {
+        if board.rows.allSatisfy({ $0.samples == nil && $0.categorySamples.isEmpty }) {
             out += "  the board gives no sample counts: every item of a category is taken as scored\n"
         }
         out += "\(board.rows.count) rows: \(board.rows.count - flagged) pass every check, \(flagged) with \(findings.count) finding\(findings.count == 1 ? "" : "s")\n"

@@ -21,7 +21,9 @@ struct CatalogueCommand: AsyncParsableCommand {
                 Examples:
                   wise catalogue fetch
                   wise catalogue fetch --from ../shared/wise --set verified
-                  git clone https://github.com/PKU-YuanGroup/WISE && git -C WISE checkout eb51174 && wise catalogue fetch --from WISE
+                  git clone https://github.com/PKU-YuanGroup/WISE
+                  git -C WISE checkout eb51174
+                  wise catalogue fetch --from WISE        # the upstream layout
                 """
         )
 

@@ -7,12 +7,12 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "Compare two runs on the same prompt ids: differences per category with paired bootstrap intervals, Wilcoxon and McNemar.",
         discussion: """
-            Laid out like the WISE paper's rewrite table. `legacy` and `legacy-rewrite` share prompt ids and may be compared; rewritten prompts exist for the legacy set only. Only items both runs scored are paired.
+            Laid out like the WISE paper's rewrite table. `legacy` and `legacy-rewrite` share prompt ids and may be compared; rewritten prompts exist for the legacy set only. A legacy run and a verified run are compared only with --crosswalk, on the items matched by content (see `wise catalogue crosswalk`), each under its own scoring. Only items both runs scored are paired.
 
             Examples:
               wise compare flux-legacy flux-rewrite
               wise compare flux-dev sd35 --format json --seed 7
-              wise compare flux-legacy flux-verified --crosswalk   # across protocols: matched items only
+              wise compare flux-legacy flux-verified --crosswalk
             """
     )
 

@@ -12,7 +12,7 @@ struct ReportCommand: ParsableCommand {
 
             Examples:
               wise report flux-dev sd35 --format md
-              wise report FLUX.1-dev --published     # beside the official board's rows
+              wise report flux-1-dev --published   # beside the official board
               wise report flux-dev --format json --out results/flux.json
               wise report flux-dev sd35 --format html --out results/report   # results/report/index.html
             """

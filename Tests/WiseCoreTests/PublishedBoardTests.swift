@@ -81,4 +81,40 @@ import TestSupport
         let markdown = try PublishedBoard.parse(samples[3], label: "ragged")
         #expect(markdown.rows.map(\.problems) == [["Overall is '1e400', not a number"], ["has 1 cells where the header has 2"], ["has 4 cells where the header has 2"]])
     }
+
+    @Test func readsTheOfficialScoringScriptsPrintout() throws {
+        // Given the summary Calculate.py prints: per-file blocks first, then the aggregated ones
+        let text = """
+            --- Processing file: a.jsonl ---
+              Category: CULTURE
+                Average WiScore: 0.10
+            ==================================================
+                             Overall Evaluation Summary
+            ==================================================
+
+            Aggregated Category Scores:
+              Category: CULTURE
+                Average WiScore: 0.44
+                Number of samples: 398
+
+              Category: TIME
+                Average WiScore: 0.55
+                Number of samples: 167
+
+              Category: Nonsense
+                Average WiScore: x
+
+            --- Overall WiScore Across All Categories ---
+            Overall WiScore: 0.50
+            """
+        // When parsed
+        let board = try PublishedBoard.parse(Data(text.utf8), label: "summary.txt")
+        // Then one row holds the aggregated averages with their sample counts; the odd block is a problem
+        let row = try #require(board.rows.first)
+        #expect(board.rows.count == 1 && row.model == "summary.txt" && row.line == 8)
+        #expect(row.categories[.culture]?.text == "0.44" && row.categories[.time]?.value == 0.55)
+        #expect(row.categorySamples == [.culture: 398, .time: 167])
+        #expect(row.overall?.text == "0.50")
+        #expect(row.problems == ["line 17: 'Nonsense' is not a WISE category"])
+    }
 }

@@ -124,4 +124,43 @@ import TestSupport
         let terminal = try await ws.run(["compare", "old", "new", "--crosswalk", "--store", ws.storePath])
         #expect(terminal.stdout.contains("only the \(walk.pairs.count) items the crosswalk matches by content"))
     }
+
+    @Test(.enabled(if: Tools.hasPython3 && Tools.hasOfficialFiles, Comment(rawValue: Tools.Reason.officialFiles + "; " + Tools.Reason.python3)),
+          arguments: ScoringProtocol.allCases)
+    func auditAgreesWithWhatTheOfficialScoringScriptPrints(scoringProtocol: ScoringProtocol) async throws {
+        // Given score files where 23 items have no numeric score (the scripts skip them, so those
+        // categories average fewer samples), summed up by the official scoring script itself
+        let ws = try Workspace(label: "audit-script")
+        let set: PromptSet = scoringProtocol == .verified ? .verified : .legacy
+        var unscored = Set<Int>()
+        var rng = SplitMix(seed: 12)
+        while unscored.count < 23 { unscored.insert(Int(rng.next() % 1000) + 1) }
+        let files = try ws.writeScoreFiles(set: set, scoringProtocol: scoringProtocol, leaveOut: [], seed: 8, into: "scores")
+        let nulls = scoringProtocol.aspects.map { "\"\($0)\": null" }.joined(separator: ", ")
+        for file in files {
+            let lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n").map { line -> String in
+                guard let id = try? JSONValue.read(Data(line.utf8))["prompt_id"]?.integer, unscored.contains(id) else { return String(line) }
+                return "{\"prompt_id\": \(id), \(nulls)}"
+            }
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: file)
+        }
+        let script = ws.catalogue.directory.appendingPathComponent(scoringProtocol == .verified ? "official/calculate_verified.py" : "official/WISE_legacy/Calculate.py")
+        let (status, output) = try await ExternalProcess.run("python3", [script.path] + files.map(\.path))
+        try #require(status == 0, "the official script failed: \(String(decoding: output, as: UTF8.self).suffix(300))")
+        let printed = ws.path("summary.txt")
+        try output.write(to: printed)
+        // When its printout is audited / Then nothing is found: its per-category sample counts and its 2-decimal rounding are taken as printed
+        #expect(String(decoding: output, as: UTF8.self).contains("Number of samples: \(400 - unscored.filter { $0 <= 400 }.count)"))
+        let clean = try await ws.run(["audit", printed.path, "--protocol", scoringProtocol.rawValue])
+        #expect(clean.status == 0, "\(clean.stdout)\(clean.stderr)\(String(decoding: output, as: UTF8.self).suffix(600))")
+        #expect(clean.stdout.contains("1 rows: 1 pass every check, 0 with 0 findings"))
+        // And an overall edited by 0.03 is found
+        var text = String(decoding: output, as: UTF8.self)
+        let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("Overall WiScore:") })
+        let value = try #require(Double(line.dropFirst("Overall WiScore:".count).trimmingCharacters(in: .whitespaces)))
+        text = text.replacingOccurrences(of: String(line), with: "Overall WiScore: " + String(format: "%.2f", value + 0.03))
+        try Data(text.utf8).write(to: printed)
+        let edited = try await ws.run(["audit", printed.path, "--protocol", scoringProtocol.rawValue])
+        #expect(edited.status == 65 && edited.stdout.contains("[overall]"), "\(edited.stdout)")
+    }
 }
