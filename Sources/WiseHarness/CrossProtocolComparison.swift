@@ -123,6 +123,8 @@ extension Studies {
         guard CrossProtocolComparison.needsCrosswalk(a.summary, b.summary) else { return }
         let comparison = CrossProtocolComparison(first: a, second: b, firstPrompts: try store.prompts(of: a.summary.set),
                                                  secondPrompts: try store.prompts(of: b.summary.set))
-        throw UsageError("cannot compare '\(a.name)' (set \(a.summary.set.rawValue), protocol \(a.summary.scoringProtocol.rawValue)) with '\(b.name)' (set \(b.summary.set.rawValue), protocol \(b.summary.scoringProtocol.rawValue)) item by item: from id 401 on the same id names different prompts, and the two protocols score on different scales; add --crosswalk to compare only the \(comparison.crosswalk.pairs.count) items matched by content, each under its own protocol")
+        let rewrite = [a.summary.set, b.summary.set].contains(.legacyRewrite)
+            ? " (WISE publishes rewritten prompts, legacy-rewrite, for the legacy set only, none for verified)" : ""
+        throw UsageError("cannot compare '\(a.name)' (set \(a.summary.set.rawValue), protocol \(a.summary.scoringProtocol.rawValue)) with '\(b.name)' (set \(b.summary.set.rawValue), protocol \(b.summary.scoringProtocol.rawValue)) item by item: from id 401 on the same id names different prompts, and the two protocols score on different scales\(rewrite); add --crosswalk to compare only the \(comparison.crosswalk.pairs.count) items matched by content, each under its own protocol")
     }
 }
