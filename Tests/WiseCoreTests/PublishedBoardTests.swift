@@ -117,4 +117,18 @@ import TestSupport
         #expect(row.overall?.text == "0.50")
         #expect(row.problems == ["line 17: 'Nonsense' is not a WISE category"])
     }
+
+    @Test func aManifestBoardOrSourcePathThatClimbsOutIsRefused() throws {
+        // Given the official manifest with a board path, or a file's repository path, climbing out of the folder
+        var board = CatalogueManifest.official
+        board.boards?[0].path = "official/../../secret.md"
+        var source = CatalogueManifest.official
+        source.sets[0].files[0].source = "/etc/passwd"
+        // When checked / Then each is refused, naming the path
+        for (manifest, path) in [(board, "official/../../secret.md"), (source, "/etc/passwd")] {
+            let error = #expect(throws: DataError.self) { try manifest.checkNames(label: "m.json") }
+            #expect(error?.message == "catalogue manifest m.json: path '\(path)' must be plain names joined by '/', without '..' or a leading '/'")
+        }
+        #expect(throws: Never.self) { try CatalogueManifest.official.checkNames(label: "official") }
+    }
 }

@@ -51,6 +51,13 @@ import TestSupport
         #expect(empty.status == 65 && empty.errorLines.count == 1 && empty.stderr.contains("holds no Markdown table"))
         let missing = try await ws.run(["audit", ws.path("nope.md").path, "--protocol", "legacy"])
         #expect(missing.status == 66 && missing.errorLines.count == 1)
+        // And an endless file is refused without being read whole, and random bytes are one clear line
+        let endless = try await ws.run(["audit", "/dev/zero", "--protocol", "legacy"])
+        #expect(endless.status != 0 && endless.errorLines.count == 1 && endless.stderr.contains("/dev/zero"), "\(endless.stderr)")
+        var rng = SplitMix(seed: 4)
+        try Data((0..<5000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }).write(to: file)
+        let noise = try await ws.run(["audit", file.path, "--protocol", "verified"])
+        #expect(noise.status == 65 && noise.errorLines.count == 1, "\(noise.stderr)")
     }
 
     @Test(arguments: ScoringProtocol.allCases)
