@@ -185,7 +185,7 @@ public struct BoardAudit: Sendable {
         }
         // Only a row whose numbers fail at the printed precision and pass at the fewer decimals is said to be rounded earlier.
         if roundedEarlier && explainedByRounding {
-            add(.precision, "every number is printed with \(boardDecimals) decimals but ends in zeros after \(effective), and its findings go away when read as rounded to \(effective) decimals: it was likely rounded before it was published")
+            add(.precision, "every number is printed with \(boardDecimals) decimals but ends in zeros after \(effective), and numbers that fail at \(boardDecimals) decimals fit when read as rounded to \(effective): the row was likely rounded to \(effective) decimals before it was published")
         }
         return findings
     }
