@@ -90,7 +90,9 @@ public struct CatalogueInstaller: Sendable {
             let data = try await source.bytes(of: file)
             let actual = SHA256.hex(data)
             guard actual == file.sha256 else {
-                throw DataError("\(file.path) from \(source.label): SHA-256 is \(actual), expected \(file.sha256); nothing was written")
+                // A folder is often a checkout: say which commit its files must come from.
+                let commit = source is DirectorySource ? " (the file at commit \(location.manifest.commit.prefix(7)))" : ""
+                throw DataError("\(file.path) from \(source.label): SHA-256 is \(actual), expected \(file.sha256)\(commit); nothing was written")
             }
             toWrite.append((file, data))
             outcomes.append(Outcome(path: file.path, sha256: actual, alreadyPresent: false))

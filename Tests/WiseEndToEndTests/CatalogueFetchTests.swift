@@ -102,7 +102,7 @@ import TestSupport
         // Then one line names the file and both checksums, and the cache holds nothing
         let pinned = try ws.catalogue.manifest.entry(for: .legacy).files[1].sha256
         #expect(result.status == 65)
-        #expect(result.errorLines == ["wise: legacy/spatio-temporal_reasoning.json from \(source.path): SHA-256 is \(SHA256.hex(bytes)), expected \(pinned); nothing was written"])
+        #expect(result.errorLines == ["wise: legacy/spatio-temporal_reasoning.json from \(source.path): SHA-256 is \(SHA256.hex(bytes)), expected \(pinned) (the file at commit \(ws.catalogue.manifest.commit.prefix(7))); nothing was written"])
         #expect((FileManager.default.subpaths(atPath: ws.path("cache").path) ?? []).allSatisfy { !$0.hasSuffix(".json") })
     }
 
