@@ -12,6 +12,9 @@ public struct RunReport {
     /// Which judge's judgments, by key prefix, adapter or model name (nil: the shared judge that judged the most images).
     public var judgeKey: String?
 
+    /// Adds the published board's rows for the runs' protocol to terminal and Markdown boards (`--published`).
+    public var withPublished = false
+
     /// Names the runs; a store with no runs is refused.
     public init(store: ResultsStore, runs: [String], judgeKey: String?) throws {
         self.store = store
@@ -33,7 +36,13 @@ public struct RunReport {
             if let refusals = try RefusalSummary(store: store, run: run, judgeKey: study.summary.judge?.key ?? judgeKey) { Console.note(refusals.line) }
         }
         switch format {
-        case .terminal, .md: try emit(board.renderTerminal(decimals: decimals, markdown: format == .md, prices: prices), to: out)
+        case .terminal, .md:
+            var text = board.renderTerminal(decimals: decimals, markdown: format == .md, prices: prices)
+            if withPublished {
+                let published = try CatalogueLocation.fromEnvironment().publishedBoard(for: board.board.scoringProtocol)
+                text += PublishedRows(board: board, published: published).render(decimals: decimals, markdown: format == .md)
+            }
+            try emit(text, to: out)
         case .json: try emit(board.renderJSON(prices: prices), to: out)
         case .csv: try emit(board.board.render(.csv), to: out)
         case .html:

@@ -17,6 +17,7 @@ public enum Studies {
                                resamples: Int, seed: UInt64, format: StudyFormat, decimals: Int?) throws -> String {
         let (pair, note) = try store.studyRuns([original, rewrite], judgeKey: judgeKey, allowMixed: allowMixed)
         let a = pair[0], b = pair[1]
+        try refuseNaiveCrossProtocol(store: store, a, b)
         let integers = try [a, b].map { try store.firstIntegerScores($0) }
         let comparison = try Comparison(original: a, rewrite: b, integers: integers, prompts: try store.prompts(of: a.summary.set),
                                         resamples: resamples, seed: seed)

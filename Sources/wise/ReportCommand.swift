@@ -13,6 +13,7 @@ struct ReportCommand: ParsableCommand {
             Examples (an HTML report is a folder, opened at results/report/index.html):
               wise report flux-dev sd35 --format md
               wise report flux-dev sd35 --judge gpt-4.1   # a judge by model or key
+              wise report flux-1-dev --published   # beside the official board
               wise report flux-dev --format json --out results/flux.json
               wise report flux-dev sd35 --format html --out results/report
             """
@@ -36,6 +37,9 @@ struct ReportCommand: ParsableCommand {
     @Flag(help: "List the parse-sensitive items instead: judgments whose reply the official and strict readings read differently, with both outcomes and the reply.")
     var parseSensitive = false
 
+    @Flag(help: "Add the official published board's rows for the runs' protocol (marked, without intervals), and for a run named like a published model, the difference and whether the published value lies inside the run's interval (terminal and md).")
+    var published = false
+
     @Flag(help: "Put runs with different fingerprints on one board, marked; runs that share no judge are then each read under their own.")
     var allowMixed = false
 
@@ -48,13 +52,15 @@ struct ReportCommand: ParsableCommand {
     func validate() throws {
         if let decimals, !(0...15).contains(decimals) { throw ValidationError("--decimals must be 0…15") }
         if studyOptions.resamples < 0 { throw ValidationError("--resamples must be 0 or more") }
+        if published && ![.terminal, .md].contains(format) { throw ValidationError("--published adds rows to terminal and md boards; use --format terminal or md") }
         if format == .html && out == nil { throw ValidationError("--format html writes a folder: pass --out DIR") }
     }
 
     func run() throws {
         let store = try storeOptions.openReadOnly()
         if let out, format != .html { try refuseStoreFiles(out, option: "--out", store: store.path) }
-        let report = try RunReport(store: store, runs: runs, judgeKey: judge)
+        var report = try RunReport(store: store, runs: runs, judgeKey: judge)
+        report.withPublished = published
         if parseSensitive { return try emit(report.parseSensitive(), to: out) }
         try report.writeBoard(format: format, decimals: decimals, prices: priceOptions.prices, resamples: studyOptions.resamples,
                               seed: studyOptions.seed, allowMixed: allowMixed, out: out)
