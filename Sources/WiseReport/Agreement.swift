@@ -103,24 +103,32 @@ public struct AgreementStudy: Sendable {
             }
             for id in Set(firsts.flatMap(\.keys)).sorted() { units.append((r, id, firsts.map { $0[id] })) }
         }
-        var measures: [Measure] = []
+        // Per measure the ratings[judge][unit]; α of all of them from the same draws of units.
         let labels = Array(0...p.maxAspectValue)
-        func measure(_ name: String, _ level: KrippendorffAlpha.Level, _ value: (StudyJudgment) -> Double?, kappa: Bool) throws {
-            let grid = (0..<k).map { j in units.map { $0.by[j].flatMap(value) } }
-            var m = Measure(name: name, items: units.filter { u in u.by.compactMap { $0.flatMap(value) }.count >= 2 }.count,
-                            alphaLevel: level, alpha: try KrippendorffAlpha.interval(grid, level: level, bootstrap: bootstrap), pairs: [])
-            if kappa {
+        var tables: [(name: String, level: KrippendorffAlpha.Level, grid: [[Double?]])] = p.aspects.map { aspect in
+            (aspect, p == .verified ? .nominal : .ordinal, (0..<k).map { j in units.map { $0.by[j]?.scores?[aspect] } })
+        }
+        tables.append(("wiscore", .interval, (0..<k).map { j in units.map { $0.by[j]?.wiscore } }))
+        let alphas = try KrippendorffAlpha.intervals(tables.map(\.grid), levels: tables.map(\.level), bootstrap: bootstrap)
+        var measures: [Measure] = []
+        for (t, alpha) in zip(tables, alphas) {
+            let rated = (0..<units.count).filter { u in t.grid.filter { $0[u] != nil }.count >= 2 }.count
+            var m = Measure(name: t.name, items: rated, alphaLevel: t.level, alpha: alpha, pairs: [])
+            // κ on the aspects' levels, per pair of judges, on the images both scored.
+            if t.name != "wiscore" {
                 for a in 0..<k {
                     for b in (a + 1)..<k {
-                        let rows = zip(grid[a], grid[b]).compactMap { x, y -> (Int, Int)? in
+                        let rows = zip(t.grid[a], t.grid[b]).compactMap { x, y -> (Int, Int)? in
                             guard let x, let y else { return nil }
                             return (Int(x.rounded()), Int(y.rounded()))
                         }
                         var pair = PairMeasure(first: a, second: b, items: rows.count)
                         if !rows.isEmpty {
                             pair.kappa = try CohenKappa.kappa(rows.map(\.0), rows.map(\.1), labels: labels)
-                            pair.kappaInterval = try CohenKappa.interval(rows.map(\.0), rows.map(\.1), labels: labels, bootstrap: bootstrap)
-                            pair.quadraticKappa = try CohenKappa.interval(rows.map(\.0), rows.map(\.1), weighting: .quadratic, labels: labels, bootstrap: bootstrap)
+                            let both = try CohenKappa.intervals(rows.map(\.0), rows.map(\.1), weightings: [.unweighted, .quadratic],
+                                                                labels: labels, bootstrap: bootstrap)
+                            pair.kappaInterval = both[0]
+                            pair.quadraticKappa = both[1]
                         }
                         m.pairs.append(pair)
                     }
@@ -128,10 +136,6 @@ public struct AgreementStudy: Sendable {
             }
             measures.append(m)
         }
-        for aspect in p.aspects {
-            try measure(aspect, p == .verified ? .nominal : .ordinal, { $0.scores?[aspect] }, kappa: true)
-        }
-        try measure("wiscore", .interval, { $0.wiscore }, kappa: false)
         // Kendall's τ-b over the runs' overalls, per pair of judges.
         var ranks: [RankAgreement] = []
         for a in 0..<k {

@@ -97,16 +97,14 @@ public struct VarianceStudy: Sendable {
             }
             return grid
         }
-        var alpha: [Alpha] = []
-        func measure(_ name: String, _ level: KrippendorffAlpha.Level, _ grid: [[Double?]]) throws {
-            alpha.append(Alpha(measure: name, level: level, alpha: try KrippendorffAlpha.alpha(grid, level: level),
-                               interval: try KrippendorffAlpha.interval(grid, level: level, bootstrap: bootstrap)))
-        }
-        for aspect in p.aspects {
-            try measure(aspect, p == .verified ? .nominal : .ordinal, table { $0.scores?[aspect] })
+        // α of every measure from the same draws of items.
+        var tables: [(name: String, level: KrippendorffAlpha.Level, grid: [[Double?]])] = p.aspects.map { aspect in
+            (aspect, p == .verified ? .nominal : .ordinal, table { $0.scores?[aspect] })
         }
         let grid = table { $0.wiscore }
-        try measure("wiscore", .interval, grid)
+        tables.append(("wiscore", .interval, grid))
+        let intervals = try KrippendorffAlpha.intervals(tables.map(\.grid), levels: tables.map(\.level), bootstrap: bootstrap)
+        let alpha = zip(tables, intervals).map { t, interval in Alpha(measure: t.name, level: t.level, alpha: interval?.estimate, interval: interval) }
         let targets = prompts.indices.map { i in (0..<repeats).map { grid[$0][i] } }
         do {
             icc = try IntraclassCorrelation.icc2(targets)
@@ -116,9 +114,10 @@ public struct VarianceStudy: Sendable {
             iccProblem = error.description
         }
         let measured = items.filter { $0.sd != nil }
-        meanSD = try bootstrap.mean(measured.compactMap(\.sd))
-        meanRepeatFlipRate = try bootstrap.mean(measured.compactMap(\.repeatFlipRate))
-        changedShare = try bootstrap.mean(measured.map { $0.changed ? 1 : 0 })
+        let means = try bootstrap.means([measured.map { $0.sd ?? 0 }, measured.map { $0.repeatFlipRate ?? 0 }, measured.map { $0.changed ? 1 : 0 }])
+        meanSD = means[0]
+        meanRepeatFlipRate = means[1]
+        changedShare = means[2]
         self.run = run
         self.repeats = repeats
         self.items = items

@@ -45,15 +45,24 @@ public enum CohenKappa {
     public static func interval(
         _ first: [Int], _ second: [Int], weighting: Weighting = .unweighted, labels: [Int]? = nil, bootstrap: ItemBootstrap
     ) throws(StatsError) -> ItemBootstrap.Interval? {
-        let whole = try kappa(first, second, weighting: weighting, labels: labels)
+        try intervals(first, second, weightings: [weighting], labels: labels, bootstrap: bootstrap)[0]
+    }
+
+    /// κ under each of `weightings` with its interval, all from the same draws (each equal to
+    /// what `interval` gives for that weighting alone).
+    public static func intervals(
+        _ first: [Int], _ second: [Int], weightings: [Weighting], labels: [Int]? = nil, bootstrap: ItemBootstrap
+    ) throws(StatsError) -> [ItemBootstrap.Interval?] {
+        let whole = try kappa(first, second, labels: labels)
         var index: [Int: Int] = [:]
         for (i, label) in whole.labels.enumerated() { index[label] = i }
-        let cells = zip(first, second).map { (index[$0]!, index[$1]!) }
+        let cells = zip(first, second).compactMap { a, b in index[a].flatMap { i in index[b].map { (i, $0) } } }
         let k = whole.labels.count
-        return try bootstrap.interval(items: cells.count) { counts in
-            var confusion = [[Double]](repeating: [Double](repeating: 0, count: k), count: k)
-            for (cell, count) in zip(cells, counts) where count > 0 { confusion[cell.0][cell.1] += Double(count) }
-            return weightedKappa(confusion, weighting: weighting)
+        // One confusion matrix per draw, shared by the weightings.
+        return try bootstrap.intervals(items: cells.count, count: weightings.count) { counts in
+            var matrix = [[Double]](repeating: [Double](repeating: 0, count: k), count: k)
+            for (cell, count) in zip(cells, counts) where count > 0 { matrix[cell.0][cell.1] += Double(count) }
+            return weightings.map { weightedKappa(matrix, weighting: $0) }
         }
     }
 

@@ -29,6 +29,19 @@ public enum KrippendorffAlpha {
         return try bootstrap.interval(items: data.units.count) { counts in data.alpha(weights: counts, level: level) }
     }
 
+    /// α of several tables of the same units (`tables[t][rater][unit]`) with their intervals, from
+    /// the same draws of units (each equal to what `interval` gives for that table alone).
+    public static func intervals(_ tables: [[[Double?]]], levels: [Level], bootstrap: ItemBootstrap) throws(StatsError) -> [ItemBootstrap.Interval?] {
+        guard tables.count == levels.count else { throw StatsError("alpha: \(tables.count) tables against \(levels.count) levels") }
+        var data: [Coincidences] = []
+        for table in tables { data.append(try Coincidences(table)) }
+        let units = data.first?.units.count ?? 0
+        guard data.allSatisfy({ $0.units.count == units }) else { throw StatsError("alpha: the tables have different numbers of units") }
+        return try bootstrap.intervals(items: units, count: data.count) { counts in
+            zip(data, levels).map { d, level in d.alpha(weights: counts, level: level) }
+        }
+    }
+
     /// α with its interval, of integer ratings (0–2 aspect scores, 0/1 verdicts).
     public static func interval(_ ratings: [[Int?]], level: Level, bootstrap: ItemBootstrap) throws(StatsError) -> ItemBootstrap.Interval? {
         try interval(ratings.map { $0.map { $0.map(Double.init) } }, level: level, bootstrap: bootstrap)
