@@ -132,7 +132,7 @@ public struct VarianceStudy: Sendable {
         Array(items.filter { $0.prompt.category == category && $0.changed }.sorted { a, b in
             let sa = a.sd ?? 0, sb = b.sd ?? 0, fa = a.repeatFlipRate ?? 0, fb = b.repeatFlipRate ?? 0
             return sa != sb ? sa > sb : fa != fb ? fa > fb : a.prompt.id < b.prompt.id
-        }.prefix(leastStable))
+        }.prefix(max(0, leastStable)))
     }
 
     var measured: [Item] { items.filter { $0.sd != nil } }

@@ -16,7 +16,8 @@ struct AgreementCommand: ParsableCommand {
             Examples:
               wise agreement flux-dev --judges 3fa2,9c01
               wise agreement flux-dev sd35 --judges 3fa2,9c01,clip
-              wise agreement flux-dev sd35 qwen-image --judges 3fa2,9c01 --judge-family 3fa2=qwen --format json
+              wise agreement flux sd35 qwen --judges 3fa2,9c01 --judge-family 3fa2=qwen
+              wise agreement flux-dev --judges 3fa2,9c01 --format json --seed 7
             """
     )
 

@@ -9,10 +9,11 @@ struct VarianceCommand: ParsableCommand {
         discussion: """
             Change is decided on the exact score grid (legacy 7c + 2r + a, verified 0/1), never on floating-point WiScores: five repeats that all give (1, 1, 1) are no change.
 
-            What the numbers count:
-              items changed across repeats  images whose score differs between any two of their own scored repeats
-              repeat flip rate              per image, the share of pairs of its scored repeats whose scores differ (the same image, the same run, judged again); the mean over images is printed
-            Neither is `wise compare`'s "changed between runs", which counts items whose score (for verified: pass/fail) differs between two different runs.
+            Items changed across repeats: images whose score differs between any two of their own scored repeats.
+
+            Repeat flip rate: per image, the share of pairs of its scored repeats whose scores differ (the same image in the same run, judged again); the mean over images is printed.
+
+            Neither is `wise compare`'s "changed between runs", which counts items whose score (verified: pass/fail) differs between two different runs.
 
             α, the mean SD, the mean repeat flip rate and the share changed carry 95% intervals from a bootstrap over images (--resamples, --seed); ICC(2,1) its F-based interval.
 
@@ -41,6 +42,10 @@ struct VarianceCommand: ParsableCommand {
     var out: String?
 
     @OptionGroup var storeOptions: StoreOptions
+
+    func validate() throws {
+        if leastStable < 0 { throw ValidationError("--least-stable must be 0 or more (how many items to list per category), not \(leastStable)") }
+    }
 
     func run() throws {
         let text = try Studies.variance(store: try storeOptions.openExisting(), run: runName, judgeKey: judge, leastStable: leastStable,

@@ -39,6 +39,10 @@ import WiseStats
         let integerMean = 57.0 / 5, integerSD = ((4 * (10 - integerMean) * (10 - integerMean) + (17 - integerMean) * (17 - integerMean)) / 4).squareRoot()
         #expect(abs((moved.sd ?? 0) - integerSD / 20) < 1e-15)
         #expect(Category.allCases.flatMap { s.leastStableItems($0).map(\.prompt.id) } == [2])
+        // And a negative --least-stable lists nothing rather than trapping
+        let none = try VarianceStudy(run: s.run, judgments: [StudyFixtures.legacy(1, repeat: 0, (1, 1, 1)), StudyFixtures.legacy(1, repeat: 1, (2, 1, 1))],
+                                     prompts: prompts, leastStable: -3, bootstrap: ItemBootstrap(resamples: 0))
+        #expect(Category.allCases.allSatisfy { none.leastStableItems($0).isEmpty })
     }
 
     @Test func outputsNameTheRepeatFlipRateAndCarryIntervals() throws {
