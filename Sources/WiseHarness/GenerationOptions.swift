@@ -82,7 +82,7 @@ public struct PreparedGenerator: Sendable {
     public init(_ made: MadeGenerator, context: GeneratorContext, seedBase: Int) {
         var recorded = made.generator.spec.parameters.merging(context.parameters) { mine, _ in mine }
         recorded["seed_rule"] = SeedRule(base: seedBase).description
-        generator = made.generator
+        generator = RefusalCheckingGenerator(base: made.generator)
         runSpec = AdapterSpec(adapter: made.generator.spec.adapter, parameters: recorded)
         settings = context.settings
         capacity = made.capacity
@@ -97,7 +97,7 @@ public struct SelectionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Only the first N selected prompt ids (a quick smoke run).", valueName: "n"))
     public var limit: Int?
 
-    @Option(help: ArgumentHelp("Only shard I of N (0 ≤ I < N) of the selected ids, split round-robin; the same split on generate and judge.", valueName: "I/N"))
+    @Option(help: ArgumentHelp("Only shard I of N (0 ≤ I < N) of the selected ids, split round-robin; the same split on generate and judge (judge without --ids: what generate made for shard I/N).", valueName: "I/N"))
     public var shard: String?
 
     public init() {}

@@ -83,6 +83,7 @@ public func judgeRun(_ run: StoredRun, store: ResultsStore, options: JudgeOption
         return
     }
     try requireUsableImages(run, store: store, promptIDs: promptIDs)
+    try await judge.start()
     try await judgePass(run, store: store, judge: judge, runner: runner, options: options,
                         description: "judge: \(judge.spec.judgeDescription)" + (made.notes.isEmpty ? "" : "; also differs from the official evaluator: " + made.notes.joined(separator: "; ")))
 }

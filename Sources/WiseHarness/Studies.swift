@@ -12,14 +12,17 @@ public enum StudyFormat: String, CaseIterable, Sendable {
 /// The judge studies (`wise compare`, `wise variance`, `wise agreement`): each reads its runs
 /// from the store and answers the study as text in the format asked for.
 public enum Studies {
-    /// Two runs on the same prompt ids, item by item, with paired bootstrap intervals.
-    public static func compare(store: ResultsStore, original: String, rewrite: String, judgeKey: String?,
+    /// Two runs on the same prompt ids, item by item, with paired bootstrap intervals, under one
+    /// judge both share (runs judged by different judges are refused unless `allowMixed`).
+    public static func compare(store: ResultsStore, original: String, rewrite: String, judgeKey: String?, allowMixed: Bool = false,
                                resamples: Int, seed: UInt64, format: StudyFormat, decimals: Int?) throws -> String {
-        let a = try store.studyRun(original, judgeKey: judgeKey), b = try store.studyRun(rewrite, judgeKey: judgeKey)
+        let (pair, note) = try store.studyRuns([original, rewrite], judgeKey: judgeKey, allowMixed: allowMixed)
+        let a = pair[0], b = pair[1]
         let integers = try [a, b].map { try store.firstIntegerScores($0) }
         let aspects = try [a, b].map { try firstAspectScores(store: store, $0) }
         let comparison = try Comparison(original: a, rewrite: b, integers: integers, aspects: aspects,
                                         prompts: try store.prompts(of: a.summary.set), resamples: resamples, seed: seed)
+        if let note { Console.note(note) }
         return format == .json ? comparison.renderJSON() : comparison.renderTerminal(decimals: decimals)
     }
 
@@ -36,7 +39,7 @@ public enum Studies {
     /// How much one judge's verdicts on a run move over its repeats.
     public static func variance(store: ResultsStore, run name: String, judgeKey: String?, leastStable: Int,
                                 resamples: Int, seed: UInt64, format: StudyFormat) throws -> String {
-        let study = try store.studyRun(name, judgeKey: judgeKey)
+        let study = try store.repeatedStudyRun(name, judgeKey: judgeKey)
         guard let spec = study.summary.judge else { throw UsageError("run '\(name)' is not judged yet") }
         let variance = try VarianceStudy(run: study, judgments: try store.studyJudgments(of: try store.requireRun(name), judge: spec),
                                          prompts: try store.prompts(of: study.summary.set), leastStable: leastStable,

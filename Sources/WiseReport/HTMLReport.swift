@@ -249,7 +249,7 @@ public struct HTMLReport: Sendable {
                 body += "</div>"
             }
             let mean = values.isEmpty ? -1 : values.reduce(0, +) / Double(values.count)
-            out += "<article class=\"card\" data-category=\"\(prompt.category.rawValue)\" data-subcategory=\"\(escapeHTML(prompt.subcategory))\" data-score=\"\(mean)\" data-disagree=\"\(disagree ? 1 : 0)\">"
+            out += "<article class=\"card\" data-category=\"\(prompt.category.rawValue)\" data-subcategory=\"\(escapeHTML(prompt.subcategory))\" data-score=\"\(String(format: "%.10g", mean))\" data-disagree=\"\(disagree ? 1 : 0)\">"
             out += "<header><span class=\"pid\">#\(prompt.id)</span> <span class=\"cat\">\(escapeHTML(prompt.category.title)) · \(escapeHTML(prompt.subcategory))</span>\(disagree ? " <b class=\"dis\">disagreement</b>" : "")</header>"
             out += "<p class=\"prompt\">\(escapeHTML(prompt.text))</p><p class=\"expl\">\(escapeHTML(prompt.explanation))</p>"
             out += "<div class=\"runs\">\(body)</div></article>\n"

@@ -7,7 +7,7 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "Compare two runs on the same prompt ids: differences per category with paired bootstrap intervals, Wilcoxon and McNemar, on the WiScore and (legacy) each aspect.",
         discussion: """
-            Laid out like the WISE paper's rewrite table. `legacy` and `legacy-rewrite` share prompt ids and may be compared; rewritten prompts exist for the legacy set only. Only items both runs scored are paired; a category with none says "no paired items" instead of a test.
+            Laid out like the WISE paper's rewrite table. `legacy` and `legacy-rewrite` share prompt ids and may be compared; rewritten prompts exist for the legacy set only. Only items both runs scored are paired; a category with none says "no paired items" instead of a test. Both runs are read under one judge they share; runs that share none are refused unless --allow-mixed.
 
             For legacy runs the same table follows for each aspect (consistency, realism, aesthetic quality), on the 0–2 levels of each item's first scored repeat.
 
@@ -16,6 +16,7 @@ struct CompareCommand: ParsableCommand {
             Examples:
               wise compare flux-legacy flux-rewrite
               wise compare flux-dev sd35 --format json --seed 7
+              wise compare flux-dev sd35 --judge gpt-4.1   # a judge by model or key
             """
     )
 
@@ -31,8 +32,11 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Decimals in terminal output (default 2 for legacy, 4 for verified).")
     var decimals: Int?
 
-    @Option(help: ArgumentHelp("Which judge's judgments, by key prefix or adapter name (default: the latest).", valueName: "key"))
+    @Option(help: ArgumentHelp("Which judge's judgments, by key prefix, adapter or model name (default: the judge both runs share that judged the most images).", valueName: "key"))
     var judge: String?
+
+    @Flag(help: "Compare runs that share no judge, each under its own (the difference then mixes prompts and judges).")
+    var allowMixed = false
 
     @OptionGroup var studyOptions: StudyOptions
 
@@ -42,7 +46,7 @@ struct CompareCommand: ParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
 
     func run() throws {
-        let text = try Studies.compare(store: try storeOptions.openExisting(), original: original, rewrite: rewrite, judgeKey: judge,
+        let text = try Studies.compare(store: try storeOptions.openExisting(), original: original, rewrite: rewrite, judgeKey: judge, allowMixed: allowMixed,
                                        resamples: studyOptions.resamples, seed: studyOptions.seed, format: format, decimals: decimals)
         try emit(text, to: out)
     }

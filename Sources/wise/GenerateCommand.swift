@@ -23,7 +23,8 @@ struct GenerateCommand: AsyncParsableCommand {
                 --argv 'python3 infer.py --prompt {prompt} --seed {seed} --out {out}'
 
             Shard 2 of 4 of a cluster job (merge the stores with `wise merge`):
-              wise generate flux-dev --model flux.1-dev --set verified --shard 2/4 --store shard2.sqlite
+              wise generate flux-dev --model flux.1-dev --set verified \\
+                --shard 2/4 --store shard2.sqlite
             """
     )
 

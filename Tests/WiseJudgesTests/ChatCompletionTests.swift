@@ -138,7 +138,7 @@ import WiseCore
     @Test func extraBodyIsMergedAndOverridesDefaults() throws {
         // Given an extra body with a nested object, an exact decimal, and an override of temperature
         let extra = #"{ "chat_template_kwargs": {"enable_thinking": false}, "top_p": 0.95, "temperature": 0.30, "stop": ["\n\n"] }"#
-        let options = ChatRequestOptions(model: "Qwen/Qwen3.5-35B-A3B", temperature: 0.7, seed: 1, extraBody: extra)
+        let options = ChatRequestOptions(model: "Qwen3.5-35B-A3B", temperature: 0.7, seed: 1, extraBody: extra)
         // When the body is built
         let data = try Self.body(options: options)
         let json = String(decoding: data, as: UTF8.self)
@@ -150,7 +150,7 @@ import WiseCore
         #expect((top["chat_template_kwargs"] as? [String: Any])?["enable_thinking"] as? Bool == false)
         #expect(top["stop"] as? [String] == ["\n\n"])
         #expect(top["seed"] as? Int == 1 && top["max_tokens"] as? Int == 2000)
-        #expect(top["model"] as? String == "Qwen/Qwen3.5-35B-A3B")
+        #expect(top["model"] as? String == "Qwen3.5-35B-A3B")
         #expect(Set(top.keys) == ["model", "messages", "temperature", "max_tokens", "seed", "chat_template_kwargs", "top_p", "stop"])
     }
 

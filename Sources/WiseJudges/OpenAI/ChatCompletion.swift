@@ -93,6 +93,8 @@ public struct ChatReply: Sendable, Equatable {
     public var model: String?
     /// The reply's `system_fingerprint`, when the server sent one.
     public var systemFingerprint: String?
+    /// The endpoint that answered (of several `--base-url` replicas), without user info or query.
+    public var endpoint: String?
 
     public init(content: String, usage: TokenUsage, finishReason: String?, model: String? = nil, systemFingerprint: String? = nil) {
         self.content = content; self.usage = usage; self.finishReason = finishReason
