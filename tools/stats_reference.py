@@ -8,6 +8,13 @@ changes:
 
     python3 tools/stats_reference.py            # makes /tmp/wise-stats-venv on first use
 
+`python3 tools/stats_reference.py --intervals` writes only
+Tests/WiseStatsTests/Fixtures/interval_reference.json: the bootstrap intervals of κ, α and a mean
+(`ItemBootstrap`), from numpy alone (no venv). κ and α there come from direct implementations of
+their definitions written for this file (α from ordered pairs of ratings within a unit, not from
+the package's matrices), each resample built by copying the drawn items; where scikit-learn or
+krippendorff can be imported, their point estimates are checked against these first.
+
 Cases where wise deliberately reports something else than the reference (all-zero Wilcoxon,
 McNemar without discordant pairs, constant data for kappa/alpha/ICC) carry wise's value in the
 expected fields and the reference's own answer under "reference_says", for the record.
@@ -33,25 +40,29 @@ def ensure_venv():
     os.execv(python, [python, os.path.abspath(__file__), *sys.argv[1:]])
 
 
-ensure_venv()
+INTERVALS = "--intervals" in sys.argv[1:]
+if not INTERVALS:
+    ensure_venv()
 
 import time  # noqa: E402
 import warnings  # noqa: E402
 
-import krippendorff  # noqa: E402
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pingouin as pg  # noqa: E402
-import scipy  # noqa: E402
-import sklearn  # noqa: E402
-import statsmodels  # noqa: E402
-from scipy import stats  # noqa: E402
-from sklearn.metrics import cohen_kappa_score  # noqa: E402
-from statsmodels.stats.contingency_tables import mcnemar  # noqa: E402
+
+if not INTERVALS:
+    import krippendorff  # noqa: E402
+    import pandas as pd  # noqa: E402
+    import pingouin as pg  # noqa: E402
+    import scipy  # noqa: E402
+    import sklearn  # noqa: E402
+    import statsmodels  # noqa: E402
+    from scipy import stats  # noqa: E402
+    from sklearn.metrics import cohen_kappa_score  # noqa: E402
+    from statsmodels.stats.contingency_tables import mcnemar  # noqa: E402
+    pg.options["round"] = None
+    pg.options["round.column.CI95"] = None  # pingouin rounds the CI to 2 decimals by default
 
 warnings.simplefilter("ignore")
-pg.options["round"] = None
-pg.options["round.column.CI95"] = None  # pingouin rounds the CI to 2 decimals by default
 M64 = (1 << 64) - 1
 
 
@@ -406,7 +417,137 @@ def xoshiro_case():
             "bounded": bounded}
 
 
+# --- Bootstrap intervals over items (ItemBootstrap), by direct implementations ---
+
+def kappa_direct(y1, y2, labels, weights):
+    """Cohen's kappa from its definition over `labels` (weights by position); None when undefined."""
+    k = len(labels)
+    pos = {v: i for i, v in enumerate(labels)}
+    o = np.zeros((k, k))
+    for a, b in zip(y1, y2):
+        o[pos[a], pos[b]] += 1
+    n = o.sum()
+    e = np.outer(o.sum(axis=1), o.sum(axis=0)) / n
+    i, j = np.indices((k, k))
+    w = {"unweighted": (i != j).astype(float), "linear": np.abs(i - j).astype(float),
+         "quadratic": ((i - j) ** 2).astype(float)}[weights]
+    den = (w * e).sum()
+    return None if den == 0 else float(1 - (w * o).sum() / den)
+
+
+def alpha_direct(data, level):
+    """Krippendorff's alpha from ordered pairs of ratings within each unit (rows raters, columns
+    units, NaN missing); ordinal distances from the marginals of the values in sorted order."""
+    data = np.asarray(data, dtype=float)
+    pairs = {}
+    for u in range(data.shape[1]):
+        vals = [v for v in data[:, u] if not np.isnan(v)]
+        m = len(vals)
+        if m < 2:
+            continue
+        for x in range(m):
+            for y in range(m):
+                if x != y:
+                    key = (vals[x], vals[y])
+                    pairs[key] = pairs.get(key, 0.0) + 1.0 / (m - 1)
+    values = sorted({a for a, _ in pairs} | {b for _, b in pairs})
+    if len(values) < 2:
+        return None
+    marg = {v: sum(w for (a, _), w in pairs.items() if a == v) for v in values}
+    n = sum(marg.values())
+
+    def delta(c, k):
+        if level == "nominal":
+            return 0.0 if c == k else 1.0
+        if level == "interval":
+            return (c - k) ** 2
+        lo, hi = min(c, k), max(c, k)
+        between = sum(marg[g] for g in values if lo <= g <= hi) - (marg[lo] + marg[hi]) / 2
+        return between ** 2
+
+    observed = sum(w * delta(a, b) for (a, b), w in pairs.items())
+    expected = sum(marg[c] * marg[k] * delta(c, k) for c in values for k in values if c != k) / (n - 1)
+    return None if expected <= 0 else float(1 - observed / expected)
+
+
+def item_bootstrap(n, statistic, resamples, seed):
+    """(estimate, lower, upper, undefined): each resample draws n indices in order with Xoshiro."""
+    rng = Xoshiro(seed)
+    estimate = statistic(list(range(n)))
+    reps = []
+    for _ in range(resamples):
+        idx = [rng.below(n) for _ in range(n)]
+        v = statistic(idx)
+        if v is not None:
+            reps.append(v)
+    reps = np.array(reps)
+    return {"estimate": estimate, "lower": float(np.percentile(reps, 2.5)), "upper": float(np.percentile(reps, 97.5)),
+            "undefined": resamples - len(reps)}
+
+
+def interval_cases():
+    rng = np.random.default_rng(20261205)
+    out = {"kappa": [], "alpha": [], "mean": []}
+    a = rng.integers(0, 3, size=90)
+    b = np.clip(a + rng.integers(-1, 2, size=90) * (rng.random(90) < 0.45), 0, 2)
+    few = np.array([1, 1, 1, 1, 2, 1, 1]), np.array([1, 1, 1, 1, 1, 1, 0])
+    for name, y1, y2, resamples, seed in [("aspects_90", a, b, 400, 7), ("few_mostly_equal", *few, 300, 3)]:
+        for w in ["unweighted", "quadratic"]:
+            labels = [0, 1, 2]
+            if sklearn_kappa is not None:
+                assert abs(sklearn_kappa(y1, y2, labels=labels, weights=None if w == "unweighted" else w)
+                           - kappa_direct(y1, y2, labels, w)) < 1e-12
+            r = item_bootstrap(len(y1), lambda idx: kappa_direct(y1[idx], y2[idx], labels, w), resamples, seed)
+            out["kappa"].append({"name": name, "y1": y1.tolist(), "y2": y2.tolist(), "labels": labels, "weights": w,
+                                 "resamples": resamples, "seed": seed, **r})
+    truth = rng.integers(0, 3, size=60)
+    four = np.array([np.clip(truth + rng.integers(-1, 2, size=60) * (rng.random(60) < 0.3), 0, 2) for _ in range(4)], dtype=float)
+    four[rng.random(four.shape) < 0.2] = np.nan
+    real = np.round(rng.normal(0, 1, size=(3, 40)) + rng.normal(0, 2, size=40), 3)
+    real[0, :5] = np.nan
+    binary = np.array([rng.integers(0, 2, size=30), rng.integers(0, 2, size=30)], dtype=float)
+    binary[1, :20] = binary[0, :20]
+    three_of_six = np.array([[1, 1, 1, 1, 2, np.nan], [1, 1, 1, 1, 1, 1], [1, 1, np.nan, 1, 2, 1]])
+    for name, data, levels, resamples, seed in [("four_raters_missing", four, ["ordinal", "interval", "nominal"], 300, 11),
+                                                ("interval_reals", real, ["interval"], 200, 12),
+                                                ("two_raters_binary", binary, ["nominal"], 400, 13),
+                                                ("mostly_constant", three_of_six, ["ordinal", "nominal"], 300, 14)]:
+        for level in levels:
+            if kripp is not None and alpha_direct(data, level) is not None:
+                assert abs(kripp.alpha(reliability_data=data, level_of_measurement=level) - alpha_direct(data, level)) < 1e-12
+            r = item_bootstrap(data.shape[1], lambda idx: alpha_direct(data[:, idx], level), resamples, seed)
+            out["alpha"].append({"name": name, "data": [[None if np.isnan(v) else float(v) for v in row] for row in data],
+                                 "level": level, "resamples": resamples, "seed": seed, **r})
+    values = rng.random(35).round(3)
+    r = item_bootstrap(len(values), lambda idx: float(values[idx].sum() / len(idx)), 500, 5)
+    out["mean"].append({"values": values.tolist(), "resamples": 500, "seed": 5, **r})
+    return out
+
+
+def main_intervals():
+    global sklearn_kappa, kripp
+    try:
+        from sklearn.metrics import cohen_kappa_score as sklearn_kappa
+    except ImportError:
+        sklearn_kappa = None
+    try:
+        import krippendorff as kripp
+    except ImportError:
+        kripp = None
+    cases = interval_cases()
+    cases["checked_against"] = {"numpy": np.__version__, "scikit-learn": sklearn_kappa is not None,
+                                "krippendorff": kripp is not None}
+    path = os.path.join(os.path.dirname(OUT), "interval_reference.json")
+    with open(path, "w") as f:
+        json.dump(cases, f, allow_nan=False)
+        f.write("\n")
+    print(f"wrote {os.path.relpath(path)} ({os.path.getsize(path)} bytes); point estimates checked against "
+          f"scikit-learn: {sklearn_kappa is not None}, krippendorff: {kripp is not None}")
+
+
 def main():
+    if INTERVALS:
+        return main_intervals()
     started = time.time()
     rng = np.random.default_rng(20260510)
     reference = {

@@ -1,6 +1,7 @@
 import Foundation
 import WiseCore
 import WiseReport
+import WiseStats
 import WiseStore
 
 /// The output formats of the studies.
@@ -19,49 +20,72 @@ public enum Studies {
         let a = pair[0], b = pair[1]
         try refuseNaiveCrossProtocol(store: store, a, b)
         let integers = try [a, b].map { try store.firstIntegerScores($0) }
-        let comparison = try Comparison(original: a, rewrite: b, integers: integers, prompts: try store.prompts(of: a.summary.set),
-                                        resamples: resamples, seed: seed)
+        let aspects = try [a, b].map { try firstAspectScores(store: store, $0) }
+        let comparison = try Comparison(original: a, rewrite: b, integers: integers, aspects: aspects,
+                                        prompts: try store.prompts(of: a.summary.set), resamples: resamples, seed: seed)
         if let note { Console.note(note) }
         return format == .json ? comparison.renderJSON() : comparison.renderTerminal(decimals: decimals)
     }
 
+    /// Each item's aspect scores from its first scored repeat under the run's judge.
+    static func firstAspectScores(store: ResultsStore, _ study: StudyRun) throws -> [Int: AspectScores] {
+        guard let judge = study.summary.judge else { return [:] }
+        var out: [Int: AspectScores] = [:]
+        for j in try store.studyJudgments(of: try store.requireRun(study.name), judge: judge) where j.status == .ok && out[j.promptID] == nil {
+            if let scores = j.scores { out[j.promptID] = scores }
+        }
+        return out
+    }
+
     /// How much one judge's verdicts on a run move over its repeats.
-    public static func variance(store: ResultsStore, run name: String, judgeKey: String?, leastStable: Int, format: StudyFormat) throws -> String {
+    public static func variance(store: ResultsStore, run name: String, judgeKey: String?, leastStable: Int,
+                                resamples: Int, seed: UInt64, format: StudyFormat) throws -> String {
         let study = try store.repeatedStudyRun(name, judgeKey: judgeKey)
         guard let spec = study.summary.judge else { throw UsageError("run '\(name)' is not judged yet") }
         let variance = try VarianceStudy(run: study, judgments: try store.studyJudgments(of: try store.requireRun(name), judge: spec),
-                                         prompts: try store.prompts(of: study.summary.set), leastStable: leastStable)
+                                         prompts: try store.prompts(of: study.summary.set), leastStable: leastStable,
+                                         bootstrap: ItemBootstrap(resamples: resamples, seed: seed))
         return format == .json ? variance.renderJSON() : variance.renderTerminal()
     }
 
-    /// How far two judges (`judges`: "A,B" key prefixes) agree on the same images of `runs`;
-    /// `judgeFamilies` ("KEY=FAMILY") name a judge's family for the self-preference check.
-    public static func agreement(store: ResultsStore, runs: [String], judges: String, judgeFamilies: [String], format: StudyFormat) throws -> String {
+    /// How far two or more judges (`judges`: "A,B[,C…]" key prefixes) agree on the same images of
+    /// `runs`; `judgeFamilies` ("KEY=FAMILY") name a judge's family for the self-preference check.
+    public static func agreement(store: ResultsStore, runs: [String], judges: String, judgeFamilies: [String],
+                                 resamples: Int, seed: UInt64, format: StudyFormat) throws -> String {
         let keys = judges.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        guard keys.count >= 2 else { throw UsageError("--judges takes two or more judges, comma-separated (A,B or A,B,C), not '\(judges)'") }
         var specs: [AdapterSpec] = []
-        var pairs: [AgreementStudy.Pair] = []
+        var judged: [AgreementStudy.JudgedRun] = []
         for name in runs {
-            let pair = try agreementPair(store: store, run: name, keys: keys, judges: judges)
-            if specs.isEmpty { specs = [pair.first.summary.judge!, pair.second.summary.judge!] }
-            pairs.append(pair)
+            let run = try judgedRun(store: store, run: name, keys: keys, judges: judges)
+            if specs.isEmpty { specs = run.runs.compactMap(\.summary.judge) }
+            judged.append(run)
         }
-        let given = Dictionary(judgeFamilies.map { entry -> (String, String) in
+        var given: [String: String] = [:]
+        for entry in judgeFamilies {
             let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
-            return (parts[0], parts[1])
-        }, uniquingKeysWith: { _, b in b })
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw UsageError("--judge-family takes KEY=FAMILY (say 3fa2=qwen), not '\(entry)'")
+            }
+            given[parts[0]] = parts[1]
+        }
         let families = zip(keys, specs).map { key, spec in given[key] ?? spec.parameters["family"] }
-        let study = try AgreementStudy(judges: specs, families: families, pairs: pairs)
+        let study = try AgreementStudy(judges: specs, families: families, runs: judged,
+                                       bootstrap: ItemBootstrap(resamples: resamples, seed: seed))
         return format == .json ? study.renderJSON() : study.renderTerminal()
     }
 
-    /// One run under both judges; a run either judge has not judged, or one judge named twice, is refused.
-    static func agreementPair(store: ResultsStore, run name: String, keys: [String], judges: String) throws -> AgreementStudy.Pair {
+    /// One run under every judge; a run some judge has not judged, or one judge named twice, is refused.
+    static func judgedRun(store: ResultsStore, run name: String, keys: [String], judges: String) throws -> AgreementStudy.JudgedRun {
         let stored = try store.requireRun(name)
-        let a = try store.studyRun(name, judgeKey: keys[0]), b = try store.studyRun(name, judgeKey: keys[1])
-        guard let specA = a.summary.judge, let specB = b.summary.judge else { throw UsageError("run '\(name)' is not judged yet") }
-        if specA == specB { throw UsageError("--judges \(judges) names the same judge twice for run '\(name)'") }
-        return AgreementStudy.Pair(first: a, second: b, firstJudgments: try store.studyJudgments(of: stored, judge: specA),
-                                   secondJudgments: try store.studyJudgments(of: stored, judge: specB),
-                                   generatorFamily: stored.generator.parameters["family"])
+        let studies = try keys.map { try store.studyRun(name, judgeKey: $0) }
+        var specs: [AdapterSpec] = []
+        for (key, study) in zip(keys, studies) {
+            guard let spec = study.summary.judge else { throw UsageError("run '\(name)' is not judged yet (judge '\(key)')") }
+            if specs.contains(spec) { throw UsageError("--judges \(judges) names the same judge twice for run '\(name)' ('\(key)')") }
+            specs.append(spec)
+        }
+        return AgreementStudy.JudgedRun(runs: studies, judgments: try specs.map { try store.studyJudgments(of: stored, judge: $0) },
+                                        generatorFamily: stored.generator.parameters["family"])
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import WiseCore
+import WiseStats
 
 /// A plain-text table: the first column left-aligned, the others right-aligned, a rule under the header.
 func textTable(_ headers: [String], _ rows: [[String]]) -> String {
@@ -33,4 +34,17 @@ func formatInterval(_ lower: Double?, _ upper: Double?, _ places: Int) -> String
 func signed(_ value: Double?, _ places: Int) -> String {
     guard let value else { return "—" }
     return (value >= 0 ? "+" : "") + String(format: "%.\(places)f", value)
+}
+
+/// A bootstrapped statistic for people: `0.4123 [0.3981, 0.4270]`, or `—`.
+func withInterval(_ value: ItemBootstrap.Interval?, _ places: Int) -> String {
+    guard let value else { return "—" }
+    return "\(fixed(value.estimate, places)) \(formatInterval(value.lower, value.upper, places))"
+}
+
+/// A bootstrapped statistic in JSON: estimate, lower, upper, and how many resamples left it undefined.
+func intervalJSON(_ value: ItemBootstrap.Interval?) -> JSONValue {
+    guard let value else { return .null }
+    return .object([("estimate", .number(value.estimate)), ("lower", .num(value.lower)), ("upper", .num(value.upper)),
+                    ("undefined_resamples", .int(value.undefined))])
 }

@@ -36,9 +36,43 @@ public enum CohenKappa {
             }
             confusion[i][j] += 1
         }
+        let kappa = weightedKappa(confusion.map { $0.map(Double.init) }, weighting: weighting)
+        return Result(kappa: kappa, labels: labels, confusion: confusion)
+    }
+
+    /// κ with a bootstrap interval over the paired items (each resample draws pairs of ratings),
+    /// on the labels of the whole data (or `labels`), so every resample keeps the same scale.
+    public static func interval(
+        _ first: [Int], _ second: [Int], weighting: Weighting = .unweighted, labels: [Int]? = nil, bootstrap: ItemBootstrap
+    ) throws(StatsError) -> ItemBootstrap.Interval? {
+        try intervals(first, second, weightings: [weighting], labels: labels, bootstrap: bootstrap)[0]
+    }
+
+    /// κ under each of `weightings` with its interval, all from the same draws (each equal to
+    /// what `interval` gives for that weighting alone).
+    public static func intervals(
+        _ first: [Int], _ second: [Int], weightings: [Weighting], labels: [Int]? = nil, bootstrap: ItemBootstrap
+    ) throws(StatsError) -> [ItemBootstrap.Interval?] {
+        let whole = try kappa(first, second, labels: labels)
+        var index: [Int: Int] = [:]
+        for (i, label) in whole.labels.enumerated() { index[label] = i }
+        let cells = zip(first, second).compactMap { a, b in index[a].flatMap { i in index[b].map { (i, $0) } } }
+        let k = whole.labels.count
+        // One confusion matrix per draw, shared by the weightings.
+        return try bootstrap.intervals(items: cells.count, count: weightings.count) { counts in
+            var matrix = [[Double]](repeating: [Double](repeating: 0, count: k), count: k)
+            for (cell, count) in zip(cells, counts) where count > 0 { matrix[cell.0][cell.1] += Double(count) }
+            return weightings.map { weightedKappa(matrix, weighting: $0) }
+        }
+    }
+
+    /// κ = 1 − Σ w·O / Σ w·E from a confusion matrix of (possibly repeated) item counts; nil
+    /// without items or without expected disagreement.
+    static func weightedKappa(_ confusion: [[Double]], weighting: Weighting) -> Double? {
+        let k = confusion.count
         let rowSums = confusion.map { $0.reduce(0, +) }
         let columnSums = (0..<k).map { j in confusion.reduce(0) { $0 + $1[j] } }
-        let total = Double(first.count)
+        let total = rowSums.reduce(0, +)
         var observed = 0.0, expected = 0.0
         for i in 0..<k {
             for j in 0..<k {
@@ -48,11 +82,10 @@ public enum CohenKappa {
                 case .linear: distance
                 case .quadratic: distance * distance
                 }
-                observed += w * Double(confusion[i][j])
-                expected += w * Double(rowSums[i]) * Double(columnSums[j]) / total
+                observed += w * confusion[i][j]
+                expected += w * rowSums[i] * columnSums[j] / total
             }
         }
-        let kappa: Double? = total > 0 && expected != 0 ? 1 - observed / expected : nil
-        return Result(kappa: kappa, labels: labels, confusion: confusion)
+        return total > 0 && expected != 0 ? 1 - observed / expected : nil
     }
 }

@@ -5,9 +5,13 @@ import WiseHarness
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "Compare two runs on the same prompt ids: differences per category with paired bootstrap intervals, Wilcoxon and McNemar.",
+        abstract: "Compare two runs on the same prompt ids: differences per category with paired bootstrap intervals, Wilcoxon and McNemar, on the WiScore and (legacy) each aspect.",
         discussion: """
-            Laid out like the WISE paper's rewrite table. `legacy` and `legacy-rewrite` share prompt ids and may be compared; rewritten prompts exist for the legacy set only. A legacy run and a verified run are compared only with --crosswalk, on the items matched by content (see `wise catalogue crosswalk`), each under its own scoring. Only items both runs scored are paired. Both runs are read under one judge they share; runs that share none are refused unless --allow-mixed.
+            Laid out like the WISE paper's rewrite table. `legacy` and `legacy-rewrite` share prompt ids and may be compared; rewritten prompts exist for the legacy set only. A legacy run and a verified run are compared only with --crosswalk, on the items matched by content (see `wise catalogue crosswalk`), each under its own scoring. Only items both runs scored are paired; a category with none says "no paired items" instead of a test. Both runs are read under one judge they share; runs that share none are refused unless --allow-mixed.
+
+            For legacy runs the same table follows for each aspect (consistency, realism, aesthetic quality), on the 0–2 levels of each item's first scored repeat.
+
+            "changed between runs" counts paired items whose integer score (legacy 7c + 2r + a, verified pass/fail) differs between the two runs; for verified, McNemar's b/c are the items whose pass/fail flipped one way or the other. This is not `wise variance`'s repeat flip rate, which counts disagreement between repeats of the same image in one run.
 
             Examples:
               wise compare flux-legacy flux-rewrite

@@ -237,25 +237,28 @@ import TestSupport
             for i in values.indices { for j in values.indices where j > i { pairs += 1; if values[i] != values[j] { differ += 1 } } }
             return differ / pairs
         }
-        #expect(abs(num(v["mean_flip_rate"]) - flips.reduce(0, +) / Double(flips.count)) < 1e-12)
-        #expect(num(v["mean_flip_rate"]) > 0, "repeats at temperature 0.7 should differ somewhere")
+        let repeatFlips = v["mean_repeat_flip_rate"] as! [String: Any]
+        #expect(abs(num(repeatFlips["estimate"]) - flips.reduce(0, +) / Double(flips.count)) < 1e-12)
+        #expect(num(repeatFlips["estimate"]) > 0, "repeats at temperature 0.7 should differ somewhere")
+        #expect(num(repeatFlips["lower"]) <= num(repeatFlips["estimate"]) && num(repeatFlips["estimate"]) <= num(repeatFlips["upper"]))
 
         // When the two judges are compared
         let agreement = try await ws.run(["agreement", "m", "--judges", "\(keyA),\(keyB)", "--format", "json", "--store", ws.storePath])
         #expect(agreement.status == 0, "\(agreement.stderr)")
         let g = try object(agreement.stdout)
         // Then κ (plain and quadratic), α and the confusion matrix per aspect are WiseStats' on A's first and B's only repeat
-        for entry in g["measures"] as! [[String: Any]] where entry["measure"] as? String != "wiscore" {
-            let aspect = entry["measure"] as! String
+        for measure in g["measures"] as! [[String: Any]] where measure["measure"] as? String != "wiscore" {
+            let aspect = measure["measure"] as! String
+            let entry = (measure["pairs"] as! [[String: Any]])[0]
             let a = ids.map { Int(score(rowsA, $0, 0)![aspect]!) }, b = ids.map { Int(score(rowsB, $0, 0)![aspect]!) }
             let kappa = try CohenKappa.kappa(a, b, labels: [0, 1, 2])
             #expect(abs(num(entry["kappa"]) - kappa.kappa!) < 1e-12, "κ \(aspect)")
             #expect(abs(num(entry["kappa_quadratic"]) - (try CohenKappa.kappa(a, b, weighting: .quadratic, labels: [0, 1, 2])).kappa!) < 1e-12)
-            #expect(abs(num(entry["alpha"]) - (try KrippendorffAlpha.alpha([a.map { Optional($0) }, b.map { Optional($0) }], level: .ordinal))!) < 1e-12)
+            #expect(abs(num(measure["alpha"]) - (try KrippendorffAlpha.alpha([a.map { Optional($0) }, b.map { Optional($0) }], level: .ordinal))!) < 1e-12)
             #expect((entry["confusion"] as! [[NSNumber]]).map { $0.map(\.intValue) } == kappa.confusion)
         }
         // And with one run there is no τ, and the self-preference check says what it needs
-        #expect(g["kendall_problem"] as? String != nil)
+        #expect((g["kendall_tau_b"] as! [[String: Any]])[0]["problem"] as? String != nil)
         #expect((g["notes"] as! [String]).contains { $0.contains("generator family") })
 
         // And the tables for people name what they show
@@ -292,7 +295,8 @@ import TestSupport
         }
         let names = ["m", "m2", "m3"]
         let tau = try KendallTau.tauB(try names.map { try overall($0, "judge-a") }, try names.map { try overall($0, "judge-b") })
-        let tauJSON = try object(overRuns.stdout)["kendall_tau_b"] as! [String: Any]
+        let tauJSON = (try object(overRuns.stdout)["kendall_tau_b"] as! [[String: Any]])[0]
+        #expect((tauJSON["caveat"] as? String)?.contains("p-value means little") == true, "three runs are too few for τ's p-value")
         #expect(abs(num(tauJSON["tau"]) - tau.tau!) < 1e-12 && abs(num(tauJSON["p"]) - tau.pValue!) < 1e-12)
 
         // Given an imported run of the same set, when both are put on one board
