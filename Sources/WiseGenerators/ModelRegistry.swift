@@ -29,13 +29,20 @@ public struct ModelRegistry: Sendable, Decodable {
         public var source: String?
         /// Which values are guesses, and anything else a user must know.
         public var notes: String?
+        /// The rows of the official boards this entry reproduces, each `BOARD: ROW` with the row's
+        /// name exactly as the board writes it, e.g. `verified: FLUX.1-dev` or `legacy: SD-v1-5`.
+        public var published: [String]?
 
         enum CodingKeys: String, CodingKey {
-            case name, family, adapter, worker, modelID = "model_id", width, height, steps, guidance, dtype, argv, options, source, notes
+            case name, family, adapter, worker, modelID = "model_id", width, height, steps, guidance, dtype, argv, options, source, notes, published
         }
 
         public var settings: GenerationSettings { GenerationSettings(width: width, height: height, steps: steps, guidance: guidance) }
     }
+
+    /// The boards a `published` name may point at: `verified` (the WISE_Verified board,
+    /// `leadboard.md`) and `legacy` (the tables of `WISE_legacy/README.md`).
+    public static let boards = ["verified", "legacy"]
 
     /// The default model (the README's first command uses it).
     public var defaultModel: String
@@ -64,9 +71,22 @@ public struct ModelRegistry: Sendable, Decodable {
             if model.adapter == "worker", registry.workers[model.worker ?? ""] == nil {
                 throw DataError("model registry \(url.path): model \(model.name) names worker '\(model.worker ?? "")', which is not under \"workers\"")
             }
+            for row in model.published ?? [] where boardRow(row) == nil {
+                throw DataError("model registry \(url.path): model \(model.name) has published name '\(row)', which is not BOARD: ROW; write e.g. \"verified: FLUX.1-dev\" (boards: \(boards.joined(separator: ", ")))")
+            }
         }
         registry.root = url.deletingLastPathComponent().deletingLastPathComponent()
         return registry
+    }
+
+    /// Splits a `published` name into its board and row (`"legacy: SD-v1-5"` → `("legacy", "SD-v1-5")`),
+    /// or nil where the board is not one of `boards` or the row is empty.
+    public static func boardRow(_ published: String) -> (board: String, row: String)? {
+        guard let colon = published.firstIndex(of: ":") else { return nil }
+        let board = String(published[..<colon])
+        let row = published[published.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        guard boards.contains(board), !row.isEmpty else { return nil }
+        return (board, row)
     }
 
     /// Finds the registry: `WISE_MODELS`, else `models/registry.json` under the first of

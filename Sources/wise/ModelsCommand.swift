@@ -38,11 +38,16 @@ struct ModelsCommand: AsyncParsableCommand {
         func run() async throws { try await ModelListing.fetch(repo: repo, revision: revision, baseURL: baseURL, tokenEnv: tokenEnv) }
     }
 
-    /// `wise models list`: one line per model with its adapter, id, settings and family.
+    /// `wise models list`: a line per model with its adapter, settings and family, then its id and board rows.
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List the registered models with adapter, model id, resolution, steps, guidance, dtype and family.",
-            discussion: "Example: wise models list"
+            abstract: "List the registered models with adapter, resolution, steps, guidance, dtype, family, model id and the board rows each reproduces.",
+            discussion: """
+                Under each model, its hub or API id and, after "on:", the rows of the official boards it reproduces (verified: leadboard.md, legacy: WISE_legacy/README.md), so a board row leads to the name to pass to --model.
+
+                Example:
+                  wise models list | grep -B1 'verified: FLUX.2-dev'
+                """
         )
 
         func run() throws { Console.out(try ModelListing.render()) }
