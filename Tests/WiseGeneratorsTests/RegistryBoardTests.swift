@@ -26,8 +26,8 @@ import TestSupport
     func everyRowOfBothBoardsIsOneRegistryEntrysPublishedName() throws {
         // Given the row names of both official boards, read from their files
         let files = try #require(Self.boardFiles)
-        let verified = try BoardRows.markdown(String(contentsOf: files.verified, encoding: .utf8))
-        let legacy = try BoardRows.html(String(contentsOf: files.legacy, encoding: .utf8))
+        let verified = try PublishedBoard.parse(Data(contentsOf: files.verified), label: "leadboard.md").rows.map(\.model)
+        let legacy = try PublishedBoard.parse(Data(contentsOf: files.legacy), label: "WISE_legacy/README.md").rows.map(\.model)
         #expect(verified.count == 23, "\(verified)")
         #expect(legacy.count >= 30 && legacy.contains("LongCat-Image") && legacy.contains("vila-u-7b-256"), "\(legacy)")
         let rows = Set(verified.map { "verified: \($0)" } + legacy.map { "legacy: \($0)" })
@@ -98,80 +98,4 @@ import TestSupport
         #expect(ModelRegistry.boardRow("verified:") == nil && ModelRegistry.boardRow("FLUX.1-dev") == nil)
     }
 
-    @Test func theBoardReadersTakeRowNamesAndSkipHeaders() throws {
-        // Given a Markdown table and an HTML table shaped like the boards
-        let markdown = """
-            | Rank | Model | Overall |
-            | ---: | --- | ---: |
-            | 1 | NanoBanana-Pro | 0.8760 |
-            | 2 | BAGEL (w/ CoT) | 0.6280 |
-            """
-        let html = """
-            <table><tr><th>Model</th><th>Overall</th></tr>
-            <tr><td colspan="9"><em>Dedicated T2I</em></td></tr>
-            <tr>
-              <td>SD-v1-5</td><td>0.32</td></tr>
-            <tr><td align="left"><b>Hunyuan-Image 3.0</b></td><td><strong>0.57</strong></td></tr>
-            <tr><td>Unify MLLM</td></tr><tr><td>A &amp; B</td></tr></table>
-            """
-        // Then the readers give the model names only
-        #expect(try BoardRows.markdown(markdown) == ["NanoBanana-Pro", "BAGEL (w/ CoT)"])
-        #expect(BoardRows.html(html) == ["SD-v1-5", "Hunyuan-Image 3.0", "A & B"])
-        #expect(throws: DataError.self) { try BoardRows.markdown("| Model | Overall |\n| a | 1 |") }
-    }
-}
-
-/// A small reader of the official boards' row names, for checking the registry against them.
-enum BoardRows {
-    /// The Model column of the first Markdown table with a `Rank` column (the column after it).
-    static func markdown(_ text: String) throws -> [String] {
-        var modelColumn: Int?
-        var names: [String] = []
-        for line in text.split(separator: "\n") {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            guard trimmed.hasPrefix("|") else { if modelColumn != nil, !names.isEmpty { break }; continue }
-            let cells = trimmed.split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast()
-                .map { $0.trimmingCharacters(in: .whitespaces) }
-            if let column = modelColumn {
-                if cells.allSatisfy({ $0.allSatisfy { "-: ".contains($0) } }) { continue }
-                if column < cells.count, !cells[column].isEmpty { names.append(cells[column]) }
-            } else if let rank = cells.firstIndex(of: "Rank") {
-                modelColumn = rank + 1
-            }
-        }
-        guard modelColumn != nil else { throw DataError("no Markdown table with a Rank column in the verified board") }
-        return names
-    }
-
-    /// Header cells of the legacy tables, which are not models.
-    static let headers: Set<String> = ["Model", "Dedicated T2I", "Unify MLLM"]
-
-    /// The text of the first cell of every `<tr>` (tags removed, `&amp;` and the like decoded),
-    /// header rows left out.
-    static func html(_ text: String) -> [String] {
-        var names: [String] = []
-        var rest = text[...]
-        while let open = rest.range(of: "<tr"), let close = rest.range(of: "</tr>", range: open.upperBound..<rest.endIndex) {
-            let row = rest[open.upperBound..<close.lowerBound]
-            rest = rest[close.upperBound...]
-            guard let cellOpen = row.range(of: "<td"), let cellStart = row.range(of: ">", range: cellOpen.upperBound..<row.endIndex) else { continue }
-            let cellEnd = row.range(of: "</td>", range: cellStart.upperBound..<row.endIndex)?.lowerBound ?? row.endIndex
-            let name = decode(stripTags(row[cellStart.upperBound..<cellEnd])).trimmingCharacters(in: .whitespacesAndNewlines)
-            if !name.isEmpty, !headers.contains(name) { names.append(name) }
-        }
-        return names
-    }
-
-    static func stripTags(_ text: Substring) -> String {
-        var out = "", inTag = false
-        for character in text {
-            if character == "<" { inTag = true } else if character == ">" { inTag = false } else if !inTag { out.append(character) }
-        }
-        return out
-    }
-
-    static func decode(_ text: String) -> String {
-        [("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&nbsp;", " "), ("&amp;", "&")]
-            .reduce(text) { $0.replacingOccurrences(of: $1.0, with: $1.1) }
-    }
 }
