@@ -13,14 +13,14 @@ struct ReportCommand: ParsableCommand {
             Examples:
               wise report flux-dev sd35 --format md
               wise report flux-dev --format json --out results/flux.json
-              wise report flux-dev sd35 --format html --out results/report   # results/report/index.html
+              wise report flux-dev sd35 --format html --out results/report   # index.html, run-N.html, thumbs/
             """
     )
 
     @Argument(help: "The runs to compare (default: every run in the store).")
     var runs: [String] = []
 
-    @Option(help: "terminal, md, csv, json or html (a folder: --out DIR).")
+    @Option(help: "terminal, md, csv, json or html (a folder: --out DIR, with index.html, a gallery page per run with images, and thumbnails).")
     var format: ReportFormat = .terminal
 
     @Option(help: "Decimals in terminal and Markdown output (default 2 for legacy, 4 for verified).")

@@ -19,7 +19,7 @@ struct Wise: AsyncParsableCommand {
 
             Everything is kept in one SQLite store (default results/wise.sqlite, --store PATH). Environment: WISE_DATA (a folder laid out like legacy/, verified/), WISE_CACHE (where `wise catalogue fetch` and `wise models fetch` keep files), WISE_MANIFEST (another catalogue manifest), WISE_MODELS (another model registry). Exit status: 0 ok, 64 usage (also: the judge does not know the model), 65 bad data, 66 missing input, 69 unavailable (judge unreachable, untrusted TLS certificate, store busy), 70 internal error, 73 cannot create, 74 I/O, 75 judging ended with failed items (run again to retry them), 77 the judge refused the API key, 130 interrupted (SIGINT/SIGTERM; run again to resume).
             """,
-        version: "wise 0.1.0",
+        version: "wise \(wiseVersion)",
         subcommands: [CatalogueCommand.self, RunCommand.self, GenerateCommand.self, JudgeCommand.self, ImportCommand.self,
                       ExportCommand.self, ReportCommand.self, RunsCommand.self, ShowCommand.self, FailuresCommand.self,
                       MergeCommand.self, ModelsCommand.self, CompareCommand.self, VarianceCommand.self, AgreementCommand.self, CalibrateCommand.self]
