@@ -243,11 +243,11 @@ public struct HTMLReport: Sendable {
         return out + "</div></section>\n"
     }
 
-    /// The footer of every page: wise's version, the catalogue, the judge, the date.
-    func footerHTML() -> String {
+    /// The footer of every page: wise's version, the catalogue, the judge (the page's, or else the board's), the date.
+    func footerHTML(judge: String? = nil) -> String {
         let date = ISO8601DateFormatter.string(from: footer.date, timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withFullDate, .withTime, .withColonSeparatorInTime, .withSpaceBetweenDateAndTime])
         let catalogue = "\(footer.catalogue) · \(board.board.set.rawValue) content \(runs.first.map { String($0.run.catalogueHash.prefix(12)) } ?? "unknown")"
-        return "<footer>wise \(escapeHTML(footer.version)) · catalogue \(escapeHTML(catalogue)) · judge \(escapeHTML(sharedJudge ?? "per run (see the board)")) · written \(date) UTC</footer>\n"
+        return "<footer>wise \(escapeHTML(footer.version)) · catalogue \(escapeHTML(catalogue)) · judge \(escapeHTML(judge ?? sharedJudge ?? "per run (see the board)")) · written \(date) UTC</footer>\n"
     }
 }
 

@@ -11,16 +11,20 @@ extension HTMLReport {
         let title = "\(gallery.run.name) · WISE \(board.board.set.rawValue)"
         var html = Self.head(title: title)
         html += "<p class=\"nav\"><a href=\"index.html\">← board</a></p><h1>\(escapeHTML(gallery.run.name))</h1>\n"
-        html += "<p class=\"judge\">Judge: \(escapeHTML(gallery.judge?.spec.judgeDescription ?? "not judged yet"))</p>\n"
+        let judge = gallery.judge?.spec.judgeDescription ?? "not judged yet"
+        html += "<p class=\"judge\">Judge: \(escapeHTML(judge))</p>\n"
         let without = prompts.map(\.id).filter { !registered.contains($0) }
         html += "<p class=\"note\">\(carded.count) prompts with an image, \(shown.count) shown"
-        if !without.isEmpty { html += "; \(without.count) with \(HTMLStyle.noImage): \(escapeHTML(PromptSelection.ranges(without)))" }
-        html += ".</p>\n"
+        if without.isEmpty {
+            html += ".</p>\n"
+        } else {
+            html += "; \(without.count) with \(HTMLStyle.noImage).</p><details class=\"note\"><summary>prompts with \(HTMLStyle.noImage)</summary>\(escapeHTML(PromptSelection.ranges(without)))</details>\n"
+        }
         html += filters(carded)
         html += "<div id=\"cards\">\n"
         for prompt in carded { html += card(prompt, gallery, image: shown[prompt.id], refused: refused[prompt.id]) }
         html += "</div></section>\n<script>\(HTMLStyle.script)</script>\n"
-        html += footerHTML() + "</body></html>\n"
+        html += footerHTML(judge: judge) + "</body></html>\n"
         return html
     }
 

@@ -30,7 +30,7 @@ enum HTMLStyle {
         body{font:14px/1.4 system-ui,sans-serif;margin:1em auto;padding:0 12px;max-width:1400px;color:#222;background:#fafafa}
         h1{font-size:1.4em;overflow-wrap:anywhere}.scroll{overflow-x:auto;max-width:100%}
         table{border-collapse:collapse;background:#fff}th,td{border:1px solid #ddd;padding:3px 6px;text-align:right;vertical-align:top}
-        th:first-child,td:first-child{text-align:left;overflow-wrap:anywhere;max-width:14em}tr.mixed{background:#fff4e0}small{color:#666}
+        th{white-space:nowrap}th:first-child,td:first-child{text-align:left;overflow-wrap:anywhere;min-width:5em;max-width:14em}td small{display:inline-block;max-width:16em}tr.mixed{background:#fff4e0}small{color:#666}
         .note,.order,.judge{color:#444;margin:.3em 0;overflow-wrap:anywhere}.judge{font-weight:600}
         .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:10px}
         figure{margin:0;background:#fff;border:1px solid #ddd;padding:6px}figcaption{font-weight:600}svg{width:100%;height:auto;display:block}

@@ -380,6 +380,9 @@ import TestSupport
             // 800 px wide: the width the pages are laid out for at the least
             _ = try browse(index.deletingLastPathComponent().appendingPathComponent("run-1.html"), ["--screenshot=\(shot)", "--window-size=800,1800", "--hide-scrollbars"])
             #expect(FileManager.default.fileExists(atPath: shot))
+            let boardShot = (shot as NSString).deletingPathExtension + "-index.png"
+            _ = try browse(index, ["--screenshot=\(boardShot)", "--window-size=800,1800", "--hide-scrollbars"])
+            #expect(FileManager.default.fileExists(atPath: boardShot))
         }
     }
 }

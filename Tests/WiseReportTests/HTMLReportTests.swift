@@ -108,7 +108,7 @@ import WiseCore
         #expect(page.components(separatedBy: "<article class=\"card\"").count == 13)
         #expect(page.components(separatedBy: "<img src=\"thumbs/").count == 12)
         #expect(page.contains("<div class=\"noimg\">no image<small>not shown: the file changed since it was judged</small>"))
-        #expect(page.contains("48 with no image: 13–60"))
+        #expect(page.contains("48 with no image.") && page.contains("<summary>prompts with no image</summary>13–60</details>"))
         // And aspects read consistency, realism, aesthetic quality
         #expect(page.contains("consistency <b>0</b> · realism <b>1</b> · aesthetic quality <b>2</b>"))
         // And the judge is named once on each page, not under every card
