@@ -90,6 +90,37 @@ import WiseCore
         guard case .failure = ThumbnailFolder.jpeg(of: whole, longSide: 0, quality: 80) else { Issue.record("long side 0"); return }
     }
 
+    @Test func cutAndFlippedImagesNeverTrapTheThumbnailer() throws {
+        // Given a real PNG and a real JPEG (the thumbnailer's own output), cut at many lengths and with bytes flipped
+        let png = ImageFixtures.noisePNG(seed: 5, size: 40)
+        let jpeg = try ThumbnailFolder.jpeg(of: png, longSide: 32, quality: 90).get()
+        var rng = SplitMix(seed: 11)
+        var made = 0, refused = 0
+        for original in [png, jpeg] {
+            var inputs = stride(from: 0, to: original.count, by: max(1, original.count / 60)).map { original.prefix($0) }
+            for _ in 0..<60 {
+                var flipped = original
+                let at = Int(rng.next() % UInt64(original.count))
+                flipped[flipped.startIndex + at] ^= UInt8(truncatingIfNeeded: rng.next() | 1)
+                inputs.append(flipped)
+            }
+            // When each is thumbnailed
+            for input in inputs {
+                switch ThumbnailFolder.jpeg(of: Data(input), longSide: 16, quality: 50) {
+                // Then each either is a JPEG of at most 16 px a side, or is refused with a line
+                case .success(let out):
+                    let info = try ImageCheck.inspect(out).get()
+                    #expect(info.format == .jpeg && max(info.width, info.height) <= 16)
+                    made += 1
+                case .failure(let problem):
+                    #expect(problem.text.hasPrefix("not shown") && !problem.text.isEmpty)
+                    refused += 1
+                }
+            }
+        }
+        #expect(made > 0 && refused > 0, "made \(made), refused \(refused)")
+    }
+
     @Test func pagesHoldCardsForImagesOnlyWithTheJudgeOnceAndAFooter() throws {
         // Given a run with images for 12 prompts (two of them large, one changed since judging) and a run with none
         let shown = try galleryRun("alpha", ids: Array(1...12), big: [1, 2])
