@@ -21,10 +21,10 @@ trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$DIR"' EXIT
 # size FOLDER LABEL SECONDS: one line of figures for a written report folder.
 size() {
   largest=$(find "$1" -name '*.html' -printf '%s\n' | sort -n | tail -1)
-  html=$(find "$1" -name '*.html' -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+  html=$(find "$1" -name '*.html' -printf '%s\n' | awk '{s += $1} END {printf "%.0f\n", s}')
   pages=$(find "$1" -name '*.html' | wc -l)
   files=$(find "$1" -type f ! -name '*.html' | wc -l)
-  images=$(find "$1" -type f ! -name '*.html' -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+  images=$(find "$1" -type f ! -name '*.html' -printf '%s\n' | awk '{s += $1} END {printf "%.0f\n", s}')
   printf '%-34s largest page %7.2f MB · HTML %7.2f MB in %4d pages · %5d image files %8.2f MB · %6.1f s\n' \
     "$2" "$(echo "$largest / 1000000" | bc -l)" "$(echo "$html / 1000000" | bc -l)" "$pages" "$files" \
     "$(echo "$images / 1000000" | bc -l)" "$3"

@@ -83,9 +83,15 @@ public struct HTMLReport: Sendable {
         var pageNames: [Int: String] = [:]
         for (r, gallery) in runs.enumerated() where !gallery.registered.isEmpty {
             var shown: [Int: String] = [:], refused: [Int: String] = [:]
-            for id in gallery.registered {
-                guard let image = gallery.images[id] else { continue }
-                switch Self.judgedBytes(of: image, inside: gallery.imageFolder).flatMap({ thumbs.thumbnail(of: $0, sha256: image.sha256 ?? "") }) {
+            let ids = gallery.registered
+            // Hashing, decoding and encoding are each image's own work: on every core.
+            let slots = ResultSlots<Result<(name: String, outcome: ThumbnailFolder.Outcome), ImageProblem>>(count: ids.count)
+            DispatchQueue.concurrentPerform(iterations: ids.count) { i in
+                guard let image = gallery.images[ids[i]] else { return }
+                slots.set(i, Self.judgedBytes(of: image, inside: gallery.imageFolder).flatMap { thumbs.thumbnail(of: $0, sha256: image.sha256 ?? "") })
+            }
+            for (id, result) in zip(ids, slots.values) {
+                switch result ?? .failure(ImageProblem("no registered file")) {
                 case .failure(let problem): refused[id] = problem.text
                 case .success(let thumbnail):
                     shown[id] = "thumbs/" + thumbnail.name
