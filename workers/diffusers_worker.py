@@ -199,7 +199,7 @@ class DiffusersWorker:
                 self.channel.error(request.id, str(error))
             return
         try:
-            images, seconds = self.generate(batch, kwargs, negative)
+            images, flags, seconds = self.generate(batch, kwargs, negative)
         except Exception as error:
             if len(batch) == 1:
                 self.channel.error(first.id, f"{type(error).__name__}: {error}")
@@ -210,7 +210,7 @@ class DiffusersWorker:
                 self.run_batch([request])
             return
         ignored = sorted(set(first.options) - KNOWN_OPTIONS)
-        for request, image in zip(batch, images):
+        for request, image, flagged in zip(batch, images, flags):
             try:
                 wp.write_png_atomically(image, request.output)
             except Exception as error:
@@ -234,7 +234,11 @@ class DiffusersWorker:
                 metadata["pipeline_kwargs"] = _plain(first.options["pipeline_kwargs"])
             if ignored:
                 metadata["ignored_options"] = ignored
-            self.channel.ok(request, request.output, seconds / len(batch), metadata)
+            refused = None
+            if flagged:
+                metadata["safety_checker"] = "flagged"
+                refused = "the pipeline's safety checker flagged the image (it returns a blank one instead)"
+            self.channel.ok(request, request.output, seconds / len(batch), metadata, refused=refused)
 
     def generate(self, batch: list, kwargs: dict, negative):
         torch = self.torch
@@ -258,7 +262,11 @@ class DiffusersWorker:
         images = list(result.images)
         if len(images) != len(batch):
             raise RuntimeError(f"pipeline returned {len(images)} images for {len(batch)} prompts")
-        return images[:real], seconds
+        # Stable Diffusion 1.x/2.x pipelines say which images their safety checker replaced.
+        flags = getattr(result, "nsfw_content_detected", None)
+        if not isinstance(flags, (list, tuple)) or len(flags) != len(images):
+            flags = [False] * len(images)
+        return images[:real], [bool(f) for f in flags[:real]], seconds
 
 
 def _plain(value):

@@ -130,9 +130,15 @@ class Channel:
         self.send({"ready": True, "protocol": PROTOCOL_VERSION, "worker": worker,
                    "model": model, "metadata": metadata})
 
-    def ok(self, request: Request, path: str, seconds: float, metadata: dict) -> None:
-        self.send({"id": request.id, "status": "ok", "path": path,
-                   "seconds": round(seconds, 6), "metadata": metadata})
+    def ok(self, request: Request, path: str, seconds: float, metadata: dict,
+           refused: Optional[str] = None) -> None:
+        """Reports an image written; ``refused`` says why it stands for a refusal (a safety
+        checker replaced it), so wise counts it apart from ordinary images."""
+        reply = {"id": request.id, "status": "ok", "path": path,
+                 "seconds": round(seconds, 6), "metadata": metadata}
+        if refused is not None:
+            reply["refused"] = refused
+        self.send(reply)
 
     def error(self, rid: Optional[str], message: str) -> None:
         self.send({"id": rid, "status": "error", "error": one_line(message)})

@@ -14,6 +14,9 @@ public struct APIClientConfiguration: Sendable {
     public var timeout: Double = 120
     /// The largest reply body read; anything past this is refused before parsing.
     public var maxReplyBytes = 8 << 20
+    /// The header the key travels in: nil for `Authorization: Bearer KEY` (OpenAI and most
+    /// servers), or a header of its own such as Google's `x-goog-api-key`.
+    public var keyHeader: String?
 
     public init(service: APIService, apiKey: String? = nil) {
         self.service = service; self.apiKey = apiKey
@@ -57,7 +60,9 @@ public final class APIClient: Sendable {
     /// The headers every request carries: JSON, and the key as a bearer token.
     public func headers(json: Bool = true) -> HTTPHeaders {
         var headers: HTTPHeaders = json ? ["Content-Type": "application/json", "Accept": "application/json"] : [:]
-        if let key = configuration.apiKey, !key.isEmpty { headers.set("Authorization", "Bearer \(key)") }
+        if let key = configuration.apiKey, !key.isEmpty {
+            if let name = configuration.keyHeader { headers.set(name, key) } else { headers.set("Authorization", "Bearer \(key)") }
+        }
         return headers
     }
 
@@ -103,7 +108,8 @@ public final class APIClient: Sendable {
                         if let used, let limiter { await limiter.settle(estimated: estimatedTokens, actual: used(reply)) }
                         return reply
                     } catch let failure as APIFailure {
-                        throw APIFailure(reason: redact(failure.reason), status: failure.status ?? response.status, stop: failure.stop)
+                        throw APIFailure(reason: redact(failure.reason), status: failure.status ?? response.status, stop: failure.stop,
+                                         refusal: failure.refusal.map { redact($0) })
                     } catch {
                         last = APIFailure(reason: redact("unusable reply (HTTP \(response.status)): \(error)"), status: response.status)
                     }
@@ -141,6 +147,7 @@ public final class APIClient: Sendable {
                 // Another scheme, host or port: the key was given for this server only.
                 current.headers.remove("Authorization")
                 current.headers.remove("Cookie")
+                if let name = configuration.keyHeader { current.headers.remove(name) }
             }
             current.url = next
         }
@@ -153,8 +160,9 @@ public final class APIClient: Sendable {
         let message = errorMessage(response.body)
         let stop = FailureClassifier.stop(status: response.status, message: message, endpoint: HTTPError.redact(endpoint),
                                           location: response.header("Location").map { redact($0) }, service: configuration.service)
+        let refusal = (400..<500).contains(response.status) && ErrorBody.isContentPolicyRefusal(response.body) ? message : nil
         return APIFailure(reason: "HTTP \(response.status) from \(HTTPError.redact(endpoint)): \(message); not retried",
-                          status: response.status, stop: stop)
+                          status: response.status, stop: stop, refusal: refusal)
     }
 
     /// The message of an error reply, on one line and redacted.

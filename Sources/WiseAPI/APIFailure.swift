@@ -15,9 +15,12 @@ public struct APIFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// Set when retrying cannot help any item (refused key, unknown model or path, a redirected
     /// POST, an untrusted certificate, nothing listening): the run should stop with this error.
     public var stop: OutcomeError?
+    /// Set when the server declined the request on its content policy (the prompt or the image it
+    /// would make), in the server's words: a refusal, which reports count apart from failures.
+    public var refusal: String?
 
-    public init(reason: String, status: Int? = nil, stop: OutcomeError? = nil) {
-        self.reason = reason; self.status = status; self.stop = stop
+    public init(reason: String, status: Int? = nil, stop: OutcomeError? = nil, refusal: String? = nil) {
+        self.reason = reason; self.status = status; self.stop = stop; self.refusal = refusal
     }
     public var description: String { reason }
 }
@@ -54,9 +57,13 @@ public struct APIService: Sendable, Equatable {
 public enum FailureClassifier {
     /// The stopping error for an HTTP status that no retry can change, or nil for one worth retrying or per-item.
     public static func stop(status: Int, message: String, endpoint: String, location: String?, service: APIService) -> OutcomeError? {
+        let refused = OutcomeError("\(service.name) at \(endpoint) refused the credentials (HTTP \(status) \(message)); check that \(service.keyOption) names a variable holding a valid key for this server", kind: .permission)
         switch status {
         case 401, 403:
-            return OutcomeError("\(service.name) at \(endpoint) refused the credentials (HTTP \(status) \(message)); check that \(service.keyOption) names a variable holding a valid key for this server", kind: .permission)
+            return refused
+        case 400 where message.contains("API key not valid"):
+            // Google's APIs answer a wrong key with 400 INVALID_ARGUMENT (reason API_KEY_INVALID).
+            return refused
         case 404:
             let model = service.modelOption.map { "\($0) names a model this server serves and that " } ?? ""
             return OutcomeError("\(service.name) at \(endpoint) answered HTTP 404 (\(message)); check that \(model)\(service.urlOption) is the API root (often ending in /v1)", kind: .usage)

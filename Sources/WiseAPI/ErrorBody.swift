@@ -32,6 +32,20 @@ public enum ErrorBody {
         }
     }
 
+    /// The error codes with which image APIs decline a prompt on their content policy (OpenAI's
+    /// `content_policy_violation` for DALL·E, `moderation_blocked` for GPT Image).
+    public static let contentPolicyCodes: Set<String> = ["content_policy_violation", "moderation_blocked"]
+
+    /// Whether an error reply says the request was declined on content policy (`error.code` or `error.type`).
+    public static func isContentPolicyRefusal(_ body: Data) -> Bool {
+        struct Coded: Decodable {
+            struct Inner: Decodable { var code: String?; var type: String? }
+            var error: Inner?
+        }
+        guard let inner = (try? JSONDecoder().decode(Coded.self, from: body))?.error else { return false }
+        return [inner.code, inner.type].contains { $0.map(contentPolicyCodes.contains) ?? false }
+    }
+
     /// The message a JSON error body declares in one of the known fields, as it is; nil when none does.
     public static func declaredMessage(in body: Data) -> String? {
         guard let shape = try? JSONDecoder().decode(Shape.self, from: body) else { return nil }

@@ -66,6 +66,35 @@ public struct CatalogueLocation: Sendable {
         return try OfficialEvaluator.load(entry, from: root.appendingPathComponent(entry.path))
     }
 
+    /// Reads, checks and parses the published board of a protocol, from `WISE_DATA` or the cache.
+    public func publishedBoard(for scoringProtocol: ScoringProtocol) throws -> PublishedBoard {
+        let entry = try manifest.board(for: scoringProtocol)
+        let root = dataDirectory ?? cacheDirectory
+        let places = DirectorySource(directory: root).candidates(for: entry)
+        guard let url = places.first(where: { PathKind($0.path) == .file }) else {
+            throw FileError("the published \(scoringProtocol.rawValue) board \(entry.path) is not in \(root.path); run `wise catalogue fetch` (or `wise catalogue fetch --from DIR`)", kind: .missingInput)
+        }
+        let data = try readCatalogueFile(url, label: entry.path)
+        let actual = SHA256.hex(data)
+        guard actual == entry.sha256 else {
+            throw DataError("board \(url.path): SHA-256 is \(actual) but the manifest pins \(entry.sha256); fetch it again with `wise catalogue fetch`")
+        }
+        return try PublishedBoard.parse(data, label: entry.path)
+    }
+
+    /// How many prompts each category of the protocol's prompt set holds, from the manifest's id ranges.
+    public func categoryCounts(for scoringProtocol: ScoringProtocol) throws -> [Category: Int] {
+        let set: PromptSet = scoringProtocol == .verified ? .verified : .legacy
+        var counts: [Category: Int] = [:]
+        for range in try manifest.entry(for: set).ranges where range.last >= range.first {
+            // A manifest is data: a range wider than any prompt set is left out rather than trapping.
+            let (width, overflow) = range.last.subtractingReportingOverflow(range.first)
+            guard !overflow, width < Catalogue.promptCount else { continue }
+            counts[range.category, default: 0] += width + 1
+        }
+        return counts
+    }
+
     /// Loads and validates one set.
     public func load(_ set: PromptSet) throws -> Catalogue {
         try Catalogue.load(set, from: directory(for: set), manifest: manifest)

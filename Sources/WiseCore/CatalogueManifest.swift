@@ -14,6 +14,9 @@ public struct CatalogueManifest: Codable, Sendable, Equatable {
     /// The official evaluator scripts the judge's request is taken from (see `OfficialEvaluator`).
     /// Optional in manifest files, so a mirror of the prompts alone still loads.
     public var evaluators: [EvaluatorEntry]?
+    /// The published leaderboards (`leadboard.md`, the tables in `WISE_legacy/README.md`), read by
+    /// `wise audit` and `wise report --published`. Optional, so older manifest files still load.
+    public var boards: [BoardEntry]?
 
     /// One prompt set: its files, category id ranges and the weights of its protocol.
     public struct SetEntry: Codable, Sendable, Equatable {
@@ -51,6 +54,47 @@ public struct CatalogueManifest: Codable, Sendable, Equatable {
         public init(scoringProtocol: ScoringProtocol, path: String, source: String, sha256: String, extracted: [String: String]) {
             self.scoringProtocol = scoringProtocol; self.path = path; self.source = source; self.sha256 = sha256; self.extracted = extracted
         }
+    }
+
+    /// One published leaderboard: where it lives, its SHA-256, and the protocol its rows were scored with.
+    public struct BoardEntry: Codable, Sendable, Equatable, PinnedFile {
+        public var scoringProtocol: ScoringProtocol
+        /// The path inside a catalogue directory (`official/leadboard.md`).
+        public var path: String
+        /// The path inside the official repository (`leadboard.md`).
+        public var source: String
+        public var sha256: String
+
+        enum CodingKeys: String, CodingKey {
+            case scoringProtocol = "protocol", path, source, sha256
+        }
+
+        public init(scoringProtocol: ScoringProtocol, path: String, source: String, sha256: String) {
+            self.scoringProtocol = scoringProtocol; self.path = path; self.source = source; self.sha256 = sha256
+        }
+    }
+
+    /// The published board of a protocol, or a usage error when the manifest pins none.
+    public func board(for scoringProtocol: ScoringProtocol) throws -> BoardEntry {
+        guard let entry = (boards ?? []).first(where: { $0.scoringProtocol == scoringProtocol }) else {
+            throw UsageError("the catalogue manifest pins no published board for protocol \(scoringProtocol.rawValue)")
+        }
+        return entry
+    }
+
+    /// Every file the manifest pins for some sets: their prompt files, then each protocol's evaluator and board.
+    public func pinnedFiles(for sets: [PromptSet]) throws -> [any PinnedFile] {
+        var files: [FileEntry] = []
+        var protocols: [ScoringProtocol] = []
+        for set in sets {
+            let entry = try entry(for: set)
+            for file in entry.files where !files.contains(file) { files.append(file) }
+            if !protocols.contains(entry.scoringProtocol) { protocols.append(entry.scoringProtocol) }
+        }
+        var pinned: [any PinnedFile] = files
+        pinned += (evaluators ?? []).filter { protocols.contains($0.scoringProtocol) } as [any PinnedFile]
+        pinned += (boards ?? []).filter { protocols.contains($0.scoringProtocol) } as [any PinnedFile]
+        return pinned
     }
 
     /// The evaluator entry of a protocol.
@@ -131,6 +175,16 @@ public struct CatalogueManifest: Codable, Sendable, Equatable {
                 throw DataError("catalogue manifest \(label): path '\(file.path)' must be a file name, or a folder and a file name, without '..' or a leading '/'")
             }
         }
+        // Evaluators and boards sit deeper (official/WISE_legacy/…), and every source path is
+        // read below a --from folder: none may climb out either.
+        var pinned: [any PinnedFile] = sets.flatMap(\.files)
+        pinned += (evaluators ?? []) as [any PinnedFile]
+        pinned += (boards ?? []) as [any PinnedFile]
+        for file in pinned {
+            for path in [file.path, file.source] where !isPlainRelativePath(path) {
+                throw DataError("catalogue manifest \(label): path '\(path)' must be plain names joined by '/', without '..' or a leading '/'")
+            }
+        }
     }
 }
 
@@ -193,6 +247,12 @@ extension CatalogueManifest {
                                extracted: ["system": "1034e394de55d899eb78e5ad09835de551cefa5bfeb0ba4bf452c83f6285ffc0",
                                            "template": "08b61170ace02a0830e76b815f5920e151c367b487c57ba1ca425de963db326e",
                                            "settings": "87247047cd1e489b260a28131a809920219eb522796547a9b0352c33d075d08f"]),
+            ],
+            boards: [
+                BoardEntry(scoringProtocol: .verified, path: "official/leadboard.md", source: "leadboard.md",
+                           sha256: "b8d22571d66b9ccd382918f1a812c5672cc77b54c0611eac3c008e8fad848783"),
+                BoardEntry(scoringProtocol: .legacy, path: "official/WISE_legacy/README.md", source: "WISE_legacy/README.md",
+                           sha256: "b691a9934ebe9708e00434b3c4b610a87932b25d67adcc4607d2e0df9f1665b2"),
             ])
     }()
 }
@@ -217,6 +277,12 @@ public func describeDecodingError(_ error: Error) -> String {
     case .dataCorrupted(let c): return c.debugDescription + path(c)
     @unknown default: return "\(error)"
     }
+}
+
+/// Whether a path is 1–4 plain file names joined by '/' (no '..', no leading '/').
+public func isPlainRelativePath(_ path: String) -> Bool {
+    let parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+    return (1...4).contains(parts.count) && parts.allSatisfy(isPlainFileName)
 }
 
 /// Whether a name is a plain file name: 1–255 ASCII letters, digits, '.', '_' or '-', not starting with '.'.

@@ -82,10 +82,18 @@ public struct GeneratedImage: Sendable, Equatable {
     public var seconds: Double?
     /// The generator's own metadata for this image, as a JSON object text (nil when none).
     public var metadata: String?
+    /// Tries this image took within the pass: a generator that retried (a worker restarted after
+    /// a crash and asked again) says so here, and the store counts each try.
+    public var tries = 1
+    /// Why this image stands for a refusal rather than an answer (a safety checker blanked it, it
+    /// is one flat colour); nil for an ordinary image. It is still judged, as the official scripts
+    /// would judge it, and reports count it apart.
+    public var refusal: String?
 
-    public init(path: String, sha256: String, format: ImageFormat, byteCount: Int, seconds: Double?, metadata: String?) {
+    public init(path: String, sha256: String, format: ImageFormat, byteCount: Int, seconds: Double?, metadata: String?,
+                refusal: String? = nil) {
         self.path = path; self.sha256 = sha256; self.format = format; self.byteCount = byteCount
-        self.seconds = seconds; self.metadata = metadata
+        self.seconds = seconds; self.metadata = metadata; self.refusal = refusal
     }
 
     /// Reads, checks and hashes an image file a generator wrote; throws `GenerationFailure` when it
@@ -110,7 +118,14 @@ public struct GenerationFailure: Error, Sendable, Equatable, CustomStringConvert
     /// Set when no other item can succeed either (a refused key, a wrong URL, an untrusted
     /// certificate, nothing listening): the failure is recorded, then the run stops with this error.
     public var stop: OutcomeError?
-    public init(_ reason: String, stop: OutcomeError? = nil) { self.reason = reason; self.stop = stop }
+    /// Tries spent on the item before giving up within the pass (2 when a crashed worker was restarted and asked again).
+    public var tries = 1
+    /// Set when the generator declined the prompt (an image API's content policy): recorded as a
+    /// refusal, which reports count apart from failures.
+    public var refusal: String?
+    public init(_ reason: String, stop: OutcomeError? = nil, refusal: String? = nil) {
+        self.reason = reason; self.stop = stop; self.refusal = refusal
+    }
     public var description: String { reason }
 }
 

@@ -31,12 +31,15 @@ public struct ImageRecord: Sendable, Equatable {
     public var byteCount: Int
     /// Why the image is unusable (missing, unreadable, not an image); nil when it is fine.
     public var problem: String?
+    /// Why the image (or its absence) is a refusal: a safety checker's blank, a flat image, an
+    /// API's content policy; nil otherwise.
+    public var refusal: String?
     public var isUsable: Bool { problem == nil }
 
     public init(promptID: Int, sampleIndex: Int = 0, path: String?, sha256: String? = nil, format: ImageFormat? = nil,
-                byteCount: Int, problem: String?) {
+                byteCount: Int, problem: String?, refusal: String? = nil) {
         self.promptID = promptID; self.sampleIndex = sampleIndex; self.path = path; self.sha256 = sha256
-        self.format = format; self.byteCount = byteCount; self.problem = problem
+        self.format = format; self.byteCount = byteCount; self.problem = problem; self.refusal = refusal
     }
 }
 

@@ -16,10 +16,14 @@ public protocol Judge: Sendable {
     /// What judging a workload would take, for `--dry-run`: tokens and cost for an API judge,
     /// seconds for a local one. Called before any image is judged; nil when the judge cannot say.
     func estimate(_ workload: JudgeWorkload) async -> JudgeEstimate?
+    /// Checks, before the first item of a pass, what must hold for any item to succeed (that
+    /// several servers serve one model, say); throws the error that stops the pass when not.
+    func start() async throws
 }
 
 extension Judge {
     public var provenance: String? { nil }
+    public func start() async throws {}
     public func passNotes() -> [String] { [] }
     public func estimate(_ workload: JudgeWorkload) async -> JudgeEstimate? { nil }
 }
@@ -126,6 +130,8 @@ public struct Evidence: Sendable, Equatable {
     public var systemFingerprint: String?
     /// Other readings of the reply that counted, by reading name (e.g. `strict` when `official` counted).
     public var otherReadings: [String: ReadingOutcome]
+    /// Where the reply came from, when the judge spreads requests over several servers.
+    public var endpoint: String?
 
     public init(replies: [String] = [], usage: TokenUsage = .zero, measurements: [String: Double] = [:],
                 servedModel: String? = nil, systemFingerprint: String? = nil, otherReadings: [String: ReadingOutcome] = [:]) {

@@ -28,12 +28,22 @@ public struct PromptSelection: Sendable, Equatable {
     }
 
     /// The selection in words, for notes and reports: `ids 1–40, 401; shard 0/4`.
+    ///
+    /// Stores keep this text for each generation pass, and `recordedShard(in:)` reads the shard
+    /// back from it: change the wording of the parts only together with that reader.
     public var description: String {
         var parts: [String] = []
         if let ids { parts.append("ids " + Self.ranges(ids.sorted())) }
         if let limit { parts.append("first \(limit)") }
         if let shard { parts.append("shard \(shard.index)/\(shard.count)") }
         return parts.isEmpty ? "all ids" : parts.joined(separator: "; ")
+    }
+
+    /// The shard a recorded selection text names (`ids 1–40; shard 2/4` → 2/4), or nil when it names none.
+    public static func recordedShard(in description: String) -> Shard? {
+        let parts = description.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let part = parts.last(where: { $0.hasPrefix("shard ") }) else { return nil }
+        return try? Shard.parse(String(part.dropFirst("shard ".count)))
     }
 
     /// Parses `1-40,401,500-510`; ids must lie in 1…1000.

@@ -1,2 +1,4 @@
-/// wise's version: what `wise --version` prints after "wise " and what reports name in their footers.
-public let wiseVersion = "0.1.0"
+/// wise's own version, as `wise --version`, reports and bundles state it.
+public enum WiseVersion {
+    public static let current = "0.1.0"
+}

@@ -26,11 +26,21 @@ public struct GeneratorContext: Sendable {
     public var jobs: Int
     /// The process environment (API keys are read from the variables options name).
     public var environment: [String: String]
+    /// A dry run: nothing will be generated, so a missing API key is no error.
+    public var dryRun = false
 
     public init(model: ModelRegistry.Model?, registry: ModelRegistry?, settings: GenerationSettings, outputDirectory: String,
                 timeout: Double, jobs: Int, environment: [String: String]) {
         self.model = model; self.registry = registry; self.settings = settings; self.outputDirectory = outputDirectory
         self.timeout = timeout; self.jobs = jobs; self.environment = environment
+    }
+
+    /// The API key in environment variable `variable` (named by `option`); nil on a dry run
+    /// without it, which sends nothing. A real run without it is refused in one line.
+    public func apiKey(in variable: String, option: String) throws -> String? {
+        if let value = environment[variable], !value.isEmpty { return value }
+        if dryRun { return nil }
+        throw UsageError("\(option) \(variable): that environment variable is not set; export it or leave the option out for a server without keys")
     }
 
     /// What the run records about the settings and the registered model.

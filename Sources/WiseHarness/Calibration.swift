@@ -34,17 +34,18 @@ public struct Calibration {
         let lock = try JudgeLock(storePath: store.path)
         let measured = try await runner.judgeAll()
         withExtendedLifetime(lock) {}
-        let fresh = measured.pending - measured.reused
-        Console.note("measured \(fresh) new images with \(made.judge.spec.parameters["model"] ?? "clip")\(fresh == measured.pending ? "" : " (\(measured.reused) copied from the store)"); measurements of earlier passes are reused")
 
         // Pair each prompt's CLIP measurements with the label judge's scores (sample 0, first repeat of each).
-        let rows = try store.judgmentRows(run: run).filter { $0.sampleIndex == 0 }
+        let allRows = try store.judgmentRows(run: run)
+        let measuredImages = Set(allRows.filter { $0.judgeKey == made.judge.spec.key && !$0.measurements.isEmpty }.map { [$0.promptID, $0.sampleIndex] })
+        let rows = allRows.filter { $0.sampleIndex == 0 }
         var measurements: [Int: [String: Double]] = [:]
         var labelled: [Int: AspectScores] = [:]
         for row in rows {
             if row.judgeKey == made.judge.spec.key, !row.measurements.isEmpty, measurements[row.promptID] == nil { measurements[row.promptID] = row.measurements }
             if row.judgeKey == labelJudge.key, row.status == .ok, let scores = row.scores, labelled[row.promptID] == nil { labelled[row.promptID] = scores }
         }
+        Console.note(Self.measuredLine(total: measuredImages.count, fresh: measured.pending - measured.reused, copied: measured.reused))
         let ids = measurements.keys.filter { labelled[$0] != nil }.sorted()
         guard ids.count >= 2 else {
             throw DataError("run \(against): only \(ids.count) images have both a CLIP measurement and a scored label from \(labelJudge.judgeDescription); judge the run with that judge first")
@@ -61,6 +62,16 @@ public struct Calibration {
         }
         text += "wrote \(out); use it with: wise judge RUN --judge clip --calibration \(out)\n"
         Console.out(text)
+    }
+
+    /// Where the CLIP measurements came from, counting every image measured, not only this pass's:
+    /// `CLIP measurements of 50 images: 0 measured now, 50 from earlier passes`.
+    static func measuredLine(total: Int, fresh: Int, copied: Int) -> String {
+        var sources = ["\(fresh) measured now"]
+        if copied > 0 { sources.append("\(copied) copied from identical images in the store") }
+        let earlier = total - fresh - copied
+        if earlier > 0 { sources.append("\(earlier) from earlier passes") }
+        return "CLIP measurements of \(total) images: " + sources.joined(separator: ", ")
     }
 
     /// The judge whose labels count: the one named, or the run's latest judge that is not CLIP.

@@ -11,7 +11,7 @@ public enum CatalogueListing {
         let source: CatalogueSource
         if let from {
             guard PathKind(from) == .directory else {
-                throw FileError("--from \(from) is not a directory; pass a folder laid out like legacy/, verified/", kind: .missingInput)
+                throw FileError("--from \(from) is not a directory; pass a checkout of the official WISE repository or a folder laid out like legacy/, verified/, official/", kind: .missingInput)
             }
             source = DirectorySource(directory: URL(fileURLWithPath: from, isDirectory: true))
         } else {
@@ -55,6 +55,12 @@ public enum CatalogueListing {
             explanation  \(prompt.explanation)
 
             """
+    }
+
+    /// The legacy↔verified crosswalk of the official sets, counted (`legacy` or `legacy-rewrite` against verified).
+    public static func crosswalk(legacy set: PromptSet) throws -> String {
+        guard set != .verified else { throw UsageError("--legacy names the legacy side of the crosswalk: legacy or legacy-rewrite, not verified") }
+        return Crosswalk(legacy: try loadCatalogue(set).prompts, verified: try loadCatalogue(.verified).prompts).render()
     }
 
     /// The catalogue manifest in use, as JSON.

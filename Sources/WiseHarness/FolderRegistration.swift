@@ -44,7 +44,10 @@ public struct FolderRegistration {
                            catalogueHash: catalogue.contentHash)
         try store.checkImages(run: name, records: scan.entries)
         let (run, created) = try store.beginRun(spec, catalogue: catalogue)
-        let registration = try store.registerImages(run: run, records: scan.entries)
+        let entries = scan.entries.map(BlankImage.mark)
+        let registration = try store.registerImages(run: run, records: entries)
+        let flat = entries.filter { $0.refusal != nil }.map(\.promptID)
+        if !flat.isEmpty { Console.note("refusals (\(flat.count), one flat colour, judged but counted apart): \(idRanges(flat))") }
         Self.reportProblems(scan)
         Console.note("""
             run \(run.name) (\(created ? "new" : "existing"), set \(run.set.rawValue), protocol \(run.scoringProtocol.rawValue)): \

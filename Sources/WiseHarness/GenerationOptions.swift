@@ -52,7 +52,8 @@ public struct GenerationOptions: ParsableArguments {
 
     /// Builds the generator the options (and, with `model`, the registry) describe; checks everything before any work.
     public func makeGenerator(model name: String?, run runName: String, timeout: Double,
-                              environment: [String: String] = ProcessInfo.processInfo.environment) throws -> PreparedGenerator {
+                              environment: [String: String] = ProcessInfo.processInfo.environment,
+                              dryRun: Bool = false) throws -> PreparedGenerator {
         let registry = try name.map { _ in try ModelRegistry.load(from: ModelRegistry.locate(environment: environment), adapters: GeneratorAdapters.names) }
         let model = try name.map { try registry!.model(named: $0) }
         guard let adapterName = generator ?? model?.adapter ?? (adapters.folder.images != nil ? "folder" : nil) else {
@@ -63,8 +64,9 @@ public struct GenerationOptions: ParsableArguments {
         let registered = model?.settings ?? GenerationSettings()
         let settings = GenerationSettings(width: width ?? registered.width, height: height ?? registered.height,
                                           steps: steps ?? registered.steps, guidance: guidance ?? registered.guidance)
-        let context = GeneratorContext(model: model, registry: registry, settings: settings, outputDirectory: outputDirectory(run: runName),
+        var context = GeneratorContext(model: model, registry: registry, settings: settings, outputDirectory: outputDirectory(run: runName),
                                        timeout: timeout, jobs: jobs, environment: environment)
+        context.dryRun = dryRun
         return PreparedGenerator(try factory.makeGenerator(context), context: context, seedBase: seedBase)
     }
 }
@@ -82,7 +84,7 @@ public struct PreparedGenerator: Sendable {
     public init(_ made: MadeGenerator, context: GeneratorContext, seedBase: Int) {
         var recorded = made.generator.spec.parameters.merging(context.parameters) { mine, _ in mine }
         recorded["seed_rule"] = SeedRule(base: seedBase).description
-        generator = made.generator
+        generator = RefusalCheckingGenerator(base: made.generator)
         runSpec = AdapterSpec(adapter: made.generator.spec.adapter, parameters: recorded)
         settings = context.settings
         capacity = made.capacity
@@ -97,7 +99,7 @@ public struct SelectionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Only the first N selected prompt ids (a quick smoke run).", valueName: "n"))
     public var limit: Int?
 
-    @Option(help: ArgumentHelp("Only shard I of N (0 ≤ I < N) of the selected ids, split round-robin; the same split on generate and judge.", valueName: "I/N"))
+    @Option(help: ArgumentHelp("Only shard I of N (0 ≤ I < N) of the selected ids, split round-robin; the same split on generate and judge (judge without --ids: what generate made for shard I/N).", valueName: "I/N"))
     public var shard: String?
 
     public init() {}

@@ -11,6 +11,7 @@ public struct GeneratorAdapters: ParsableArguments {
     @OptionGroup(title: "Worker generator (--generator worker, or a registered worker model)") public var worker: WorkerGeneratorOptions
     @OptionGroup(title: "Command generator (--generator command)") public var command: CommandGeneratorOptions
     @OptionGroup(title: "OpenAI images generator (--generator openai-images)") public var openAIImages: OpenAIImagesGeneratorOptions
+    @OptionGroup(title: "Gemini images generator (--generator gemini-images)") public var geminiImages: GeminiImagesGeneratorOptions
 
     public init() {}
 

@@ -2,8 +2,8 @@ import Foundation
 import WiseCore
 import WiseStore
 
-/// One item of a run as `wise show` prints it: prompt, explanation, image, and every judgment
-/// with its raw reply, error, tokens and latency.
+/// One item of a run as `wise show` prints it: prompt, explanation, every sample with its seed and
+/// tries, and every judgment with its raw reply, error, tokens and latency.
 public struct ItemReport: Sendable {
     /// The run the item belongs to.
     public var run: StoredRun
@@ -16,7 +16,7 @@ public struct ItemReport: Sendable {
         item = try store.item(of: run, promptID: promptID)
     }
 
-    /// The item as text: a header for the prompt and image, then one block per judgment.
+    /// The item as text: a header for the prompt, one line per sample, then one block per judgment.
     public func render() -> String {
         var out = """
             run \(run.name)  set \(run.set.rawValue)  protocol \(run.scoringProtocol.rawValue)
@@ -24,18 +24,30 @@ public struct ItemReport: Sendable {
               \(item.prompt.text)
             explanation
               \(item.prompt.explanation)
-            image  \(item.imageStatus?.rawValue ?? "not registered")  \(item.imagePath ?? "")\(item.imageSHA256.map { "  sha256 \($0.prefix(16))…" } ?? "")\(item.imageProblem.map { "  (\($0))" } ?? "")
 
             """
+        out += item.samples.isEmpty ? "samples  none registered\n" : "samples (\(item.samples.count))\n"
+        out += alignedColumns(item.samples.map(Self.cells)).split(separator: "\n").map { "  \($0)\n" }.joined()
+        out += "\n"
         if item.judgments.isEmpty { out += "no judgments yet\n" }
-        for judgment in item.judgments { out += Self.render(judgment) }
+        for judgment in item.judgments { out += Self.render(judgment, promptID: item.prompt.id) }
         return out
     }
 
+    /// A sample's label, `{id}_s{k}` (the first is `{id}_s0`, though its file is `{id}.png`).
+    static func label(promptID: Int, sampleIndex: Int) -> String { "\(promptID)_s\(sampleIndex)" }
+
+    /// One sample's cells: label, status, seed, tries, path, hash and problem.
+    static func cells(_ s: ImageRow) -> [String] {
+        [label(promptID: s.promptID, sampleIndex: s.sampleIndex), s.status.rawValue,
+         "seed \(s.seed.map(String.init) ?? "-")", "tries \(s.attempts)", s.path ?? "-",
+         s.sha256.map { "sha256 \($0.prefix(16))…" } ?? "", s.problem.map { "(\($0))" } ?? ""]
+    }
+
     /// One judgment: judge, repeat, status and scores, then cost, then reason and replies.
-    static func render(_ j: JudgmentDetail) -> String {
+    static func render(_ j: JudgmentDetail, promptID: Int) -> String {
         let scores = j.scores.map { s in s.values.keys.sorted().map { "\($0) \(formatNumber(s.values[$0]!))" }.joined(separator: ", ") } ?? "-"
-        var out = "judgment  \(j.judge.summary)  repeat \(j.repeatIndex)  \(j.status.rawValue)  scores \(scores)"
+        var out = "judgment  \(j.judge.summary)  sample \(label(promptID: promptID, sampleIndex: j.sampleIndex))  repeat \(j.repeatIndex)  \(j.status.rawValue)  scores \(scores)"
         // Ten significant digits: a legacy item score of 0.4 is computed as 0.39999999999999997.
         if let w = j.wiscore { out += "  item score \(String(format: "%.10g", w))" }
         out += "\n  tokens \(j.tokensIn) in, \(j.tokensOut) out"

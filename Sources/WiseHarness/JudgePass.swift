@@ -66,16 +66,8 @@ public func judgeRun(_ run: StoredRun, store: ResultsStore, options: JudgeOption
         let bytes = pending.prefix(50).compactMap { try? FileManager.default.attributesOfItem(atPath: $0.path)[.size] as? Int }
         let workload = JudgeWorkload(requests: requests, samplePrompt: try store.prompts(of: run.set).first,
                                      meanImageBytes: bytes.isEmpty ? 0 : bytes.reduce(0, +) / bytes.count)
-        var line = "dry run: \(requests) requests would be sent for run \(run.name) (\(pending.count) items pending, \(answerable) answered from the store)"
-        if let estimate = await judge.estimate(workload) {
-            if let tokens = estimate.tokens {
-                line += "; about \(tokens.input) input and \(tokens.output) output tokens"
-                if let prices = options.prices { line += String(format: ", about %.2f at the given prices", prices.cost(tokens)) }
-            }
-            if let seconds = estimate.seconds { line += "; about \(formatDuration(seconds))" }
-            line += " (estimate: \(estimate.basis))"
-        }
-        Console.out(line + "\n")
+        let line = "dry run: \(requests) requests would be sent for run \(run.name) (\(pending.count) items pending, \(answerable) answered from the store)"
+        Console.out(line + (await estimateText(judge, workload, prices: options.prices)) + "\n")
         Console.out("judge: \(judge.spec.judgeDescription)\n")
         for use in try store.judges(of: run) where use.spec.key != judge.spec.key && use.spec.parameters["model"] == judge.spec.parameters["model"] {
             Console.out("note: \(use.judgments) judgments of this run were made by the same model under another configuration (\(use.spec.key.prefix(8))); they are not reused, because: \(specDifferences(use.spec, judge.spec))\n")
@@ -83,8 +75,22 @@ public func judgeRun(_ run: StoredRun, store: ResultsStore, options: JudgeOption
         return
     }
     try requireUsableImages(run, store: store, promptIDs: promptIDs)
+    try await judge.start()
     try await judgePass(run, store: store, judge: judge, runner: runner, options: options,
                         description: "judge: \(judge.spec.judgeDescription)" + (made.notes.isEmpty ? "" : "; also differs from the official evaluator: " + made.notes.joined(separator: "; ")))
+}
+
+/// A judge's estimate of a workload as the tail of a dry-run line: tokens and cost (API judges),
+/// time (local ones) and its basis; empty when the judge cannot say.
+func estimateText(_ judge: Judge, _ workload: JudgeWorkload, prices: TokenPrices?) async -> String {
+    guard let estimate = await judge.estimate(workload) else { return "" }
+    var text = ""
+    if let tokens = estimate.tokens {
+        text += "; about \(tokens.input) input and \(tokens.output) output tokens"
+        if let prices { text += String(format: ", about %.2f at the given prices", prices.cost(tokens)) }
+    }
+    if let seconds = estimate.seconds { text += "; about \(formatDuration(seconds))" }
+    return text + " (estimate: \(estimate.basis))"
 }
 
 /// Refuses a judge pass that has nothing to judge, saying why, rather than printing an empty board:

@@ -2,8 +2,8 @@ import Foundation
 import WiseCore
 import WiseStore
 
-/// The runs of a store as `wise runs` lists, deletes and renames them: one aligned row of counts, judge and score per
-/// run, then a line for each run generated for only some prompt ids.
+/// The runs of a store as `wise runs` lists, deletes and renames them: one aligned row of counts, judges, judge and
+/// score per run, then a line for each run generated for only some prompt ids.
 public struct RunListing {
     /// The store listed.
     public var store: ResultsStore
@@ -14,7 +14,7 @@ public struct RunListing {
     public func render() throws -> String {
         let runs = try store.runs()
         if runs.isEmpty { return "no runs in \(store.path)\n" }
-        var rows = [["run", "set", "protocol", "images", "missing", "judged", "scored", "unscored", "failed", "judge", "score"]]
+        var rows = [["run", "set", "protocol", "images", "missing", "judged", "scored", "unscored", "failed", "judges", "judge", "score"]]
         for run in runs { rows.append(try row(run)) }
         var out = alignedColumns(rows)
         for run in runs {
@@ -40,15 +40,33 @@ public struct RunListing {
         Console.note("renamed run \(old) to \(RunSpec.normalizedName(new))")
     }
 
-    /// One run's cells: name, set, protocol, counts, judge and overall score.
+    /// Deletes one judge's verdicts on a run (the judge named by key prefix, adapter or model),
+    /// holding the judging lock; the images and other judges' verdicts stay. Without `confirmed`
+    /// nothing is deleted and the refusal says what would go.
+    public func deleteVerdicts(run name: String, judge: String, confirmed: Bool) throws {
+        let run = try store.requireRun(name)
+        guard let spec = try store.chooseJudge(of: run, key: judge) else { throw UsageError("run '\(run.name)' is not judged yet") }
+        let use = try store.judges(of: run).first { $0.spec == spec }
+        let what = "\(use?.judgments ?? 0) verdicts of judge \(spec.key.prefix(8)) \(spec.judgeDescription) on run \(run.name)"
+        guard confirmed else {
+            throw UsageError("this would delete \(what) (its images and other judges' verdicts stay); nothing was deleted: pass --yes to delete them")
+        }
+        let lock = try JudgeLock(storePath: store.path)
+        let deleted = try store.deleteJudgments(of: run, judge: spec)
+        withExtendedLifetime(lock) {}
+        Console.note("deleted \(deleted) verdicts of judge \(spec.key.prefix(8)) \(spec.judgeDescription) on run \(run.name) from \(store.path)")
+    }
+
+    /// One run's cells: name, set, protocol, counts, how many judges, the default judge and overall score.
     func row(_ run: StoredRun) throws -> [String] {
-        let summary = try store.summary(of: run)
+        let judges = try store.judges(of: run)
+        let summary = try store.summary(of: run, judge: judges.preferred?.spec)
         let s = summary.score
         func total(_ count: (CategoryScore) -> Int) -> Int { s.categories.values.reduce(0) { $0 + count($1) } }
         let scored = total(\.scored), unscored = total(\.unscored), failed = total(\.failed)
         let registered = scored + unscored + failed + total(\.unjudged)
         return [run.name, run.set.rawValue, run.scoringProtocol.rawValue, "\(registered)", "\(total(\.missing))",
-                "\(scored + unscored + failed)", "\(scored)", "\(unscored)", "\(failed)",
+                "\(scored + unscored + failed)", "\(scored)", "\(unscored)", "\(failed)", "\(judges.count)",
                 summary.judge.map { "\($0.adapter) \($0.parameters["model"] ?? "") [\($0.key.prefix(8))]" } ?? "-",
                 s.overall.map { String(format: run.scoringProtocol == .legacy ? "%.2f" : "%.4f", $0) } ?? "-"]
     }

@@ -1,5 +1,6 @@
 import Foundation
 import WiseCore
+import WiseJudges
 import WiseStore
 
 /// What `wise run` does: register a folder of images (or generate them), then, with a judge,
@@ -67,6 +68,20 @@ public struct RunPipeline {
         return options
     }
 
+    /// What `wise run --dry-run` prints with a generator: the images to make and their time, then
+    /// the judge's requests and its tokens and cost (API judges) or time (local ones); nothing is
+    /// started or written.
+    func dryRun(_ made: PreparedGenerator, judge: MadeJudge?, judgeOptions: JudgeOptions) async throws {
+        let catalogue = try loadCatalogue(set)
+        let estimate = try GenerationEstimate(name: name, set: set, made: made, options: generation,
+                                              store: try storeOptions.openIfPresent(), catalogue: catalogue)
+        for line in estimate.lines(run: name) { Console.out(line + "\n") }
+        guard let judge else { return }
+        let requests = estimate.images * judgeOptions.repeats
+        let workload = JudgeWorkload(requests: requests, samplePrompt: catalogue.prompts.first, meanImageBytes: estimate.meanImageBytes ?? 0)
+        Console.out("judging: \(requests) requests for the new images" + (await estimateText(judge.judge, workload, prices: judgeOptions.prices)) + "\n")
+    }
+
     /// Generates the run's images with the generator `--model` (or `--generator`) names, then judges and reports.
     ///
     /// Failed images do not stop the judge: what was made is judged, then the command ends with
@@ -78,8 +93,9 @@ public struct RunPipeline {
         let generatorModel = judgeOptions.adapters.openai.model
         judgeOptions.adapters.openai.model = judgeModel
         // Build the generator and the judge (checking their options) before anything is written.
-        let made = try generation.makeGenerator(model: generatorModel, run: name, timeout: generateTimeout)
+        let made = try generation.makeGenerator(model: generatorModel, run: name, timeout: generateTimeout, dryRun: judgeOptions.dryRun)
         let judge = try judgeOptions.judge.map { _ in try judgeOptions.makeJudge(scoringProtocol: scoringProtocol ?? set.defaultProtocol) }
+        if judgeOptions.dryRun { return try await dryRun(made, judge: judge, judgeOptions: judgeOptions) }
         let store = try storeOptions.openForWriting()
         let outcome = try await generateImages(name: name, set: set, scoringProtocol: scoringProtocol, made: made,
                                                options: generation, store: store)

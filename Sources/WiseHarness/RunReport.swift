@@ -9,8 +9,11 @@ public struct RunReport {
     public var store: ResultsStore
     /// The runs on the board (every run in the store when none were named).
     public var runs: [String]
-    /// Which judge's judgments, by key prefix or adapter name (nil: each run's latest).
+    /// Which judge's judgments, by key prefix, adapter or model name (nil: the shared judge that judged the most images).
     public var judgeKey: String?
+
+    /// Adds the published board's rows for the runs' protocol to terminal and Markdown boards (`--published`).
+    public var withPublished = false
 
     /// Names the runs; a store with no runs is refused.
     public init(store: ResultsStore, runs: [String], judgeKey: String?) throws {
@@ -20,34 +23,34 @@ public struct RunReport {
         if self.runs.isEmpty { throw UsageError("the store \(store.path) holds no runs yet; register one with `wise run` or `wise import`") }
     }
 
-    /// Writes the board to `out` (stdout when nil; a folder for HTML), noting runs with several judges.
+    /// Writes the board to `out` (stdout when nil; a folder for HTML), every run read under one
+    /// judge they share (noted on stderr), or each under its own with `allowMixed`.
     public func writeBoard(format: ReportFormat, decimals: Int?, prices: TokenPrices?, resamples: Int, seed: UInt64,
                            allowMixed: Bool, out: String?) throws {
-        try noteSeveralJudges()
-        let studies = try runs.map { try store.studyRun($0, judgeKey: judgeKey) }
+        let (studies, note) = try store.studyRuns(runs, judgeKey: judgeKey, allowMixed: allowMixed)
         let board = try UncertainBoard(studies, prompts: try store.prompts(of: studies[0].summary.set),
                                        resamples: resamples, seed: seed, allowMixed: allowMixed)
+        if let note { Console.note(note) }
+        for study in studies {
+            let run = try store.requireRun(study.name)
+            if let refusals = try RefusalSummary(store: store, run: run, judgeKey: study.summary.judge?.key ?? judgeKey) { Console.note(refusals.line) }
+        }
         switch format {
-        case .terminal, .md: try emit(board.renderTerminal(decimals: decimals, markdown: format == .md, prices: prices), to: out)
+        case .terminal, .md:
+            var text = board.renderTerminal(decimals: decimals, markdown: format == .md, prices: prices)
+            if withPublished {
+                let published = try CatalogueLocation.fromEnvironment().publishedBoard(for: board.board.scoringProtocol)
+                text += PublishedRows(board: board, published: published).render(decimals: decimals, markdown: format == .md)
+            }
+            try emit(text, to: out)
         case .json: try emit(board.renderJSON(prices: prices), to: out)
         case .csv: try emit(board.board.render(.csv), to: out)
         case .html:
             let manifest = try CatalogueLocation.fromEnvironment().manifest
-            let footer = HTMLReport.Footer(version: wiseVersion, catalogue: "\(manifest.repository)@\(manifest.commit.prefix(7))", date: Date())
+            let footer = HTMLReport.Footer(version: WiseVersion.current, catalogue: "\(manifest.repository)@\(manifest.commit.prefix(7))", date: Date())
             let report = HTMLReport(board: board, prompts: try store.prompts(of: board.board.set), runs: try studies.map(store.galleryRun), footer: footer)
             let written = try report.write(to: URL(fileURLWithPath: out!))
             Console.note("wrote \(written.index.path) and \(written.pages.count) gallery pages (thumbnails: \(written.thumbnailsMade) made, \(written.thumbnailsReused) reused)")
-        }
-    }
-
-    /// Says which judge is shown for each run that has more than one, when none was chosen.
-    func noteSeveralJudges() throws {
-        for name in runs where judgeKey == nil {
-            let uses = try store.judges(of: try store.requireRun(name))
-            if uses.count > 1 {
-                Console.note("run \(name) has \(uses.count) judges; showing the latest (\(uses.last!.spec.key.prefix(8))); choose one with --judge KEY: "
-                             + uses.map { "\($0.spec.key.prefix(8)) \($0.spec.judgeDescription) (\($0.judgments) judgments)" }.joined(separator: "; "))
-            }
         }
     }
 

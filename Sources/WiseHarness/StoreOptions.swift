@@ -14,6 +14,10 @@ public struct StoreOptions: ParsableArguments {
     public func openForWriting() throws -> ResultsStore { try ResultsStore(path: store, create: true) }
     /// Opens an existing store to write to; a missing one is an error, never a new empty file.
     public func openExisting() throws -> ResultsStore { try ResultsStore(path: store, access: .write) }
+    /// Opens the store read-only when it exists; nil when there is none yet (a dry run creates nothing).
+    public func openIfPresent() throws -> ResultsStore? {
+        PathKind(store) == .missing ? nil : try openReadOnly()
+    }
     /// Opens an existing store read-only, never migrating or changing it (a colleague's store works too).
     public func openReadOnly() throws -> ResultsStore { try ResultsStore(path: store, access: .readOnly) }
 }

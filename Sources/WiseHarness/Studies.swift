@@ -11,19 +11,23 @@ public enum StudyFormat: String, CaseIterable, Sendable {
 /// The judge studies (`wise compare`, `wise variance`, `wise agreement`): each reads its runs
 /// from the store and answers the study as text in the format asked for.
 public enum Studies {
-    /// Two runs on the same prompt ids, item by item, with paired bootstrap intervals.
-    public static func compare(store: ResultsStore, original: String, rewrite: String, judgeKey: String?,
+    /// Two runs on the same prompt ids, item by item, with paired bootstrap intervals, under one
+    /// judge both share (runs judged by different judges are refused unless `allowMixed`).
+    public static func compare(store: ResultsStore, original: String, rewrite: String, judgeKey: String?, allowMixed: Bool = false,
                                resamples: Int, seed: UInt64, format: StudyFormat, decimals: Int?) throws -> String {
-        let a = try store.studyRun(original, judgeKey: judgeKey), b = try store.studyRun(rewrite, judgeKey: judgeKey)
+        let (pair, note) = try store.studyRuns([original, rewrite], judgeKey: judgeKey, allowMixed: allowMixed)
+        let a = pair[0], b = pair[1]
+        try refuseNaiveCrossProtocol(store: store, a, b)
         let integers = try [a, b].map { try store.firstIntegerScores($0) }
         let comparison = try Comparison(original: a, rewrite: b, integers: integers, prompts: try store.prompts(of: a.summary.set),
                                         resamples: resamples, seed: seed)
+        if let note { Console.note(note) }
         return format == .json ? comparison.renderJSON() : comparison.renderTerminal(decimals: decimals)
     }
 
     /// How much one judge's verdicts on a run move over its repeats.
     public static func variance(store: ResultsStore, run name: String, judgeKey: String?, leastStable: Int, format: StudyFormat) throws -> String {
-        let study = try store.studyRun(name, judgeKey: judgeKey)
+        let study = try store.repeatedStudyRun(name, judgeKey: judgeKey)
         guard let spec = study.summary.judge else { throw UsageError("run '\(name)' is not judged yet") }
         let variance = try VarianceStudy(run: study, judgments: try store.studyJudgments(of: try store.requireRun(name), judge: spec),
                                          prompts: try store.prompts(of: study.summary.set), leastStable: leastStable)

@@ -54,7 +54,7 @@ extension HTMLReport {
         let judgments = gallery.judge?.judgments[prompt.id] ?? []
         let parseSensitive = gallery.judge?.parseSensitive.contains(prompt.id) ?? false
         let disagree = parseSensitive || Set(judgments.compactMap(\.wiscore)).count > 1
-        var out = "<article class=\"card\" data-category=\"\(prompt.category.rawValue)\" data-subcategory=\"\(escapeHTML(prompt.subcategory))\" data-score=\"\(gallery.run.value(prompt.id) ?? -1)\" data-disagree=\"\(disagree ? 1 : 0)\">"
+        var out = "<article class=\"card\" data-category=\"\(prompt.category.rawValue)\" data-subcategory=\"\(escapeHTML(prompt.subcategory))\" data-score=\"\(String(format: "%.10g", gallery.run.value(prompt.id) ?? -1))\" data-disagree=\"\(disagree ? 1 : 0)\">"
         out += "<header><span class=\"pid\">#\(prompt.id)</span> <span class=\"cat\">\(escapeHTML(prompt.category.title)) · \(escapeHTML(prompt.subcategory))</span>"
         if disagree { out += " <b class=\"dis\">\(parseSensitive ? "parse-sensitive" : "repeats differ")</b>" }
         out += "</header><div class=\"body\">"

@@ -42,13 +42,16 @@ public struct RunFingerprint: Sendable, Hashable {
 
     public init(set: PromptSet, catalogueHash: String, scoringProtocol: ScoringProtocol, judge: AdapterSpec?) {
         self.set = set; self.catalogueHash = catalogueHash; self.scoringProtocol = scoringProtocol
-        judgeIdentity = judge.map { spec in
-            spec.adapter == "import"
-                ? AdapterSpec(adapter: "import", parameters: spec.parameters.filter { !["content", "files"].contains($0.key) })
-                : spec
-        }
+        judgeIdentity = judge.map(Self.identity)
         rubricSHA256 = judge?.parameters["rubric_sha256"]
         reading = judge?.parameters["reading"]
+    }
+
+    /// Who gave a judge's verdicts: its spec, less an import's provenance (its files and their content).
+    public static func identity(of judge: AdapterSpec) -> AdapterSpec {
+        judge.adapter == "import"
+            ? AdapterSpec(adapter: "import", parameters: judge.parameters.filter { !["content", "files"].contains($0.key) })
+            : judge
     }
 
     /// A 12-hex-digit name for the fingerprint.

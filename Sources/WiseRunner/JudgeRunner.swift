@@ -134,7 +134,7 @@ public final class JudgeRunner: Sendable {
         let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         try await store.record(JudgmentRecord(verdict: result, latencyMs: ms, attempts: 1), for: item, prompt: prompt,
                                judge: judge.spec, scoringProtocol: run.scoringProtocol, rubricSHA256: rubricSHA256,
-                               provenance: judge.provenance)
+                               provenance: (try? result.get())?.evidence.endpoint ?? judge.provenance)
         tally.add(result)
         let counts = tally.snapshot()
         progress?.update(done: counts.scored + counts.unscored + counts.failed, failed: counts.failed, unscored: counts.unscored)

@@ -13,6 +13,8 @@ public final class ProgressMeter: @unchecked Sendable {
     private var unscored = 0
     private var started = Date()
     private var lastDraw = Date.distantPast
+    /// The `done` count of the last line drawn, so `finish` does not print the same line again.
+    private var drawnDone: Int?
 
     /// `interactive` redraws one line in place (for a terminal); otherwise a line is printed every `interval` seconds.
     public init(label: String, output: FileHandle = .standardError, interactive: Bool? = nil, interval: Double = 5) {
@@ -42,7 +44,7 @@ public final class ProgressMeter: @unchecked Sendable {
 
     public func finish() {
         lock.lock(); defer { lock.unlock() }
-        if interactive { write("\n") } else if done > 0 { draw(Date()) }
+        if interactive { write("\n") } else if done > 0 && drawnDone != done { draw(Date()) }
     }
 
     /// The status line, e.g. `judging  512/1000  51%  38.2/s  ETA 13s  failed 3  unscored 1`.
@@ -55,6 +57,7 @@ public final class ProgressMeter: @unchecked Sendable {
     }
 
     private func draw(_ now: Date) {
+        drawnDone = done
         if interactive {
             let width = 24
             let filled = total == 0 ? width : done * width / max(total, 1)

@@ -113,6 +113,11 @@ extension ResultsStore {
                 );
                 """)
         }
+        migrator.registerMigration("v5-refusals") { db in
+            // Why an image (or its absence) is a refusal: a safety checker's blank, a flat
+            // image, an image API's content policy. Reports count these apart.
+            try db.execute(sql: "ALTER TABLE image ADD COLUMN refusal TEXT")
+        }
         return migrator
     }
 }

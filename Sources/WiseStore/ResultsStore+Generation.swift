@@ -63,12 +63,15 @@ extension ResultsStore {
         var attempt = ImageAttempt(seed: seed)
         switch result {
         case .success(let image):
+            attempt.tries = image.tries
             entry = ImageRecord(promptID: promptID, sampleIndex: sampleIndex, path: image.path, sha256: image.sha256, format: image.format,
-                                byteCount: image.byteCount, problem: nil)
+                                byteCount: image.byteCount, problem: nil, refusal: image.refusal)
             attempt.seconds = image.seconds
             attempt.metadata = image.metadata
         case .failure(let failure):
-            entry = ImageRecord(promptID: promptID, sampleIndex: sampleIndex, path: nil, byteCount: 0, problem: failure.reason)
+            attempt.tries = failure.tries
+            entry = ImageRecord(promptID: promptID, sampleIndex: sampleIndex, path: nil, byteCount: 0, problem: failure.reason,
+                                refusal: failure.refusal)
         }
         let made = attempt
         do {
@@ -100,13 +103,13 @@ extension ResultsStore {
         }
     }
 
-    /// Every image row of a run, in prompt and sample order.
-    public func imageRows(run: StoredRun) throws -> [ImageRow] {
+    /// Every image row of a run (or of one prompt of it), in prompt and sample order.
+    public func imageRows(run: StoredRun, promptID: Int? = nil) throws -> [ImageRow] {
         try read { db in
             try Row.fetchAll(db, sql: """
                 SELECT prompt_id, sample_index, status, path, sha256, seed, seconds, generator_metadata, problem, attempts
-                FROM image WHERE run_id = ? ORDER BY prompt_id, sample_index
-                """, arguments: [run.id]).map { row in
+                FROM image WHERE run_id = ? AND (? IS NULL OR prompt_id = ?) ORDER BY prompt_id, sample_index
+                """, arguments: [run.id, promptID, promptID]).map { row in
                 ImageRow(promptID: row[0], sampleIndex: row[1], status: row[2], path: row[3], sha256: row[4], seed: row[5],
                          seconds: row[6], metadata: row[7], problem: row[8], attempts: row[9])
             }

@@ -2,19 +2,19 @@ import Foundation
 import GRDB
 import WiseCore
 
-/// One image of a run and everything recorded about it, for `wise show`.
+/// One prompt of a run and everything recorded about it, for `wise show`.
 public struct ItemDetail: Sendable {
     public var prompt: Prompt
-    public var imageStatus: ImageStatus?
-    public var imagePath: String?
-    public var imageSHA256: String?
-    public var imageProblem: String?
+    /// Every sample registered or generated for the prompt, in sample order (empty: none yet).
+    public var samples: [ImageRow]
     public var judgments: [JudgmentDetail]
 }
 
 /// One judgment with its evidence, as stored.
 public struct JudgmentDetail: Sendable {
     public var judge: AdapterSpec
+    /// Which sample of the prompt was judged (0 for the first).
+    public var sampleIndex: Int
     public var repeatIndex: Int
     public var status: JudgmentStatus
     public var scores: AspectScores?
@@ -43,22 +43,20 @@ extension ResultsStore {
         guard let prompt = try prompts(of: run.set).first(where: { $0.id == promptID }) else {
             throw StoreError("prompt id \(promptID) is not in set \(run.set.rawValue) (ids 1…\(Catalogue.promptCount))", kind: .usage)
         }
+        let samples = try imageRows(run: run, promptID: promptID)
         return try read { db in
-            let image = try Row.fetchOne(db, sql: "SELECT * FROM image WHERE run_id = ? AND prompt_id = ? AND sample_index = 0",
-                                         arguments: [run.id, promptID])
             let judgments = try Row.fetchAll(db, sql: """
-                SELECT j.* FROM judgment j JOIN image i ON i.id = j.image_id
-                WHERE i.run_id = ? AND i.prompt_id = ? ORDER BY j.judge_key, j.repeat_index
+                SELECT j.*, i.sample_index AS sample FROM judgment j JOIN image i ON i.id = j.image_id
+                WHERE i.run_id = ? AND i.prompt_id = ? ORDER BY j.judge_key, i.sample_index, j.repeat_index
                 """, arguments: [run.id, promptID]).map { row in
-                JudgmentDetail(judge: AdapterSpec.parse(row["judge_spec"]) ?? AdapterSpec(adapter: "unknown"),
+                JudgmentDetail(judge: AdapterSpec.parse(row["judge_spec"]) ?? AdapterSpec(adapter: "unknown"), sampleIndex: row["sample"],
                                repeatIndex: row["repeat_index"], status: row["status"], scores: decodeScores(row["scores"]),
                                wiscore: row["wiscore"], rawReply: row["raw_reply"], earlierReplies: row["earlier_replies"],
                                error: row["error"], tokensIn: row["tokens_in"] ?? 0, tokensOut: row["tokens_out"] ?? 0,
                                latencyMs: row["latency_ms"], attempts: row["attempts"] ?? 0, httpStatus: row["http_status"],
                                createdAt: row["created_at"])
             }
-            return ItemDetail(prompt: prompt, imageStatus: image?["status"], imagePath: image?["path"], imageSHA256: image?["sha256"],
-                              imageProblem: image?["problem"], judgments: judgments)
+            return ItemDetail(prompt: prompt, samples: samples, judgments: judgments)
         }
     }
 

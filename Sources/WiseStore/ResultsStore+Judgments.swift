@@ -25,8 +25,48 @@ public struct ParseSensitiveItem: Sendable, Equatable {
 /// A judge that has judged some of a run's images.
 public struct JudgeUse: Sendable, Equatable {
     public var spec: AdapterSpec
+    /// Judgment rows, every repeat counted.
     public var judgments: Int
+    /// Distinct images judged (what the judge covers of the run).
+    public var images: Int
     public var lastAt: String
+
+    public init(spec: AdapterSpec, judgments: Int, images: Int, lastAt: String) {
+        self.spec = spec; self.judgments = judgments; self.images = images; self.lastAt = lastAt
+    }
+
+    /// Whether `--judge NAME` names this judge: a prefix of its key, its adapter, or its model.
+    public func matches(_ name: String) -> Bool {
+        !name.isEmpty && (spec.key.hasPrefix(name) || spec.adapter == name || spec.parameters["model"] == name)
+    }
+
+    /// The judge as a candidate in a message: key prefix, then what it is.
+    public var label: String {
+        let key = String(spec.key.prefix(8))
+        return "\(key) \(spec.judgeDescription.replacingOccurrences(of: " · key \(key)", with: ""))"
+    }
+
+    /// The one-line refusal of a `--judge` that names none of a run's judges, listing them.
+    public static func noMatch(_ name: String, run: String, among uses: [JudgeUse]) -> StoreError {
+        let list = uses.isEmpty ? "it is not judged yet" : "its judges: " + uses.map(\.label).joined(separator: "; ")
+        return StoreError("run '\(run)' has no judge matching --judge \(name); \(list)", kind: .usage)
+    }
+
+    /// The one-line refusal of a `--judge` that names several judges, listing the candidates.
+    public static func ambiguous(_ name: String, of what: String, candidates: [JudgeUse]) -> StoreError {
+        StoreError("--judge \(name) matches \(candidates.count) judges of \(what): \(candidates.map(\.label).joined(separator: "; ")); name one by its key prefix", kind: .usage)
+    }
+
+    /// Whether `self` comes before `other` as the default judge: more images judged, then the later one.
+    /// So a variance study on a few items, or a second judge on part of a run, does not become the default.
+    public func isPreferred(over other: JudgeUse) -> Bool {
+        images != other.images ? images > other.images : lastAt > other.lastAt
+    }
+}
+
+extension Array where Element == JudgeUse {
+    /// The default judge among these: the one that judged the most images, the later on a tie.
+    public var preferred: JudgeUse? { self.min { $0.isPreferred(over: $1) } }
 }
 
 extension ResultsStore {
@@ -70,27 +110,38 @@ extension ResultsStore {
     public func judges(of run: StoredRun) throws -> [JudgeUse] {
         try read { db in
             try Row.fetchAll(db, sql: """
-                SELECT j.judge_spec AS spec, COUNT(*) AS n, MAX(j.created_at) AS last_at
+                SELECT MAX(j.judge_spec) AS spec, COUNT(*) AS n, COUNT(DISTINCT j.image_id) AS images, MAX(j.created_at) AS last_at
                 FROM judgment j JOIN image i ON i.id = j.image_id WHERE i.run_id = ?
                 GROUP BY j.judge_key ORDER BY last_at
                 """, arguments: [run.id]).map {
-                JudgeUse(spec: AdapterSpec.parse($0["spec"]) ?? AdapterSpec(adapter: "unknown"), judgments: $0["n"], lastAt: $0["last_at"])
+                JudgeUse(spec: AdapterSpec.parse($0["spec"]) ?? AdapterSpec(adapter: "unknown"), judgments: $0["n"],
+                         images: $0["images"], lastAt: $0["last_at"])
             }
         }
     }
 
-    /// Picks the judge whose judgments score a run: the one named by key prefix, else the only one, else the latest.
-    public func chooseJudge(of run: StoredRun, key: String?) throws -> AdapterSpec? {
+    /// Picks the judge whose judgments score a run: the one `name` names (key prefix, adapter or
+    /// model), else the one that judged the most images (the later on a tie); nil when none has.
+    /// A name that matches no judge, or several, is refused in one line that lists the candidates.
+    public func chooseJudge(of run: StoredRun, key name: String?) throws -> AdapterSpec? {
         let uses = try judges(of: run)
-        if let key {
-            let matches = uses.filter { $0.spec.key.hasPrefix(key) || $0.spec.adapter == key }
-            guard matches.count == 1 else {
-                let list = uses.map { "\($0.spec.key) \($0.spec.summary)" }.joined(separator: "; ")
-                throw StoreError("run '\(run.name)' has \(matches.isEmpty ? "no" : "several") judges matching '\(key)'; its judges: \(list.isEmpty ? "none" : list)", kind: .usage)
-            }
-            return matches[0].spec
+        guard let name else { return uses.preferred?.spec }
+        let matches = uses.filter { $0.matches(name) }
+        if matches.count == 1 { return matches[0].spec }
+        if matches.isEmpty { throw JudgeUse.noMatch(name, run: run.name, among: uses) }
+        throw JudgeUse.ambiguous(name, of: "run '\(run.name)'", candidates: matches)
+    }
+
+    /// Deletes one judge's verdicts on a run's images in one transaction, leaving the images and
+    /// other judges' verdicts as they were; returns how many judgment rows went. Judgments of other
+    /// runs answered from these (the judge cache) keep their content.
+    public func deleteJudgments(of run: StoredRun, judge: AdapterSpec) throws -> Int {
+        try write { db in
+            try db.execute(sql: """
+                DELETE FROM judgment WHERE judge_key = ? AND image_id IN (SELECT id FROM image WHERE run_id = ?)
+                """, arguments: [judge.key, run.id])
+            return db.changesCount
         }
-        return uses.last?.spec
     }
 
     /// What became of each prompt of a run under one judge; a prompt's score is the mean over its
@@ -143,9 +194,13 @@ extension ResultsStore {
         }
     }
 
-    /// The scores of one run ready for a report.
+    /// The scores of one run ready for a report, under the judge `judgeKey` names (or the default one).
     public func summary(of run: StoredRun, judgeKey: String? = nil) throws -> RunSummary {
-        let judge = try chooseJudge(of: run, key: judgeKey)
+        try summary(of: run, judge: try chooseJudge(of: run, key: judgeKey))
+    }
+
+    /// The scores of one run under one judge (nil: as not judged).
+    public func summary(of run: StoredRun, judge: AdapterSpec?) throws -> RunSummary {
         let prompts = try self.prompts(of: run.set)
         let categoryOf = Dictionary(uniqueKeysWithValues: prompts.map { ($0.id, $0.category) })
         let score = WiScore(scoringProtocol: run.scoringProtocol, categoryOf: { categoryOf[$0] },

@@ -137,6 +137,8 @@ extension ResultsStore {
         var seed: Int
         var seconds: Double?
         var metadata: String?
+        /// Tries the generator spent on it within the pass (a restarted worker's retry counts).
+        var tries = 1
     }
 
     /// The one rule for an image entering a run, whatever made it (a folder scan, a generator):
@@ -146,7 +148,7 @@ extension ResultsStore {
     ///   bytes, other bytes, a file gone, a failed retry); a source that must refuse other bytes
     ///   outright checks first (`checkImages`, as registering a folder does), so it writes nothing;
     /// - a missing one is replaced by what came now; a generator's attempt (`attempt`) always
-    ///   counts as a try, while a folder that still lacks the file changes nothing.
+    ///   counts, as the tries it took (a crashed worker's retry is a second), while a folder that still lacks the file changes nothing.
     func recordImage(_ db: Database, run: StoredRun, _ entry: ImageRecord, attempt: ImageAttempt?) throws -> ImageOutcome {
         let existing = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, status, sha256 FROM image WHERE run_id = ? AND prompt_id = ? AND sample_index = ?"),
                                         arguments: [run.id, entry.promptID, entry.sampleIndex])
@@ -154,10 +156,11 @@ extension ResultsStore {
         guard let existing else {
             try db.cachedStatement(sql: """
                 INSERT INTO image (run_id, prompt_id, sample_index, status, path, sha256, format, byte_count, problem, seed, seconds,
-                                   generator_metadata, recorded_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   generator_metadata, recorded_at, refusal, attempts)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """).execute(arguments: [run.id, entry.promptID, entry.sampleIndex, status, entry.path, entry.sha256, entry.format?.rawValue,
-                                         entry.byteCount, entry.problem, attempt?.seed, attempt?.seconds, attempt?.metadata, now()])
+                                         entry.byteCount, entry.problem, attempt?.seed, attempt?.seconds, attempt?.metadata, now(), entry.refusal,
+                                         max(1, attempt?.tries ?? 1)])
             return status == .ok ? .added : .missing
         }
         let oldStatus: ImageStatus = existing["status"]
@@ -165,9 +168,9 @@ extension ResultsStore {
         if attempt == nil && status == .missing { return .unchanged }
         try db.execute(sql: """
             UPDATE image SET status = ?, path = ?, sha256 = ?, format = ?, byte_count = ?, problem = ?, seed = COALESCE(?, seed),
-                             seconds = ?, generator_metadata = ?, recorded_at = ?, attempts = attempts + ? WHERE id = ?
+                             seconds = ?, generator_metadata = ?, recorded_at = ?, attempts = attempts + ?, refusal = ? WHERE id = ?
             """, arguments: [status, entry.path, entry.sha256, entry.format?.rawValue, entry.byteCount, entry.problem, attempt?.seed,
-                             attempt?.seconds, attempt?.metadata, now(), attempt == nil ? 0 : 1, existing["id"] as Int64])
+                             attempt?.seconds, attempt?.metadata, now(), attempt.map { max(1, $0.tries) } ?? 0, entry.refusal, existing["id"] as Int64])
         return status == .ok ? .repaired : .missing
     }
 

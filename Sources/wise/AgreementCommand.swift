@@ -11,7 +11,8 @@ struct AgreementCommand: ParsableCommand {
 
             Examples:
               wise agreement flux-dev --judges 3fa2,9c01
-              wise agreement flux-dev sd35 qwen-image --judges 3fa2,9c01 --judge-family 3fa2=qwen --format json
+              wise agreement flux-dev sd35 qwen-image --judges 3fa2,9c01 \\
+                --judge-family 3fa2=qwen --format json
             """
     )
 

@@ -8,7 +8,7 @@ struct CatalogueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "catalogue",
         abstract: "Fetch and inspect the official WISE prompt sets (legacy, legacy-rewrite, verified).",
-        subcommands: [Fetch.self, Stats.self, Show.self, Manifest.self]
+        subcommands: [Fetch.self, Stats.self, Show.self, Crosswalk.self, Manifest.self]
     )
 
     /// `wise catalogue fetch`: download (or copy) the prompt files and verify their SHA-256.
@@ -16,11 +16,14 @@ struct CatalogueCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Download the prompt files pinned by the manifest into the cache, checking each SHA-256.",
             discussion: """
-                Downloads from the official repository at the pinned commit over HTTPS, or copies from a local folder with --from (laid out like ../shared/wise: legacy/, verified/). Every file is checked before anything is written: a mismatch writes nothing.
+                Downloads from the official repository at the pinned commit over HTTPS, or copies from a local folder with --from: a checkout of the official repository at the pinned commit (WISE_legacy/data/, data_verified/, vllm_eval.py, leadboard.md, …) or a folder laid out like ../shared/wise (legacy/, verified/, official/). The prompt files, the official evaluator scripts and the published boards are fetched; every file is checked before anything is written: a mismatch or a missing file writes nothing, and a folder missing files is told all of them.
 
                 Examples:
                   wise catalogue fetch
                   wise catalogue fetch --from ../shared/wise --set verified
+                  git clone https://github.com/PKU-YuanGroup/WISE
+                  git -C WISE checkout eb51174
+                  wise catalogue fetch --from WISE        # the upstream layout
                 """
         )
 
@@ -66,6 +69,25 @@ struct CatalogueCommand: AsyncParsableCommand {
         var set: PromptSet
 
         func run() throws { Console.out(try CatalogueListing.show(id, set: set)) }
+    }
+
+    /// `wise catalogue crosswalk`: how the verified prompts match the legacy ones by content.
+    struct Crosswalk: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Count how WISE_Verified's prompts match the legacy ones by content (normalised text, else explanation).",
+            discussion: """
+                Ids are not used to match: from 401 on the same id names different prompts. Text is compared after lowercasing and keeping only letters and digits; a prompt whose text changed is matched by its explanation. `wise compare A B --crosswalk` uses the same matching.
+
+                Examples:
+                  wise catalogue crosswalk
+                  wise catalogue crosswalk --legacy legacy-rewrite
+                """
+        )
+
+        @Option(help: "The legacy side: legacy or legacy-rewrite.")
+        var legacy: PromptSet = .legacy
+
+        func run() throws { Console.out(try CatalogueListing.crosswalk(legacy: legacy)) }
     }
 
     /// `wise catalogue manifest`: print the built-in manifest.

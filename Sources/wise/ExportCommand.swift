@@ -26,7 +26,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The folder to write into (created if needed).", valueName: "dir"))
     var out: String
 
-    @Option(help: ArgumentHelp("Which judge's judgments, by key prefix or adapter name (default: the latest).", valueName: "key"))
+    @Option(help: ArgumentHelp("Which judge's judgments, by key prefix, adapter or model name (default: the one that judged the most images).", valueName: "key"))
     var judge: String?
 
     @Flag(help: "Overwrite files in --out that an earlier `wise export` did not write (the evaluator's own output, say).")

@@ -15,7 +15,7 @@ struct FailuresCommand: ParsableCommand {
     @Argument(help: "The run (see `wise runs`).")
     var name: String
 
-    @Option(help: ArgumentHelp("Which judge's judgments, by key prefix or adapter name (default: the latest).", valueName: "key"))
+    @Option(help: ArgumentHelp("Which judge's judgments, by key prefix, adapter or model name (default: the one that judged the most images).", valueName: "key"))
     var judge: String?
 
     @OptionGroup var storeOptions: StoreOptions

@@ -23,7 +23,8 @@ struct GenerateCommand: AsyncParsableCommand {
                 --argv 'python3 infer.py --prompt {prompt} --seed {seed} --out {out}'
 
             Shard 2 of 4 of a cluster job (merge the stores with `wise merge`):
-              wise generate flux-dev --model flux.1-dev --set verified --shard 2/4 --store shard2.sqlite
+              wise generate flux-dev --model flux.1-dev --set verified \\
+                --shard 2/4 --store shard2.sqlite
             """
     )
 
@@ -42,11 +43,14 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds one image may take, from when its request is sent (with --batch K, allow for K images), before its worker or command is killed.", valueName: "seconds"))
     var timeout = 600.0
 
+    @Flag(help: "Print how many images would be made and, from the seconds per image this generator took before in the store, the time and GPU-hours; start nothing, write nothing, need no key.")
+    var dryRun = false
+
     @OptionGroup var generation: GenerationOptions
     @OptionGroup var storeOptions: StoreOptions
 
     func run() async throws {
         try await RunJudging.generate(run: name, set: set, scoringProtocol: scoringProtocol, model: model,
-                                      timeout: timeout, options: generation, store: storeOptions)
+                                      timeout: timeout, options: generation, store: storeOptions, dryRun: dryRun)
     }
 }

@@ -17,7 +17,7 @@ struct JudgeCommand: AsyncParsableCommand {
               wise judge flux --base-url https://api.openai.com/v1 \\
                 --model gpt-4o-2024-05-13 --api-key-env OPENAI_API_KEY
 
-            Qwen3.5 on vLLM for a verified run (served as the official eval_qwen.sh does), 128 requests at once:
+            Qwen3.5-35B-A3B on vLLM for a verified run (served as the official eval_qwen.sh does), 128 requests at once:
               wise judge flux --base-url http://localhost:8000/v1 \\
                 --model Qwen3.5-35B-A3B --concurrency 128
 

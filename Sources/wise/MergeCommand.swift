@@ -10,7 +10,8 @@ struct MergeCommand: ParsableCommand {
             Copies every run, image, judgment and generation pass into the --into store, in one transaction. The same item with a different image hash, or the same judgment with a different verdict, is a conflict: nothing is written and the item is named. Items already present and equal are kept once, so merging again changes nothing.
 
             Example:
-              wise merge shard0.sqlite shard1.sqlite shard2.sqlite shard3.sqlite --into results/wise.sqlite
+              wise merge shard0.sqlite shard1.sqlite shard2.sqlite shard3.sqlite \\
+                --into results/wise.sqlite
             """
     )
 

@@ -16,7 +16,8 @@ struct RunCommand: AsyncParsableCommand {
 
             Generate with a registered model, judge and report in one go (--model names the generator's model, --judge-model the judge's; with --images, where there is no generator, --model is also read as the judge's):
               wise run flux-dev --model flux.1-dev --set verified \\
-                --judge openai --base-url http://localhost:8000/v1 --judge-model Qwen/Qwen3.5-35B-A3B
+                --judge openai --base-url http://localhost:8000/v1 \\
+                --judge-model Qwen3.5-35B-A3B
 
             Register and judge it in one go:
               wise run flux-dev --set verified --images out/flux-dev \\

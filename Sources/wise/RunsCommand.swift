@@ -5,14 +5,21 @@ import WiseHarness
 struct RunsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
-        abstract: "List the runs in the store (images registered, judged, scored, unscored, failed; judge; score), or delete or rename one.",
+        abstract: "List the runs in the store (images registered, judged, scored, unscored, failed; how many judges; the default judge; score), or delete or rename one.",
+        discussion: """
+            The judge shown is the one a report uses by default: the one that judged the most images. Delete one judge's verdicts with `wise verdicts delete RUN --judge KEY`.
+
+            Examples:
+              wise runs
+              wise runs rename flux flux-dev
+            """,
         subcommands: [List.self, Delete.self, Rename.self],
         defaultSubcommand: List.self
     )
 
     /// `wise runs [list]`: one aligned row per run.
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the runs with their counts, judge and score.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the runs with their counts, how many judges, the default judge and score.")
 
         @OptionGroup var storeOptions: StoreOptions
 

@@ -14,10 +14,10 @@ struct VarianceCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("The run judged with --repeats K.", valueName: "run"))
+    @Argument(help: ArgumentHelp("The run judged with `wise judge RUN --repeats K`.", valueName: "run"))
     var runName: String
 
-    @Option(help: ArgumentHelp("Which judge's judgments, by key prefix or adapter name (default: the latest).", valueName: "key"))
+    @Option(help: ArgumentHelp("Which judge's judgments, by key prefix, adapter or model name (default: the one with the most repeats per image).", valueName: "key"))
     var judge: String?
 
     @Option(help: "How many of the least stable items to list per category.")

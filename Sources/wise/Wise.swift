@@ -19,9 +19,10 @@ struct Wise: AsyncParsableCommand {
 
             Everything is kept in one SQLite store (default results/wise.sqlite, --store PATH). Environment: WISE_DATA (a folder laid out like legacy/, verified/), WISE_CACHE (where `wise catalogue fetch` and `wise models fetch` keep files), WISE_MANIFEST (another catalogue manifest), WISE_MODELS (another model registry). Exit status: 0 ok, 64 usage (also: the judge does not know the model), 65 bad data, 66 missing input, 69 unavailable (judge unreachable, untrusted TLS certificate, store busy), 70 internal error, 73 cannot create, 74 I/O, 75 judging ended with failed items (run again to retry them), 77 the judge refused the API key, 130 interrupted (SIGINT/SIGTERM; run again to resume).
             """,
-        version: "wise \(wiseVersion)",
-        subcommands: [CatalogueCommand.self, RunCommand.self, GenerateCommand.self, JudgeCommand.self, ImportCommand.self,
-                      ExportCommand.self, ReportCommand.self, RunsCommand.self, ShowCommand.self, FailuresCommand.self,
+        version: "wise \(WiseVersion.current)",
+        subcommands: [CatalogueCommand.self, AuditCommand.self, RunCommand.self, GenerateCommand.self, JudgeCommand.self, ImportCommand.self,
+                      BundleCommand.self, VerifyCommand.self,
+                      ExportCommand.self, ReportCommand.self, RunsCommand.self, VerdictsCommand.self, ShowCommand.self, FailuresCommand.self,
                       MergeCommand.self, ModelsCommand.self, CompareCommand.self, VarianceCommand.self, AgreementCommand.self, CalibrateCommand.self]
     )
 }
@@ -44,16 +45,42 @@ enum Main {
             // Help and version requests exit cleanly with their full text; usage errors get one line.
             let code = Wise.exitCode(for: error)
             guard code != .success else { Wise.exit(withError: error) }
+            if let typo = MistypedCommand.find(in: Array(CommandLine.arguments.dropFirst())) {
+                Console.error("wise: \(typo.message)")
+                exit(ErrorKind.usage.exitStatus)
+            }
             let message = Wise.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-            Console.error("wise: \(message)\(commandSuggestion(message)) (see `wise --help` or `wise COMMAND --help`)")
+            Console.error("wise: \(message) (see `wise --help` or `wise COMMAND --help`)")
             exit(code.rawValue)
         }
     }
 }
 
-/// " (did you mean 'report'?)" when the error is about a first argument that is a mistyped command.
-func commandSuggestion(_ message: String) -> String {
-    let arguments = CommandLine.arguments.dropFirst()
-    guard let first = arguments.first, !first.hasPrefix("-"), message.contains("'\(first)'") else { return "" }
-    return didYouMean(first, among: Wise.configuration.subcommands.map { $0._commandName })
+/// A word where a command name belongs that names none, at any depth (`wise reprot`,
+/// `wise catalogue fecth --set verified`): the word, the command it was given to, and "did you mean".
+struct MistypedCommand {
+    var word: String
+    var parent: String
+    var suggestion: String
+
+    /// The line `main` prints: `'fecth' is not a command of wise catalogue (did you mean 'fetch'?)`.
+    var message: String { "'\(word)' is not a command of \(parent)\(suggestion); see `\(parent) --help`" }
+
+    /// Follows the command names `arguments` give down the tree; nil when each names a command
+    /// or the first word after the last group is an option (then the parser's own error stands).
+    static func find(in arguments: [String]) -> MistypedCommand? {
+        var command: ParsableCommand.Type = Wise.self
+        var path = ["wise"]
+        for word in arguments {
+            let children = command.configuration.subcommands
+            guard !children.isEmpty, !word.hasPrefix("-"), word != "help" else { return nil }
+            guard let child = children.first(where: { $0._commandName == word || $0.configuration.aliases.contains(word) }) else {
+                return MistypedCommand(word: word, parent: path.joined(separator: " "),
+                                       suggestion: didYouMean(word, among: children.map { $0._commandName }))
+            }
+            command = child
+            path.append(child._commandName)
+        }
+        return nil
+    }
 }

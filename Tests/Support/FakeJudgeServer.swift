@@ -49,6 +49,9 @@ public final class FakeJudgeServer: Sendable {
         public var jitter: Double = 0
         /// When set, every valid request gets this hostile answer instead (see `Hostile`).
         public var hostile: Hostile?
+        /// The model name replies say answered (their `model` field), when it is not the one asked
+        /// for: a served model changed behind a fixed name.
+        public var servedAs: String?
 
         public init(scoringProtocol: ScoringProtocol) {
             self.scoringProtocol = scoringProtocol
@@ -190,6 +193,11 @@ public final class FakeJudgeServer: Sendable {
         }
         defer { core.state.withLock { $0.inFlight -= 1 } }
 
+        // GET /v1/models lists the one model served, as OpenAI and vLLM do.
+        if request.method == "GET" && request.path == "/v1/models" {
+            let model = configuration.servedAs ?? configuration.model
+            return .json(#"{"object":"list","data":[{"id":\#(jsonString(model)),"object":"model","owned_by":"fake"}]}"#)
+        }
         var entry = LoggedRequest(connectionID: request.connectionID)
         if configuration.keepBodies { entry.body = request.body }
         let action: ServerAction

@@ -62,6 +62,14 @@ public struct TestCatalogue: Sendable {
             manifest.evaluators![e].extracted = try OfficialEvaluator.extract(from: text, scoringProtocol: entry.scoringProtocol,
                                                                             source: entry.source, scriptSHA256: sha).partHashes
         }
+        for b in (manifest.boards ?? []).indices {
+            let entry = manifest.boards![b]
+            let data = Data(syntheticBoard(entry.scoringProtocol).utf8)
+            let url = root.appendingPathComponent(entry.path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try data.write(to: url)
+            manifest.boards![b].sha256 = SHA256.hex(data)
+        }
         let manifestURL = root.appendingPathComponent("manifest.json")
         try manifest.jsonData().write(to: manifestURL)
         return TestCatalogue(directory: root, manifest: manifest, manifestPath: manifestURL.path, isOfficial: false)
@@ -79,6 +87,24 @@ public struct TestCatalogue: Sendable {
                 """)
         }
         return Data(("[\n" + objects.joined(separator: ",\n") + "\n]\n").utf8)
+    }
+
+    /// A published board of the official shape (Markdown for verified, HTML tables for legacy) with one made-up row.
+    public static func syntheticBoard(_ scoringProtocol: ScoringProtocol) -> String {
+        if scoringProtocol == .verified {
+            return """
+                | Rank | Model | Overall | CULTURE | TIME | SPACE | BIOLOGY | PHYSICS | CHEMISTRY | Samples | Complete |
+                | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
+                | 1 | Synthetic-Model | 0.5000 | 0.5000 | 0.5000 | 0.5000 | 0.5000 | 0.5000 | 0.5000 | 1000 | yes |
+
+                """
+        }
+        return """
+            <table><thead><tr><th colspan="8">Synthetic</th></tr>
+            <tr><th>Model</th><th>Cultural</th><th>Time</th><th>Space</th><th>Biology</th><th>Physics</th><th>Chemistry</th><th>Overall</th></tr></thead>
+            <tbody><tr><td>Synthetic-Model</td><td>0.50</td><td>0.50</td><td>0.50</td><td>0.50</td><td>0.50</td><td>0.50</td><td>0.50</td></tr></tbody></table>
+
+            """
     }
 
     /// An evaluator script of the official scripts' shape with texts of its own, for machines without `../shared/wise`.

@@ -20,7 +20,16 @@ public enum Tools {
         public static let slurm = "needs root, python3 and Slurm (slurmctld, slurmd, slurm-client; bash .ci/run installs them)"
         public static let chromiumAsked = "set WISE_TEST_CHROMIUM=1 to open the HTML report in headless Chromium"
         public static let chromium = "needs Chromium (/usr/bin/chromium or /usr/bin/chromium-browser)"
+        public static let modelPython = "set WISE_TEST_MODELS=1 and WISE_TEST_PYTHON to a Python with workers/requirements-test.txt (torch, diffusers) to run tiny real pipelines"
     }
+
+    /// `WISE_TEST_MODELS=1` and `WISE_TEST_PYTHON`, a Python that imports torch and diffusers: tiny real pipelines can run.
+    public static let modelPython: String? = {
+        let environment = ProcessInfo.processInfo.environment
+        guard environment["WISE_TEST_MODELS"] == "1", let python = environment["WISE_TEST_PYTHON"],
+              succeeds(python, ["-c", "import torch, diffusers"]) else { return nil }
+        return python
+    }()
 
     /// `python3` on PATH runs.
     public static let hasPython3: Bool = succeeds("python3", ["-c", "pass"])

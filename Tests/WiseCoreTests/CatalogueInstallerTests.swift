@@ -16,10 +16,10 @@ import TestSupport
         // When all sets are installed twice
         let first = try await installer.install(PromptSet.allCases, from: DirectorySource(directory: fixture.directory))
         let second = try await installer.install(PromptSet.allCases, from: DirectorySource(directory: fixture.directory))
-        // Then nine prompt files and two evaluator scripts arrive once, every set loads from the cache,
+        // Then nine prompt files, two evaluator scripts and two published boards arrive once, every set loads from the cache,
         // and each protocol's official request can be taken out of the cached script
-        #expect(first.count == 11 && first.allSatisfy { !$0.alreadyPresent })
-        #expect(second.count == 11 && second.allSatisfy(\.alreadyPresent))
+        #expect(first.count == 13 && first.allSatisfy { !$0.alreadyPresent })
+        #expect(second.count == 13 && second.allSatisfy(\.alreadyPresent))
         for set in PromptSet.allCases { #expect(try location.load(set).prompts.count == 1000) }
         for p in ScoringProtocol.allCases { #expect(try location.officialEvaluator(for: p).template.contains("PROMPT: \"{prompt}\"")) }
     }
@@ -28,7 +28,7 @@ import TestSupport
         // Given a source whose verified natural-science file has one flipped byte
         let fixture = try TestCatalogue.make()
         let source = try TempDirectory.make("source")
-        for sub in ["legacy", "verified"] {
+        for sub in ["legacy", "verified", "official"] {
             try FileManager.default.copyItem(at: fixture.directory.appendingPathComponent(sub), to: source.appendingPathComponent(sub))
         }
         let bad = source.appendingPathComponent("verified/natural_science_verified.json")

@@ -28,6 +28,17 @@ import WiseCore
         #expect(try Shard.parse("3/4") == Shard(index: 3, count: 4))
     }
 
+    @Test func theShardIsReadBackFromTheRecordedSelectionText() {
+        // Given selections as generation passes record them
+        let sharded = PromptSelection(ids: [1, 2, 3, 21], limit: 3, shard: Shard(index: 2, count: 4))
+        // When their text is read back / Then the shard comes back, and a text without one gives none
+        #expect(PromptSelection.recordedShard(in: sharded.description) == Shard(index: 2, count: 4))
+        #expect(PromptSelection.recordedShard(in: PromptSelection(shard: Shard(index: 0, count: 1)).description) == Shard(index: 0, count: 1))
+        #expect(PromptSelection.recordedShard(in: PromptSelection(ids: [5]).description) == nil)
+        #expect(PromptSelection.recordedShard(in: PromptSelection().description) == nil)
+        #expect(PromptSelection.recordedShard(in: "shard 9/4") == nil)
+    }
+
     @Test func itemsCarryThePromptTextAndNeverTheExplanation() {
         // Given a prompt with an explanation
         let prompt = Prompt(set: .legacy, id: 17, category: .culture, categoryLabel: "c", subcategory: "s", domain: "d",

@@ -18,6 +18,18 @@ import TestSupport
         return ws
     }
 
+    /// A loopback LLM judge that has judged run `r` of the workspace (its labels are a function of
+    /// each image); the caller stops it.
+    func judgedByLLM(_ ws: Workspace) async throws -> FakeJudgeServer {
+        var config = FakeJudgeServer.Configuration(scoringProtocol: .verified)
+        config.apiKey = Self.key
+        let server = try FakeJudgeServer(config)
+        let llm = try await ws.run(["judge", "r", "--base-url", server.baseURL, "--model", server.configuration.model,
+                                    "--api-key-env", "WISE_TEST_KEY", "--store", ws.storePath])
+        #expect(llm.status == 0, "\(llm.stderr)")
+        return server
+    }
+
     @Test func aLocalCLIPJudgeScoresKeepsItsMeasurementsAndIsNotRunTwice() async throws {
         // Given a registered run of 30 images
         let ws = try await workspace("clip-judge")
@@ -63,13 +75,8 @@ import TestSupport
     @Test func calibrationFitsAnotherJudgesLabelsAndTheCalibratedJudgeUsesThem() async throws {
         // Given the run judged by an LLM judge (the loopback server's labels are a function of each image)
         let ws = try await workspace("clip-calibrate")
-        var config = FakeJudgeServer.Configuration(scoringProtocol: .verified)
-        config.apiKey = Self.key
-        let server = try FakeJudgeServer(config)
+        let server = try await judgedByLLM(ws)
         defer { server.stop() }
-        let llm = try await ws.run(["judge", "r", "--base-url", server.baseURL, "--model", server.configuration.model,
-                                    "--api-key-env", "WISE_TEST_KEY", "--store", ws.storePath])
-        #expect(llm.status == 0, "\(llm.stderr)")
         // When the clip judge is calibrated against it
         let out = ws.path("clip.json").path
         let calibrated = try await ws.run(["calibrate", "--judge", "clip", "--against", "r", "--clip-model", Self.model, "--clip-threads", "1",
@@ -79,6 +86,7 @@ import TestSupport
         let file = try String(contentsOfFile: out, encoding: .utf8)
         #expect(file.contains("\"protocol\":\"verified\"") && file.contains("\"thresholds\""), "\(file)")
         #expect(calibrated.stdout.contains("on 30 images of run r") && calibrated.stdout.contains("quadratic κ"), "\(calibrated.stdout)")
+        #expect(calibrated.stderr.contains("CLIP measurements of 30 images: 30 measured now"), "\(calibrated.stderr)")
         // And the calibrated judge scores the run with those thresholds, as a judge of its own
         let judged = try await ws.run(["judge", "r", "--judge", "clip", "--clip-model", Self.model, "--clip-threads", "1",
                                        "--calibration", out, "--store", ws.storePath])
@@ -88,6 +96,21 @@ import TestSupport
         #expect(legacyRun.status == 0)
         let wrong = try await ws.run(["judge", "l", "--judge", "clip", "--clip-model", Self.model, "--calibration", out, "--store", ws.storePath])
         #expect(wrong.status == 64 && wrong.errorLines.count == 1 && wrong.stderr.contains("is for protocol verified"), "\(wrong.stderr)")
+    }
+
+    @Test func calibrationAfterAClipPassCountsTheMeasurementsItFitsOn() async throws {
+        // Given the run judged by an LLM judge and already by the clip judge
+        let ws = try await workspace("clip-calibrate-again")
+        let server = try await judgedByLLM(ws)
+        defer { server.stop() }
+        #expect(try await ws.run(["judge", "r", "--judge", "clip", "--clip-model", Self.model, "--clip-threads", "1", "--store", ws.storePath]).status == 0)
+        // When calibrated (nothing is left to measure)
+        let calibrated = try await ws.run(["calibrate", "--against", "r", "--clip-model", Self.model, "--clip-threads", "1",
+                                           "--out", ws.path("clip.json").path, "--store", ws.storePath])
+        // Then it says it fits on the 30 measurements of the earlier pass, not that it measured 0 images
+        #expect(calibrated.status == 0, "\(calibrated.stderr)")
+        #expect(calibrated.stderr.contains("CLIP measurements of 30 images: 0 measured now, 30 from earlier passes"), "\(calibrated.stderr)")
+        #expect(!calibrated.stderr.contains("measured 0") && calibrated.stdout.contains("on 30 images of run r"), "\(calibrated.stdout)")
     }
 
     @Test func modelsFetchDownloadsAModelTheClipJudgeThenUses() async throws {

@@ -2,8 +2,11 @@ import Foundation
 import Testing
 import TestSupport
 
-/// The `deploy/slurm` scripts on a real single-node Slurm cluster: 4 shards of generate + judge,
-/// then the dependent merge + report job; the merged store must equal one unsharded run.
+/// The `deploy/slurm` scripts on a real single-node Slurm cluster: 4 shards of generate + judge of
+/// 40 selected ids (`--ids`, made by the command adapter), then the dependent merge + report job;
+/// every image must be judged and the merged store must equal one unsharded run. Run twice: with
+/// the ids given to the recipe (which passes them to generate and judge), and given to the
+/// generator alone (the judge then judges what each shard's generation pass asked for).
 ///
 /// The work is done by `Tests/slurm/run_slurm_test.sh` (it starts and stops the daemons by PID,
 /// bounds every wait and compares the stores item for item); this test runs it with the `wise`
@@ -12,16 +15,24 @@ import TestSupport
 @Suite struct SlurmTests {
     @Test(.enabled(if: Tools.hasSlurm, Comment(rawValue: Tools.Reason.slurm)))
     func shardedRunOnSlurmEqualsOneUnshardedRun() async throws {
+        for idsIn in ["recipe", "gen"] { try await runOnSlurm(idsIn: idsIn) }
+    }
+
+    /// Given a fresh cluster and the ids in the recipe or in GEN_ARGS, when the script submits and compares.
+    func runOnSlurm(idsIn: String) async throws {
         let root = TestCatalogue.repositoryRoot
         let bin = WiseProcess.binary.deletingLastPathComponent()
         var env = ProcessInfo.processInfo.environment
         env["WISE_BIN"] = bin.appendingPathComponent("wise").path
         env["WISE_BENCH_BIN"] = bin.appendingPathComponent("wise-bench").path
+        env["SLURM_TEST_IDS_IN"] = idsIn
+        env.removeValue(forKey: "IDS")
         let (status, data) = try await ExternalProcess.run("bash", [root.appendingPathComponent("Tests/slurm/run_slurm_test.sh").path],
                                                            environment: env, mergeStderr: true)
         let output = String(decoding: data, as: UTF8.self)
-        // Then it passed with the real binary, every item equal
-        #expect(status == 0, "\(output)")
-        #expect(output.contains("items equal (image hashes and judgments)") && output.contains("PASS"), "\(output)")
+        // Then it passed with the real binary, every image of the 40 ids judged, every item equal
+        #expect(status == 0, "ids in \(idsIn): \(output)")
+        #expect(output.contains("ids 3…420 (40 prompts), every image judged; 40 items equal (image hashes and judgments)")
+                && output.contains("PASS"), "ids in \(idsIn): \(output)")
     }
 }

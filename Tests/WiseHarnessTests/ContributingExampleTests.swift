@@ -35,7 +35,7 @@ import WiseStore
         do { _ = try registry.factory(named: "exampel") } catch { #expect("\(error)".contains("did you mean 'example'?")) }
         // And the built-in registries list their adapters in order
         #expect(JudgeAdapters.names == ["openai", "clip"])
-        #expect(GeneratorAdapters.names == ["folder", "worker", "command", "openai-images"])
+        #expect(GeneratorAdapters.names == ["folder", "worker", "command", "openai-images", "gemini-images"])
     }
 
     @Test func everyRegisteredModelNamesARegisteredGenerator() throws {

@@ -13,17 +13,8 @@ import WiseStore
 
     /// A fresh store with a folder of `ids` registered as run `name`.
     func registered(_ ids: ClosedRange<Int>, name: String = "r") throws -> (ResultsStore, StoredRun, TestCatalogue, URL) {
-        let fixture = try TestCatalogue.make()
-        let dir = try TempDirectory.make("orchestration")
-        try ImageFixtures.writeFolder(dir.appendingPathComponent("img"), ids: ids)
-        let store = try ResultsStore(path: dir.appendingPathComponent("s.sqlite").path, create: true)
-        let registration = FolderRegistration(name: name, set: .verified, scoringProtocol: nil,
-                                              images: dir.appendingPathComponent("img").path, strict: false)
-        let catalogue = try fixture.load(.verified)
-        let run = try Console.$sink.withValue(ConsoleRecorder()) {
-            try registration.record(try registration.scan(catalogue), catalogue: catalogue, in: store)
-        }
-        return (store, run, fixture, dir)
+        let given = try RegisteredRun(ids, name: name, label: "orchestration")
+        return (given.store, given.run, given.fixture, given.folder)
     }
 
     /// The openai judge for a fake server, made the way `wise judge` makes it.

@@ -138,7 +138,7 @@ import WiseCore
     @Test func extraBodyIsMergedAndOverridesDefaults() throws {
         // Given an extra body with a nested object, an exact decimal, and an override of temperature
         let extra = #"{ "chat_template_kwargs": {"enable_thinking": false}, "top_p": 0.95, "temperature": 0.30, "stop": ["\n\n"] }"#
-        let options = ChatRequestOptions(model: "Qwen/Qwen3.5-35B-A3B", temperature: 0.7, seed: 1, extraBody: extra)
+        let options = ChatRequestOptions(model: "Qwen3.5-35B-A3B", temperature: 0.7, seed: 1, extraBody: extra)
         // When the body is built
         let data = try Self.body(options: options)
         let json = String(decoding: data, as: UTF8.self)
@@ -150,7 +150,7 @@ import WiseCore
         #expect((top["chat_template_kwargs"] as? [String: Any])?["enable_thinking"] as? Bool == false)
         #expect(top["stop"] as? [String] == ["\n\n"])
         #expect(top["seed"] as? Int == 1 && top["max_tokens"] as? Int == 2000)
-        #expect(top["model"] as? String == "Qwen/Qwen3.5-35B-A3B")
+        #expect(top["model"] as? String == "Qwen3.5-35B-A3B")
         #expect(Set(top.keys) == ["model", "messages", "temperature", "max_tokens", "seed", "chat_template_kwargs", "top_p", "stop"])
     }
 
@@ -288,6 +288,31 @@ import WiseCore
         // Then the error says what is wrong on one line, and keeps the tokens spent
         #expect(error?.description == bad.message)
         #expect(error?.usage == bad.usage)
+    }
+
+    @Test(arguments: [
+        (#"{"prompt_tokens":1e300,"completion_tokens":-5}"#, TokenUsage(input: TokenUsage.maximum, output: 0)),
+        (#"{"prompt_tokens":true,"completion_tokens":"12"}"#, TokenUsage(input: 0, output: 0)),
+        (#"{"prompt_tokens":9223372036854775808,"completion_tokens":12.7}"#, TokenUsage(input: TokenUsage.maximum, output: 12)),
+        (#"[1,2]"#, TokenUsage.zero),
+    ])
+    func absurdUsageIsClampedNotTrusted(_ usage: String, _ expected: TokenUsage) throws {
+        // Given a reply whose usage holds absurd, negative or non-numeric counts
+        let body = Data((#"{"choices":[{"message":{"content":"Consistency: 1"}}],"usage":"# + usage + "}").utf8)
+        // When parsed
+        let reply = try ChatCompletion.parseResponse(body)
+        // Then the reply is read and the counts are clamped to whole numbers in range
+        #expect(reply.content == "Consistency: 1")
+        #expect(reply.usage == expected)
+    }
+
+    @Test func deeplyNestedResponseIsAnErrorNotACrash() {
+        // Given a body nested 100,000 levels deep
+        let body = Data((String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)).utf8)
+        // When parsed
+        let error = #expect(throws: ChatResponseError.self) { try ChatCompletion.parseResponse(body) }
+        // Then it is an ordinary "not JSON" error
+        #expect(error?.description.hasPrefix("response is not JSON: '[[[[") == true)
     }
 
     @Test func invalidJSONIsQuotedToEightyCharacters() {

@@ -116,11 +116,28 @@ struct MeasuringJudge: Judge {
         meter.finish()
         try pipe.fileHandleForWriting.close()
         let lines = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
-        // Then each line says done/total, percent, rate, ETA and the failures, with no control characters
-        #expect(lines.count == 3)
+        // Then each line says done/total, percent, rate, ETA and the failures, with no control characters,
+        // and the 100% line is printed once (finish does not repeat it)
+        #expect(lines.count == 2, "\(lines)")
+        #expect(lines.filter { $0.contains("100%") }.count == 1, "\(lines)")
         #expect(lines[0].hasPrefix("judging m  2/4  50%  ") && lines[0].hasSuffix("failed 1  unscored 0"))
         #expect(lines[1].hasPrefix("judging m  4/4  100%  ") && lines[1].contains("ETA —"))
         #expect(!lines.joined().contains("\u{1B}") && !lines.joined().contains("\r"))
+    }
+
+    @Test func finishPrintsTheLastStateOnceWhenItWasNotYetShown() throws {
+        // Given a meter that prints a line every minute
+        let pipe = Pipe()
+        let meter = ProgressMeter(label: "generating g", output: pipe.fileHandleForWriting, interactive: false, interval: 60)
+        meter.start(total: 4)
+        // When one item is done and the pass stops there, finished twice
+        meter.update(done: 1, failed: 0, unscored: 0)
+        meter.finish()
+        meter.finish()
+        try pipe.fileHandleForWriting.close()
+        let lines = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        // Then the state at the stop is printed once
+        #expect(lines.count == 1 && lines[0].hasPrefix("generating g  1/4  25%  "), "\(lines)")
     }
 }
 

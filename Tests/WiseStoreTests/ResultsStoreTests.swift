@@ -22,7 +22,7 @@ import TestSupport
         let mode = try store.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         let applied = try store.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
-        #expect(applied == ["v1", "v2-judge-cache", "v3-evidence", "v4-generation"])
+        #expect(applied == ["v1", "v2-judge-cache", "v3-evidence", "v4-generation", "v5-refusals"])
         #expect(try store.integrityCheck() == "ok")
     }
 

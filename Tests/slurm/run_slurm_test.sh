@@ -10,8 +10,12 @@
 # Which `wise`: WISE_BIN if set; else .build/debug/wise when it has `merge`; else the stand-in
 # Tests/slurm/standin_wise.py (same commands, same tables), which checks the Slurm plumbing only.
 # With the real binary the judge is `wise-bench serve` (the fake OpenAI-compatible judge) on
-# loopback (WISE_BENCH_BIN, default .build/debug/wise-bench), and the generator arguments come
-# from TEST_GEN_ARGS (default: the tiny test worker on the first 40 prompts).
+# loopback (WISE_BENCH_BIN, default .build/debug/wise-bench), the generator arguments come from
+# TEST_GEN_ARGS (default: the command adapter copying one PNG per image), and the selection is
+# IDS (default 3-22,401-420: ids whose round-robin split differs from that of all 1000 ids), given
+# to deploy/slurm as IDS, which passes it to generate and judge alike (SLURM_TEST_IDS_IN=gen: to
+# generate only). A judge that split other ids than the generator would leave images unjudged, and
+# the item-by-item comparison would fail.
 #
 # Exit status: 0 passed, 1 failed, 77 skipped (not root, or Slurm missing). Every wait is bounded;
 # the daemons and the judge server are stopped by PID; everything lives under one temporary folder
@@ -128,13 +132,27 @@ if [ "$mode" = real ]; then
   wait_for 20 "the judge server to start" test -s "$tmp/judge.url" || exit 1
   export WISE_TEST_JUDGE_KEY=sk-bench
   judge_args="--base-url $(cat "$tmp/judge.url") --model bench-judge --api-key-env WISE_TEST_JUDGE_KEY"
-  gen_args="${TEST_GEN_ARGS:---generator worker --worker-cmd 'python3 $repo/Tests/Support/workers/tiny_worker.py' --ids 1-40}"
+  # A 2×2 PNG (written here, so the generator needs nothing but cp), copied once per image.
+  python3 - "$tmp/fixture.png" <<'PY'
+import struct, sys, zlib
+def chunk(kind, data): return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+rows = b"".join(b"\x00" + bytes([40, 160, 90]) * 2 for _ in range(2))
+with open(sys.argv[1], "wb") as f:
+    f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+PY
+  gen_args="${TEST_GEN_ARGS:---generator command --argv 'cp $tmp/fixture.png {out}'}"
+  export IDS="${IDS-3-22,401-420}"
+  # SLURM_TEST_IDS_IN=gen puts the ids in GEN_ARGS instead, as a recipe that forgets the judge would:
+  # `wise judge --shard I/N` must then judge what the shard's generation pass asked for.
+  if [ "${SLURM_TEST_IDS_IN:-recipe}" = gen ] && [ -n "$IDS" ]; then gen_args="$gen_args --ids $IDS"; IDS=""; fi
 fi
 
 export RUN_NAME=slurm-test SET="${SET:-verified}" GEN_ARGS="$gen_args" JUDGE_ARGS="$judge_args"
 
 # --- one unsharded run, outside Slurm -----------------------------------------------------------
 eval "ga=($gen_args)"; eval "ja=($judge_args)"
+if [ -n "${IDS:-}" ]; then ga+=(--ids "$IDS"); fi
 unsharded_started=$SECONDS
 "$WISE_BIN" generate "$RUN_NAME" --set "$SET" "${ga[@]}" --store "$tmp/runs/unsharded.sqlite" > "$tmp/log/unsharded.out" 2>&1 \
   || { say "FAIL: unsharded generate"; cat "$tmp/log/unsharded.out" >&2; exit 1; }
@@ -191,6 +209,8 @@ if merged != reference:
     extra = set(merged) - set(reference); missing = set(reference) - set(merged)
     problems.append(f"merged != unsharded: {len(missing)} missing, {len(extra)} extra; e.g. {sorted(missing)[:2]} / {sorted(extra)[:2]}")
 if any(r[3] is None or r[5] is None for r in reference): problems.append("unsharded run has items without image or judgment")
+unjudged = [(i, r[0]) for i, s in enumerate(shards) for r in s if r[5] is None]
+if unjudged: problems.append(f"{len(unjudged)} images left unjudged in the shard stores (shard, id): {unjudged[:5]}")
 with open(f"{runs}/unsharded-report.json") as f: a = json.load(f)
 with open(f"{runs}/sharded/report.json") as f: b = json.load(f)
 def scores(report):
@@ -198,7 +218,9 @@ def scores(report):
 if scores(a) != scores(b): problems.append(f"the reports differ: {scores(a)} vs {scores(b)}")
 if problems:
     print("slurm-test: FAIL: " + "; ".join(problems), file=sys.stderr); sys.exit(1)
-print(f"slurm-test: {len(merged)} items equal (image hashes and judgments); shard sizes "
+ids = sorted({r[0] for r in merged})
+print(f"slurm-test: ids {ids[0]}…{ids[-1]} ({len(ids)} prompts), every image judged; "
+      f"{len(merged)} items equal (image hashes and judgments); shard sizes "
       f"{[len(s) for s in shards]}; reports' scores equal", file=sys.stderr)
 PY
 passed=1

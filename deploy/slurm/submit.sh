@@ -2,13 +2,14 @@
 # Submits a sharded wise run to Slurm: a job array of SHARDS generate+judge tasks, then a merge and
 # report job that starts only if all of them succeed. Prints "SHARD_JOB_ID MERGE_JOB_ID" on stdout.
 #
-#   RUN_NAME=sd35 SET=verified MODEL=sd-3.5-large SHARDS=8 STORE_DIR=/shared/wise/sd35 \
+#   RUN_NAME=sd35 SET=verified MODEL=sd-3.5-large SHARDS=8 STORE_DIR=/shared/wise/sd35 IDS=1-400 \
 #   WISE_BIN=/opt/wise/bin/wise SBATCH_ARGS="--partition=gpu --gres=gpu:1 --time=04:00:00" \
-#   JUDGE_ARGS="--base-url http://judge-host:8000/v1 --model Qwen/Qwen3.5-35B-A3B" \
+#   JUDGE_ARGS="--base-url http://judge-host:8000/v1 --model Qwen3.5-35B-A3B" \
 #   deploy/slurm/submit.sh
 #
-# More environment: GEN_ARGS, JUDGE, SHARD_BASE (see wise-shards.sbatch), MERGED, REPORT_ARGS
-# (see wise-merge.sbatch), MERGE_SBATCH_ARGS (sbatch options for the merge job only; default: the
+# More environment: IDS and LIMIT (the selection, passed to generate and judge alike), GEN_ARGS,
+# JUDGE, SHARD_BASE (see wise-shards.sbatch), MERGED, REPORT_ARGS (see wise-merge.sbatch),
+# MERGE_SBATCH_ARGS (sbatch options for the merge job only; default: the
 # SBATCH_ARGS less --gres), ARRAY_LIMIT (most shards running at once), LOG_DIR (default
 # STORE_DIR/logs).
 set -euo pipefail

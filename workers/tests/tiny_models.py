@@ -62,6 +62,33 @@ def tiny_stable_diffusion(seed: int = 0):
                                    feature_extractor=None, requires_safety_checker=False)
 
 
+def tiny_flagging_stable_diffusion(seed: int = 0):
+    """The tiny pipeline with a tiny random safety checker whose thresholds flag every image.
+
+    The checker compares an image's embedding with 17 concept embeddings and flags it when a
+    cosine similarity exceeds that concept's threshold; thresholds of -2 (below any cosine) make it
+    flag everything, so the pipeline returns black images and says so in nsfw_content_detected.
+    """
+    import torch
+    from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker
+    from transformers import CLIPConfig, CLIPImageProcessor
+
+    pipeline = tiny_stable_diffusion(seed)
+    config = CLIPConfig(
+        text_config=dict(vocab_size=64, hidden_size=32, intermediate_size=37, num_hidden_layers=1,
+                         num_attention_heads=4, max_position_embeddings=77),
+        vision_config=dict(hidden_size=32, intermediate_size=37, num_hidden_layers=1,
+                           num_attention_heads=4, image_size=32, patch_size=8),
+        projection_dim=32)
+    checker = StableDiffusionSafetyChecker(config)
+    with torch.no_grad():
+        checker.concept_embeds_weights.fill_(-2.0)
+    extractor = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+    return type(pipeline)(vae=pipeline.vae, text_encoder=pipeline.text_encoder, tokenizer=pipeline.tokenizer,
+                          unet=pipeline.unet, scheduler=pipeline.scheduler, safety_checker=checker,
+                          feature_extractor=extractor, requires_safety_checker=True)
+
+
 def save_tiny_stable_diffusion(folder: str, seed: int = 0) -> str:
     tiny_stable_diffusion(seed).save_pretrained(folder)
     return folder
@@ -217,6 +244,7 @@ def tiny_emu3(seed: int = 0, codebook_size: int = 32):
 
 
 BUILDERS = {"stable-diffusion": save_tiny_stable_diffusion,
+            "stable-diffusion-flagging": lambda folder: tiny_flagging_stable_diffusion().save_pretrained(folder) or folder,
             "janus": lambda folder: save_model_and_processor(tiny_janus, folder),
             "emu3": lambda folder: save_model_and_processor(tiny_emu3, folder)}
 

@@ -88,17 +88,8 @@ public final class OpenAIImagesGenerator: Generator {
     }
 
     public func generate(_ item: GenerationItem) async throws -> GeneratedImage {
-        let start = ContinuousClock.now
-        let endpoint = configuration.endpoint
-        do {
-            return try await client.post(endpoint, body: body(for: item)) { response in
-                guard (200..<300).contains(response.status) else { throw client.failure(for: response, endpoint: endpoint) }
-                let elapsed = ContinuousClock.now - start
-                return try save(response.body, to: item.output,
-                                seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-            }
-        } catch let failure as APIFailure {
-            throw GenerationFailure(failure.reason, stop: failure.stop)
+        try await ImageReplyFile.request(client, configuration.endpoint, body: body(for: item)) { body, seconds in
+            try self.save(body, to: item.output, seconds: seconds)
         }
     }
 
@@ -113,32 +104,7 @@ public final class OpenAIImagesGenerator: Generator {
         guard let b64 = first.b64_json else {
             throw APIFailure(reason: "unusable reply: data[0] has no b64_json image (a URL reply is not fetched)")
         }
-        guard let bytes = Data(base64Encoded: b64, options: .ignoreUnknownCharacters), !bytes.isEmpty,
-              b64.utf8.allSatisfy({ Self.isBase64Byte($0) }) else {
-            throw APIReplyError("data[0].b64_json is not valid base64")
-        }
-        let final = URL(fileURLWithPath: path)
-        let aside = final.deletingLastPathComponent().appendingPathComponent(".\(final.lastPathComponent).\(UUID().uuidString).part")
-        try? FileManager.default.createDirectory(at: final.deletingLastPathComponent(), withIntermediateDirectories: true)
-        do { try bytes.write(to: aside) } catch {
-            throw APIFailure(reason: "cannot write \(aside.path): \(error.localizedDescription)")
-        }
-        defer { try? FileManager.default.removeItem(at: aside) }
-        let checked: GeneratedImage
-        do {
-            checked = try GeneratedImage.inspect(path: aside.path, seconds: seconds, metadata: metadata(of: reply, first))
-        } catch let failure as GenerationFailure {
-            throw APIReplyError(failure.reason.replacingOccurrences(of: aside.path, with: "the image"))
-        }
-        do {
-            if FileManager.default.fileExists(atPath: final.path) { try FileManager.default.removeItem(at: final) }
-            try FileManager.default.moveItem(at: aside, to: final)
-        } catch {
-            throw APIFailure(reason: "cannot write \(path): \(error.localizedDescription)")
-        }
-        var image = checked
-        image.path = path
-        return image
+        return try ImageReplyFile.save(base64: b64, field: "data[0].b64_json", to: path, seconds: seconds, metadata: metadata(of: reply, first))
     }
 
     /// What the reply says about the image besides its bytes, redacted, as a JSON object text.
@@ -150,15 +116,6 @@ public final class OpenAIImagesGenerator: Generator {
         }
         guard !fields.isEmpty else { return nil }
         return client.redact(JSONValue.object(fields.sorted { $0.0 < $1.0 }).json)
-    }
-
-    /// Whether a byte may appear in standard base64 text (line breaks tolerated).
-    static func isBase64Byte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "+"), UInt8(ascii: "/"), UInt8(ascii: "="), 0x0A, 0x0D: return true
-        default: return false
-        }
     }
 
 }

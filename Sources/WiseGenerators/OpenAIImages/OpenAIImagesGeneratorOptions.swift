@@ -38,11 +38,9 @@ public struct OpenAIImagesGeneratorOptions: ParsableArguments, GeneratorFactory 
         configuration.model = context.model?.modelID ?? "gpt-image-1"
         configuration.quality = quality
         if let variable = imagesApiKeyEnv {
-            guard let value = context.environment[variable], !value.isEmpty else {
-                throw UsageError("--images-api-key-env \(variable): that environment variable is not set; export it or leave the option out for a server without keys")
-            }
-            configuration.apiKey = value
+            // The variable is recorded either way, so a dry run plans the run a real one makes.
             configuration.apiKeyEnv = variable
+            configuration.apiKey = try context.apiKey(in: variable, option: "--images-api-key-env")
         }
         configuration.timeout = context.timeout
         configuration.retry = RetryPolicy(maxAttempts: imagesRetries)

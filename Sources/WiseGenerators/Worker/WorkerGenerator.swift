@@ -85,7 +85,19 @@ public final class WorkerGenerator: Generator {
             return best
         }
         defer { load.withLock { $0[index] -= 1 } }
-        let slot = slots[index]
+        var tries = 1
+        do {
+            var image = try await generate(item, on: slots[index], tries: &tries)
+            image.tries = tries
+            return image
+        } catch var failure as GenerationFailure {
+            failure.tries = tries
+            throw failure
+        }
+    }
+
+    /// Asks one worker place for an image; `tries` becomes 2 when its worker died and the prompt was asked again.
+    private func generate(_ item: GenerationItem, on slot: Slot, tries: inout Int) async throws -> GeneratedImage {
         let start = ContinuousClock.now
         var worker = try await attempt { try await slot.current(after: nil) }
         let result: Result<WorkerProcess.Reply, GenerationFailure>
@@ -93,6 +105,7 @@ public final class WorkerGenerator: Generator {
             result = try await worker.send(item, options: configuration.options, timeout: configuration.timeout)
         } catch let first as WorkerProcess.WorkerDied {
             // Restart (once per death, whoever notices first) and try this prompt once more.
+            tries = 2
             worker = try await attempt { try await slot.current(after: worker) }
             do {
                 result = try await worker.send(item, options: configuration.options, timeout: configuration.timeout)
@@ -111,7 +124,9 @@ public final class WorkerGenerator: Generator {
         let elapsed = ContinuousClock.now - start
         let seconds = reply.seconds ?? Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         try checkOwnOutput(item.output)
-        return try GeneratedImage.inspect(path: item.output, seconds: seconds, metadata: reply.metadata)
+        var image = try GeneratedImage.inspect(path: item.output, seconds: seconds, metadata: reply.metadata)
+        image.refusal = reply.refused
+        return image
     }
 
     /// Whether two paths name the same place, once made absolute and free of `.` and `..` (links are not followed).

@@ -20,7 +20,7 @@ final class WorkerProcess: @unchecked Sendable {
     static let maxDepth = 32
     /// The fields of a ready line and of a reply; any other field is refused.
     static let readyFields: Set<String> = ["ready", "protocol", "worker", "model", "metadata"]
-    static let replyFields: Set<String> = ["id", "status", "path", "seconds", "metadata", "error"]
+    static let replyFields: Set<String> = ["id", "status", "path", "seconds", "metadata", "error", "refused"]
 
     /// A reply of status ok, its fields of the right types (whether they make sense is the generator's to check).
     struct Reply: Sendable {
@@ -28,6 +28,8 @@ final class WorkerProcess: @unchecked Sendable {
         var seconds: Double?
         /// The reply's `metadata` object as compact JSON with sorted keys.
         var metadata: String?
+        /// Why the image written is a refusal (a safety checker blanked it), as the worker said.
+        var refused: String?
     }
 
     /// The worker ended while requests were in flight; `reason` says how and what it printed.
@@ -310,6 +312,11 @@ final class WorkerProcess: @unchecked Sendable {
         case nil, .null?: break
         case let object? where object.isObject: reply.metadata = object.json
         case let other?: return refuse("metadata is \(other.literal), expected an object")
+        }
+        switch value["refused"] {
+        case nil, .null?: break
+        case .string(let reason)?: reply.refused = excerpt(reason)
+        case let other?: return refuse("refused is \(other.literal), expected a string saying why")
         }
         return (id, .success(reply))
     }

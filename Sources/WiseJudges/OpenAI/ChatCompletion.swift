@@ -93,6 +93,8 @@ public struct ChatReply: Sendable, Equatable {
     public var model: String?
     /// The reply's `system_fingerprint`, when the server sent one.
     public var systemFingerprint: String?
+    /// The endpoint that answered (of several `--base-url` replicas), without user info or query.
+    public var endpoint: String?
 
     public init(content: String, usage: TokenUsage, finishReason: String?, model: String? = nil, systemFingerprint: String? = nil) {
         self.content = content; self.usage = usage; self.finishReason = finishReason
@@ -138,47 +140,51 @@ public enum ChatCompletion {
     /// Reads the reply text, finish reason and token usage from a chat-completions response body.
     ///
     /// Throws `ChatResponseError` when the body is not JSON, has no choices, or its first choice
-    /// has no text content; missing `usage` counts as zero tokens.
+    /// has no text content; missing `usage` counts as zero tokens. The body is read by the
+    /// project's one strict reader (`JSONValue.read`): a member named twice keeps its first value
+    /// (Python's `json` keeps the last; no server sends such replies, and the raw reply is stored).
     public static func parseResponse(_ body: Data) throws -> ChatReply {
         guard !body.isEmpty else { throw ChatResponseError("empty response body") }
-        let object: Any
-        do { object = try JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed]) } catch {
+        let top: JSONValue
+        do { top = try JSONValue.read(body) } catch {
             throw ChatResponseError("response is not JSON: \(quote(body, limit: 80))")
         }
-        guard let top = object as? [String: Any] else {
+        guard top.isObject else {
             throw ChatResponseError("response is not a JSON object: \(quote(body, limit: 80))")
         }
         let usage = tokenUsage(top["usage"])
-        let model = (top["model"] as? String).map { oneLine($0, limit: 200) }
-        let fingerprint = (top["system_fingerprint"] as? String).map { oneLine($0, limit: 200) }
-        guard let choicesValue = top["choices"], !(choicesValue is NSNull) else {
+        let model = top["model"]?.string.map { oneLine($0, limit: 200) }
+        let fingerprint = top["system_fingerprint"]?.string.map { oneLine($0, limit: 200) }
+        guard let choicesValue = top["choices"], choicesValue != .null else {
             if let message = ErrorBody.declaredMessage(in: body) {
                 throw ChatResponseError("response holds an error instead of choices: \(oneLine(message, limit: 200))", usage: usage)
             }
             throw ChatResponseError("response has no choices: \(quote(body, limit: 80))", usage: usage)
         }
-        guard let choices = choicesValue as? [Any] else {
+        guard case .array(let choices) = choicesValue else {
             throw ChatResponseError("response choices is not a list: \(quote(body, limit: 80))", usage: usage)
         }
-        guard let first = choices.first else { throw ChatResponseError("response has an empty choices list", usage: usage) }
-        let choice = first as? [String: Any] ?? [:]
-        let finishReason = choice["finish_reason"] as? String
+        guard let choice = choices.first else { throw ChatResponseError("response has an empty choices list", usage: usage) }
+        let finishReason = choice["finish_reason"]?.string
         let suffix = finishReason.map { "; finish_reason \($0)" } ?? ""
-        guard let message = choice["message"] as? [String: Any] else {
+        guard let message = choice["message"], message.isObject else {
             throw ChatResponseError("choices[0] has no message\(suffix)", usage: usage, finishReason: finishReason)
         }
+        func reply(_ content: String) -> ChatReply {
+            ChatReply(content: content, usage: usage, finishReason: finishReason, model: model, systemFingerprint: fingerprint)
+        }
         switch message["content"] {
-        case let text as String:
-            return ChatReply(content: text, usage: usage, finishReason: finishReason, model: model, systemFingerprint: fingerprint)
-        case let parts as [Any]:
+        case .string(let text)?:
+            return reply(text)
+        case .array(let parts)?:
             // Some servers send content as a list of parts; the reply is the text of its text parts.
-            let texts = parts.compactMap { ($0 as? [String: Any])?["text"] as? String }
+            let texts = parts.compactMap { $0["text"]?.string }
             guard !texts.isEmpty else {
                 throw ChatResponseError("choices[0].message.content has no text part\(suffix)", usage: usage, finishReason: finishReason)
             }
-            return ChatReply(content: texts.joined(), usage: usage, finishReason: finishReason, model: model, systemFingerprint: fingerprint)
-        case nil, is NSNull:
-            if let refusal = message["refusal"] as? String, !refusal.isEmpty {
+            return reply(texts.joined())
+        case nil, .null?:
+            if let refusal = message["refusal"]?.string, !refusal.isEmpty {
                 throw ChatResponseError("the judge refused: \(oneLine(refusal, limit: 200))", usage: usage, finishReason: finishReason)
             }
             let what = message["content"] == nil ? "choices[0].message has no content" : "choices[0].message.content is null"
@@ -200,12 +206,10 @@ public enum ChatCompletion {
 
     /// Token counts from a reply's `usage`: whole numbers from 0 to `TokenUsage.maximum`; a
     /// negative, fractional, non-numeric or absurd count (1e300, 2^63) is clamped, never trusted to add up.
-    static func tokenUsage(_ value: Any?) -> TokenUsage {
-        guard let usage = value as? [String: Any] else { return .zero }
+    static func tokenUsage(_ value: JSONValue?) -> TokenUsage {
+        guard let usage = value, usage.isObject else { return .zero }
         func count(_ key: String) -> Int {
-            guard let number = usage[key] as? NSNumber, !(usage[key] is Bool) else { return 0 }
-            let double = number.doubleValue
-            guard double.isFinite, double > 0 else { return 0 }
+            guard let double = usage[key]?.finiteNumber, double > 0 else { return 0 }
             return double >= Double(TokenUsage.maximum) ? TokenUsage.maximum : TokenUsage.clamped(Int(double))
         }
         return TokenUsage(input: count("prompt_tokens"), output: count("completion_tokens"))

@@ -33,8 +33,15 @@ public struct OpenAIJudgeConfiguration: Sendable {
         self.baseURL = baseURL; self.options = options; self.rubric = rubric; self.apiKey = apiKey
     }
 
+    /// More servers of the same model that share the requests (`--base-url` given again), each
+    /// with its own health and backoff.
+    public var replicaBaseURLs: [String] = []
+
     /// The chat-completions endpoint under the base URL.
     public var endpoint: String { WiseAPI.endpoint(baseURL, "chat/completions") }
+
+    /// Every server's API root: the base URL, then the replicas.
+    public var baseURLs: [String] { [baseURL] + replicaBaseURLs }
 }
 
 /// The `openai` judge: asks an OpenAI-compatible API to score an image with a WISE rubric.
@@ -45,8 +52,10 @@ public struct OpenAIJudgeConfiguration: Sendable {
 public final class OpenAIJudge: Judge {
     public let spec: AdapterSpec
     public let configuration: OpenAIJudgeConfiguration
-    /// The one API client: retries, limits, redirects, caps, redaction, classification.
+    /// The one API client: retries, limits, redirects, caps, redaction, classification (the first server's).
     let client: APIClient
+    /// Every server the requests are spread over, each with its own client; one for a single --base-url.
+    let pool: ReplicaPool
     /// The request written to JSON once; each image fills in its prompt and bytes.
     let template: ChatRequestTemplate
     /// Replies cut off by the token limit in this judge's passes.
@@ -69,7 +78,38 @@ public final class OpenAIJudge: Judge {
         api.tokensPerMinute = configuration.tokensPerMinute
         api.timeout = configuration.timeout
         api.maxReplyBytes = Self.maxReplyBytes
-        client = APIClient(transport: transport, configuration: api)
+        pool = ReplicaPool(replicas: configuration.baseURLs.map { base in
+            ReplicaPool.Replica(baseURL: base, endpoint: WiseAPI.endpoint(base, "chat/completions"),
+                                client: APIClient(transport: transport, configuration: api))
+        })
+        client = pool.replicas[0].client
+    }
+
+    /// With several servers, checks before the first item that each one lists the model under
+    /// `/models`; a server that does not (or cannot be asked) stops the run before anything is judged.
+    public func start() async throws {
+        guard pool.replicas.count > 1 else { return }
+        let model = configuration.options.model
+        for replica in pool.replicas {
+            let url = WiseAPI.endpoint(replica.baseURL, "models")
+            let request = HTTPRequest(method: .get, url: url, headers: replica.client.headers(json: false), timeout: configuration.timeout)
+            let listed: [String]
+            do {
+                listed = try await replica.client.send(request) { response in
+                    guard (200..<300).contains(response.status) else { throw replica.client.failure(for: response, endpoint: url) }
+                    struct Models: Decodable { struct Model: Decodable { var id: String }; var data: [Model] }
+                    guard let models = try? JSONDecoder().decode(Models.self, from: response.body) else {
+                        throw APIFailure(reason: "its /models reply is not a model list")
+                    }
+                    return models.data.map(\.id)
+                }
+            } catch let failure as APIFailure {
+                throw OutcomeError("judge server \(HTTPError.redact(replica.baseURL)) cannot be asked which models it serves: \(failure.reason); every --base-url must be a running replica of --model \(model)", kind: .unavailable)
+            }
+            guard listed.contains(model) else {
+                throw OutcomeError("judge server \(HTTPError.redact(replica.baseURL)) does not serve --model \(model) (it lists \(listed.prefix(5).joined(separator: ", "))); every --base-url must be a replica of one model", kind: .usage)
+            }
+        }
     }
 
     /// Replies cut off by the token limit so far (`finish_reason: length`, or a `<think>` never closed).
@@ -162,6 +202,7 @@ public final class OpenAIJudge: Judge {
             evidence.replies.append(reply.content)
             evidence.servedModel = reply.model ?? evidence.servedModel
             evidence.systemFingerprint = reply.systemFingerprint ?? evidence.systemFingerprint
+            evidence.endpoint = reply.endpoint ?? evidence.endpoint
             let scoringProtocol = configuration.rubric.scoringProtocol
             switch configuration.reading.read(reply.content, scoringProtocol: scoringProtocol) {
             case .scores(let scores):
@@ -191,12 +232,34 @@ public final class OpenAIJudge: Judge {
     /// (marked `fatal` when the client says the run must stop). Every text that may be stored,
     /// the reply included, has the API key removed.
     func send(_ body: Data, estimate: Int) async throws -> ChatReply {
+        var trouble: JudgeFailure?
+        for index in pool.order() {
+            do {
+                let reply = try await send(body, estimate: estimate, via: pool.replicas[index])
+                pool.markUp(index)
+                if let mismatch = pool.checkServedModel(reply.model, from: index) {
+                    throw JudgeFailure(reason: mismatch.message, fatal: mismatch)
+                }
+                return reply
+            } catch let failure as JudgeFailure where pool.replicas.count > 1 && ReplicaPool.isServerTrouble(failure) {
+                // This server is down or overloaded: leave it out for a while and ask another.
+                pool.markDown(index)
+                trouble = JudgeFailure(reason: "every judge server failed; last, \(HTTPError.redact(pool.replicas[index].baseURL)): \(failure.reason)",
+                                       status: failure.status, usage: failure.usage)
+            }
+        }
+        throw trouble ?? JudgeFailure(reason: "no judge server to ask")
+    }
+
+    /// Sends one chat request to one server through its client.
+    func send(_ body: Data, estimate: Int, via replica: ReplicaPool.Replica) async throws -> ChatReply {
+        let client = replica.client
         let redact = client.redact
         do {
-            return try await client.post(configuration.endpoint, body: body, estimatedTokens: estimate,
+            return try await client.post(replica.endpoint, body: body, estimatedTokens: estimate,
                                          used: { $0.usage.input + $0.usage.output }) { response in
                 guard (200..<300).contains(response.status) else {
-                    throw client.failure(for: response, endpoint: configuration.endpoint)
+                    throw client.failure(for: response, endpoint: replica.endpoint)
                 }
                 var reply = try ChatCompletion.parseResponse(response.body)
                 if ChatCompletion.wasCutOff(content: reply.content, finishReason: reply.finishReason) {
@@ -205,6 +268,7 @@ public final class OpenAIJudge: Judge {
                 reply.content = redact(reply.content)
                 reply.model = reply.model.map { redact($0) }
                 reply.systemFingerprint = reply.systemFingerprint.map { redact($0) }
+                reply.endpoint = HTTPError.redact(replica.endpoint)
                 return reply
             }
         } catch let failure as APIFailure {

@@ -13,8 +13,8 @@ public struct OpenAIJudgeOptions: ParsableArguments, JudgeFactory {
 
     public init() {}
 
-    @Option(help: ArgumentHelp("The API root of an OpenAI-compatible server, e.g. https://api.openai.com/v1 or http://localhost:8000/v1.", valueName: "url"))
-    public var baseURL: String?
+    @Option(help: ArgumentHelp("The API root of an OpenAI-compatible server, e.g. https://api.openai.com/v1 or http://localhost:8000/v1. Give it several times to spread requests over replicas of one model (each must serve --model; a replica that stops answering is left out while the others carry on).", valueName: "url"))
+    public var baseURL: [String] = []
 
     @Option(help: ArgumentHelp("The judge model as the server knows it: gpt-4o-2024-05-13 (legacy, as in the paper) or Qwen3.5-35B-A3B (verified, the name the official eval_qwen.sh serves it under).", valueName: "name"))
     public var model: String?
@@ -22,10 +22,10 @@ public struct OpenAIJudgeOptions: ParsableArguments, JudgeFactory {
     @Option(help: ArgumentHelp("The environment variable that holds the API key (the key itself is never stored or logged). Without it no key is sent.", valueName: "var"))
     public var apiKeyEnv: String?
 
-    @Option(help: ArgumentHelp("official (default: the system text and template of the pinned official evaluator), plain (wise's own texts) or a rubric FILE with {prompt} and {explanation}.", valueName: "official|plain|file"))
+    @Option(help: ArgumentHelp("official (the system text and template of the pinned official evaluator), plain (wise's own texts) or a rubric FILE with {prompt} and {explanation}.", valueName: "official|plain|file"))
     public var rubric = "official"
 
-    @Option(help: ArgumentHelp("Which reading of a reply counts: official (default; exactly the official evaluator's extract_scores) or strict (wise's stricter reader). Both are stored.", valueName: "official|strict"))
+    @Option(help: ArgumentHelp("Which reading of a reply counts: official (exactly the official evaluator's extract_scores) or strict (wise's stricter reader). Both are stored.", valueName: "official|strict"))
     public var reading: Reading = .official
 
     @Option(help: "Sampling temperature (default: the official evaluator's, 0.0).")
@@ -75,14 +75,17 @@ public struct OpenAIJudgeOptions: ParsableArguments, JudgeFactory {
         let options = self
         let scoringProtocol = context.scoringProtocol
         let environment = context.environment
-        guard let baseURL = options.baseURL, let model = options.model else {
-            if options.baseURL == nil && options.model == nil {
+        guard let baseURL = options.baseURL.first, let model = options.model else {
+            if options.baseURL.isEmpty && options.model == nil {
                 throw UsageError("the openai judge needs --base-url URL and --model NAME (e.g. --base-url http://localhost:8000/v1 --model Qwen3.5-35B-A3B); for a local judge without an API use --judge clip")
             }
             throw UsageError("the openai judge needs --base-url URL and --model NAME (e.g. --base-url http://localhost:8000/v1 --model Qwen3.5-35B-A3B)")
         }
-        guard baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://") else {
-            throw UsageError("--base-url \(baseURL) must start with http:// or https://")
+        for url in options.baseURL where !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+            throw UsageError("--base-url \(url) must start with http:// or https://")
+        }
+        if let repeated = options.baseURL.first(where: { url in options.baseURL.filter { $0 == url }.count > 1 }) {
+            throw UsageError("--base-url \(repeated) is given twice; give each replica once")
         }
         var apiKey: String?
         if let variable = options.apiKeyEnv {
@@ -125,6 +128,7 @@ public struct OpenAIJudgeOptions: ParsableArguments, JudgeFactory {
         chat.seed = options.seed
         chat.extraBody = try Self.mergedExtraBody(defaults: defaultExtras, user: options.extraBody)
         var configuration = OpenAIJudgeConfiguration(baseURL: baseURL, options: chat, rubric: rubric, apiKey: apiKey)
+        configuration.replicaBaseURLs = Array(options.baseURL.dropFirst())
         configuration.maxTokensOverridden = options.maxTokens != nil
         let officialTimeout = official.map { $0.settings.timeout ?? OpenAIJudgeConfiguration.legacyClientTimeout }
         configuration.timeout = options.timeout ?? officialTimeout ?? 120

@@ -9,6 +9,8 @@ Speaks the worker protocol of the README (JSON lines on stdin/stdout). The image
   --hang-on ID           never answer prompt ID
   --garbage-on ID        print a line that is not JSON instead of answering prompt ID
   --fail-on ID           answer prompt ID with status "error"
+  --refuse-on ID         write a black image for prompt ID and say a safety checker refused it
+  --flat-on ID           write a one-colour grey image for prompt ID without saying so
   --delay SECONDS        take this long per image (requests in flight are served concurrently)
   --record FILE          append every request line to FILE
 The environment variable TINY_SALT, when set, changes every image's bytes (for conflict tests).
@@ -16,14 +18,14 @@ The environment variable TINY_SALT, when set, changes every image's bytes (for c
 import argparse, binascii, hashlib, json, os, struct, sys, threading, time, zlib
 
 
-def png(width, height, key):
+def png(width, height, key, flat=None):
     digest = hashlib.sha256(key.encode()).digest()
     rows = bytearray()
     for y in range(height):
         rows.append(0)
         for x in range(width):
             i = (x * 7 + y * 13) % 30
-            rows += bytes((digest[i], digest[i + 1] ^ x, digest[i + 2] ^ y))
+            rows += bytes(flat) if flat is not None else bytes((digest[i], digest[i + 1] ^ x, digest[i + 2] ^ y))
 
     def chunk(kind, data):
         body = kind + data
@@ -35,7 +37,8 @@ def png(width, height, key):
 
 def main():
     parser = argparse.ArgumentParser()
-    for flag in ("--crash-on", "--crash-once-on", "--hang-on", "--garbage-on", "--fail-on", "--exit-at-start"):
+    for flag in ("--crash-on", "--crash-once-on", "--hang-on", "--garbage-on", "--fail-on", "--exit-at-start",
+                 "--refuse-on", "--flat-on"):
         parser.add_argument(flag, type=int)
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--record")
@@ -74,16 +77,20 @@ def main():
             return
         width, height = request.get("width") or 16, request.get("height") or 16
         width, height = min(width, 64), min(height, 64)
+        flat = (0, 0, 0) if pid == args.refuse_on else (128, 128, 128) if pid == args.flat_on else None
         data = png(width, height, "%s|%d|%dx%d%s" % (request["prompt"], request["seed"], width, height,
-                                                      os.environ.get("TINY_SALT", "")))
+                                                      os.environ.get("TINY_SALT", "")), flat)
         output = request["output"]
         temp = output + ".tmp-%d" % os.getpid()
         with open(temp, "wb") as handle:
             handle.write(data)
         os.replace(temp, output)
-        say({"id": request["id"], "status": "ok", "path": output, "seconds": round(time.time() - started, 6),
-             "metadata": {"seed": request["seed"], "width": width, "height": height, "options": request.get("options"),
-                          "gpu": os.environ.get("CUDA_VISIBLE_DEVICES")}})
+        reply = {"id": request["id"], "status": "ok", "path": output, "seconds": round(time.time() - started, 6),
+                 "metadata": {"seed": request["seed"], "width": width, "height": height, "options": request.get("options"),
+                              "gpu": os.environ.get("CUDA_VISIBLE_DEVICES")}}
+        if pid == args.refuse_on:
+            reply["refused"] = "the pipeline's safety checker flagged the image (on purpose)"
+        say(reply)
 
     threads = []
     for line in sys.stdin:
