@@ -46,7 +46,7 @@ let package = Package(
             name: "WiseStore",
             dependencies: ["WiseCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        .target(name: "WiseReport", dependencies: ["WiseCore", "WiseStats"]),
+        .target(name: "WiseReport", dependencies: ["WiseCore", "WiseStats", "CImage"]),
         .target(name: "WiseStats", exclude: ["README.md"]),
         .target(name: "WiseJudges", dependencies: ["WiseCore", "WiseHTTP", "WiseAPI", "WiseCLIP", "WiseHub", "WiseStats", "WiseOptions", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .target(name: "WiseRunner", dependencies: ["WiseCore", "WiseStore"]),

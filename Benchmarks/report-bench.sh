@@ -13,19 +13,7 @@ WISE=${WISE:-.build/release/wise}
 export WISE_DATA=${WISE_DATA:-../shared/wise}
 DIR=$(mktemp -d /tmp/wise-report-bench.XXXXXX)
 trap 'rm -rf "$DIR"' EXIT
-python3 - "$DIR" "$RUNS" <<'PY'
-import json, random, sys
-folder, runs = sys.argv[1], int(sys.argv[2])
-domains = {"cultural_common_sense": range(1, 401), "spatio-temporal_reasoning": range(401, 701), "natural_science": range(701, 1001)}
-for r in range(runs):
-    rng = random.Random(r)
-    for domain, ids in domains.items():
-        with open(f"{folder}/r{r}_{domain}_scores_results.jsonl", "w") as f:
-            for i in ids:
-                if r % 4 == 3 and i % 97 == 0:
-                    continue
-                f.write(json.dumps({"prompt_id": i, "consistency": rng.randint(0, 2), "realism": rng.randint(0, 2), "aesthetic_quality": rng.randint(0, 2)}) + "\n")
-PY
+python3 "$(dirname "$0")/score_files.py" "$DIR" "$RUNS" r --gaps
 NAMES=""
 r=0
 while [ "$r" -lt "$RUNS" ]; do

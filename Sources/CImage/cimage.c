@@ -349,3 +349,123 @@ cimage_status cimage_decode_rgb8(const uint8_t *data, size_t length, uint64_t ma
         return fail(CIMAGE_ERR_FORMAT, message, capacity, "not a PNG, JPEG or WebP file (unknown signature)");
     }
 }
+
+// MARK: Thumbnails
+
+// Shrinks packed RGB8 `in` (w × h) to `out` (tw × th, both no larger) by averaging the source
+// pixels each target pixel covers. Every index is computed in 64 bits from sides that fit 32.
+static void box_downscale(const uint8_t *in, uint32_t w, uint32_t h, uint8_t *out, uint32_t tw, uint32_t th) {
+    for (uint32_t y = 0; y < th; y++) {
+        uint64_t y0 = (uint64_t)y * h / th, y1 = (uint64_t)(y + 1) * h / th;
+        if (y1 <= y0) y1 = y0 + 1;
+        for (uint32_t x = 0; x < tw; x++) {
+            uint64_t x0 = (uint64_t)x * w / tw, x1 = (uint64_t)(x + 1) * w / tw;
+            if (x1 <= x0) x1 = x0 + 1;
+            uint64_t sum[3] = {0, 0, 0};
+            for (uint64_t sy = y0; sy < y1; sy++) {
+                const uint8_t *row = in + (sy * w + x0) * 3;
+                for (uint64_t sx = x0; sx < x1; sx++, row += 3) {
+                    sum[0] += row[0];
+                    sum[1] += row[1];
+                    sum[2] += row[2];
+                }
+            }
+            uint64_t count = (y1 - y0) * (x1 - x0);
+            uint8_t *pixel = out + ((uint64_t)y * tw + x) * 3;
+            for (int c = 0; c < 3; c++) pixel[c] = (uint8_t)((sum[c] + count / 2) / count);
+        }
+    }
+}
+
+// Encodes packed RGB8 as a baseline JPEG into memory libjpeg allocates; errors longjmp back here.
+static cimage_status jpeg_encode(const uint8_t *rgb, uint32_t width, uint32_t height, int quality,
+                                 cimage_thumbnail *thumbnail, char *message, size_t capacity) {
+    struct jpeg_compress_struct cinfo;
+    jpeg_failure failure;
+    failure.text[0] = 0;
+    failure.ended_early = 0;
+    // libjpeg writes the buffer's address and size through these pointers, so after a longjmp
+    // they are read back from memory (their addresses escape), never from stale registers.
+    unsigned char *target = NULL;
+    unsigned long size = 0;
+    cinfo.err = jpeg_std_error(&failure.base);
+    failure.base.error_exit = jpeg_on_error;
+    if (setjmp(failure.jump)) {
+        jpeg_destroy_compress(&cinfo);
+        free(target);
+        return fail(CIMAGE_ERR_CORRUPT, message, capacity, "JPEG encoder: %s", failure.text);
+    }
+    jpeg_create_compress(&cinfo);
+    jpeg_mem_dest(&cinfo, &target, &size);
+    cinfo.image_width = width;
+    cinfo.image_height = height;
+    cinfo.input_components = 3;
+    cinfo.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&cinfo);
+    jpeg_set_quality(&cinfo, quality, TRUE);
+    jpeg_start_compress(&cinfo, TRUE);
+    size_t stride = (size_t)width * 3;
+    while (cinfo.next_scanline < cinfo.image_height) {
+        JSAMPROW row = (JSAMPROW)(rgb + (size_t)cinfo.next_scanline * stride);
+        jpeg_write_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    jpeg_destroy_compress(&cinfo);
+    thumbnail->data = target;
+    thumbnail->length = (size_t)size;
+    thumbnail->width = width;
+    thumbnail->height = height;
+    return CIMAGE_OK;
+}
+
+cimage_status cimage_thumbnail_jpeg(const uint8_t *data, size_t length, uint64_t max_pixels, uint32_t long_side,
+                                    int quality, cimage_thumbnail *thumbnail, char *message, size_t capacity) {
+    memset(thumbnail, 0, sizeof *thumbnail);
+    if (long_side == 0 || long_side > 65535 || quality < 1 || quality > 100) {
+        return fail(CIMAGE_ERR_DIMENSIONS, message, capacity,
+                    "a thumbnail needs a long side of 1–65535 px and a quality of 1–100, not %u px and %d", long_side,
+                    quality);
+    }
+    cimage_header header;
+    cimage_status status = cimage_read_header(data, length, max_pixels, &header, message, capacity);
+    if (status != CIMAGE_OK) return status;
+    if (header.rgb_length > SIZE_MAX) {
+        return fail(CIMAGE_ERR_TOO_MANY_PIXELS, message, capacity, "image is %ux%u, too large to hold in memory",
+                    header.width, header.height);
+    }
+    uint8_t *rgb = malloc((size_t)header.rgb_length);
+    if (!rgb) return fail(CIMAGE_ERR_MEMORY, message, capacity, "out of memory for a %ux%u image", header.width, header.height);
+    status = cimage_decode_rgb8(data, length, max_pixels, rgb, (size_t)header.rgb_length, &header, message, capacity);
+    if (status != CIMAGE_OK) {
+        free(rgb);
+        return status;
+    }
+    uint32_t longer = header.width > header.height ? header.width : header.height;
+    uint32_t tw = header.width, th = header.height;
+    if (longer > long_side) {
+        tw = (uint32_t)(((uint64_t)header.width * long_side + longer / 2) / longer);
+        th = (uint32_t)(((uint64_t)header.height * long_side + longer / 2) / longer);
+        if (tw == 0) tw = 1;
+        if (th == 0) th = 1;
+    }
+    uint8_t *small = rgb;
+    if (tw != header.width || th != header.height) {
+        small = malloc((size_t)tw * th * 3);
+        if (!small) {
+            free(rgb);
+            return fail(CIMAGE_ERR_MEMORY, message, capacity, "out of memory for a %ux%u thumbnail", tw, th);
+        }
+        box_downscale(rgb, header.width, header.height, small, tw, th);
+        free(rgb);
+    }
+    status = jpeg_encode(small, tw, th, quality, thumbnail, message, capacity);
+    free(small);
+    return status;
+}
+
+void cimage_thumbnail_free(cimage_thumbnail *thumbnail) {
+    if (!thumbnail) return;
+    free(thumbnail->data);
+    thumbnail->data = NULL;
+    thumbnail->length = 0;
+}

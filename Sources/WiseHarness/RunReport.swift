@@ -46,9 +46,11 @@ public struct RunReport {
         case .json: try emit(board.renderJSON(prices: prices), to: out)
         case .csv: try emit(board.board.render(.csv), to: out)
         case .html:
-            let report = HTMLReport(board: board, prompts: try store.prompts(of: board.board.set), runs: try studies.map(store.galleryRun))
-            let index = try report.write(to: URL(fileURLWithPath: out!))
-            Console.note("wrote \(index.path)")
+            let manifest = try CatalogueLocation.fromEnvironment().manifest
+            let footer = HTMLReport.Footer(version: WiseVersion.current, catalogue: "\(manifest.repository)@\(manifest.commit.prefix(7))", date: Date())
+            let report = HTMLReport(board: board, prompts: try store.prompts(of: board.board.set), runs: try studies.map(store.galleryRun), footer: footer)
+            let written = try report.write(to: URL(fileURLWithPath: out!))
+            Console.note("wrote \(written.index.path) and \(written.pages.count) gallery pages (thumbnails: \(written.thumbnailsMade) made, \(written.thumbnailsReused) reused)")
         }
     }
 

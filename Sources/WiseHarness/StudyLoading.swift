@@ -103,16 +103,17 @@ extension ResultsStore {
         return JudgeChoice(judges: picks, note: note)
     }
 
-    /// A run with every judge's judgments and its images, for the HTML gallery.
+    /// A run with its images and the judgments of the judge its board shows (the one `--judge`
+    /// chose, else the latest), for the HTML gallery.
     public func galleryRun(_ study: StudyRun) throws -> GalleryRun {
         let run = try requireRun(study.name)
-        let judges = try judges(of: run).map { use in
-            GalleryJudge(spec: use.spec,
-                         judgments: Dictionary(grouping: try studyJudgments(of: run, judge: use.spec), by: \.promptID),
-                         parseSensitive: Set(try parseSensitiveItems(of: run, judge: use.spec).map(\.promptID)))
+        let judge = try study.summary.judge.map { spec in
+            GalleryJudge(spec: spec,
+                         judgments: Dictionary(grouping: try studyJudgments(of: run, judge: spec), by: \.promptID),
+                         parseSensitive: Set(try parseSensitiveItems(of: run, judge: spec).map(\.promptID)))
         }
         return GalleryRun(run: study, images: Dictionary(try studyImages(of: run).map { ($0.promptID, $0) }, uniquingKeysWith: { a, _ in a }),
-                          judges: judges, imageFolder: run.generator.adapter == "folder" ? run.generator.parameters["path"] : nil)
+                          judge: judge, imageFolder: run.generator.adapter == "folder" ? run.generator.parameters["path"] : nil)
     }
 
     /// Each item's integer score (7c + 2r + a, or the 0/1 score) from its first scored repeat.

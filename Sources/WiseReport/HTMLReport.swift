@@ -2,7 +2,7 @@ import Foundation
 import WiseCore
 import WiseStats
 
-/// Every judgment one judge made of a run's images, for the gallery.
+/// The judgments of the judge a board shows for one run, for the gallery.
 public struct GalleryJudge: Sendable {
     public var spec: AdapterSpec
     public var judgments: [Int: [StudyJudgment]]
@@ -12,86 +12,106 @@ public struct GalleryJudge: Sendable {
     }
 }
 
-/// A run with its images and every judge's judgments, for the gallery.
+/// A run with its images and the board's judge's judgments (the one `--judge` chose), for the gallery.
 public struct GalleryRun: Sendable {
     public var run: StudyRun
     public var images: [Int: StudyImage]
-    public var judges: [GalleryJudge]
-    /// The folder the run's images were registered from, when it has one: nothing outside it is copied.
+    /// The judge the board scores this run with; nil for a run not judged yet.
+    public var judge: GalleryJudge?
+    /// The folder the run's images were registered from, when it has one: nothing outside it is shown.
     public var imageFolder: String?
-    public init(run: StudyRun, images: [Int: StudyImage], judges: [GalleryJudge], imageFolder: String? = nil) {
-        self.run = run; self.images = images; self.judges = judges; self.imageFolder = imageFolder
+    public init(run: StudyRun, images: [Int: StudyImage], judge: GalleryJudge?, imageFolder: String? = nil) {
+        self.run = run; self.images = images; self.judge = judge; self.imageFolder = imageFolder
     }
+
+    /// The prompt ids with a registered image, shown or not: the ones the gallery has a card for.
+    public var registered: [Int] { images.values.filter { $0.status == .ok }.map(\.promptID).sorted() }
 }
 
-/// Escapes text for HTML element content and quoted attribute values: `& < > " '`.
+/// A static, self-contained HTML report in a folder: `index.html` with the board, one gallery page
+/// per run that has images (`run-N.html`), and downscaled JPEG thumbnails in `thumbs/`.
 ///
-/// The one escaping function of the report: every piece of text from the store (prompts,
-/// explanations, replies, run names, paths) goes through it.
-public func escapeHTML(_ text: String) -> String {
-    var out = ""
-    out.reserveCapacity(text.utf8.count)
-    for ch in text.unicodeScalars {
-        switch ch {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        case "'": out += "&#39;"
-        default: out.unicodeScalars.append(ch)
-        }
-    }
-    return out
-}
-
-/// A static, self-contained HTML report: one `index.html` (inline CSS and JS, no network) and
-/// the run images copied into `images/`, shown at thumbnail size.
-///
-/// The page holds the leaderboard with intervals, an SVG chart per category (estimate and
-/// interval per run), and a gallery with one card per prompt: prompt, explanation, each run's
-/// image and each judge's scores and raw replies, filterable by category, subcategory, score
-/// and disagreement (parse-sensitive replies, judges or repeats that differ).
+/// The index is small whatever the runs hold (a board of 100 imported runs of 1000 items is a few
+/// hundred kilobytes), and a gallery page loads one run's cards only: one per prompt with an image,
+/// its thumbnail, the judge's scores (aspects in the order consistency, realism, aesthetic quality),
+/// repeats and raw replies, filterable by category, subcategory, score and disagreement. The judge's
+/// identity is said once per page, and every page ends with the same footer. No page refers to
+/// anything off the machine (a Content-Security-Policy forbids it).
 public struct HTMLReport: Sendable {
     public var board: UncertainBoard
     public var prompts: [Prompt]
     public var runs: [GalleryRun]
+    public var footer: Footer
 
-    public init(board: UncertainBoard, prompts: [Prompt], runs: [GalleryRun]) {
-        self.board = board; self.prompts = prompts; self.runs = runs
+    /// What every page's footer says besides the judge: which wise, which catalogue, when.
+    public struct Footer: Sendable {
+        /// `0.1.0`.
+        public var version: String
+        /// Where the catalogue came from: `PKU-YuanGroup/WISE@eb51174`.
+        public var catalogue: String
+        public var date: Date
+        public init(version: String, catalogue: String, date: Date) {
+            self.version = version; self.catalogue = catalogue; self.date = date
+        }
     }
 
-    /// Writes `index.html` and `images/` into a folder (created if needed); returns the index's URL.
-    public func write(to folder: URL) throws -> URL {
-        let images = folder.appendingPathComponent("images")
+    /// What `write(to:)` wrote.
+    public struct Written: Sendable, Equatable {
+        public var index: URL
+        /// The gallery pages, one per run with a registered image.
+        public var pages: [URL]
+        public var thumbnailsMade: Int
+        public var thumbnailsReused: Int
+    }
+
+    public init(board: UncertainBoard, prompts: [Prompt], runs: [GalleryRun], footer: Footer) {
+        self.board = board; self.prompts = prompts; self.runs = runs; self.footer = footer
+    }
+
+    /// Writes the index, the gallery pages and the thumbnails into a folder (created if needed).
+    ///
+    /// A thumbnail already in `thumbs/` under its content-addressed name is reused, so writing the
+    /// report again costs only the pages and the hashing that proves each image unchanged.
+    public func write(to folder: URL) throws -> Written {
+        let thumbs = ThumbnailFolder(folder: folder.appendingPathComponent("thumbs"))
         do {
-            try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: thumbs.folder, withIntermediateDirectories: true)
         } catch {
-            throw CannotCreate("cannot create report folder \(images.path): \(error.localizedDescription)")
+            throw CannotCreate("cannot create report folder \(thumbs.folder.path): \(error.localizedDescription)")
         }
-        var sources: [String: String] = [:]
-        var refused: [String: String] = [:]
-        for (r, gallery) in runs.enumerated() {
-            for (id, image) in gallery.images where image.status == .ok {
-                let bytes: Data
-                switch Self.judgedBytes(of: image, inside: gallery.imageFolder) {
-                case .failure(let problem):
-                    refused["\(r)-\(id)"] = problem.text
-                    continue
-                case .success(let data): bytes = data
-                }
-                let format = ImageFormat.sniff(bytes)?.rawValue ?? "img"
-                let name = "r\(r)-\(id)." + (format == "jpeg" ? "jpg" : format)
-                do { try bytes.write(to: images.appendingPathComponent(name), options: .atomic) } catch {
-                    throw CannotCreate("cannot write \(name) into \(images.path): \(error.localizedDescription)")
-                }
-                sources["\(r)-\(id)"] = "images/" + name
+        var written = Written(index: folder.appendingPathComponent("index.html"), pages: [], thumbnailsMade: 0, thumbnailsReused: 0)
+        var pageNames: [Int: String] = [:]
+        for (r, gallery) in runs.enumerated() where !gallery.registered.isEmpty {
+            var shown: [Int: String] = [:], refused: [Int: String] = [:]
+            let ids = gallery.registered
+            // Hashing, decoding and encoding are each image's own work: on every core.
+            let slots = ResultSlots<Result<(name: String, outcome: ThumbnailFolder.Outcome), ImageProblem>>(count: ids.count)
+            DispatchQueue.concurrentPerform(iterations: ids.count) { i in
+                guard let image = gallery.images[ids[i]] else { return }
+                slots.set(i, Self.judgedBytes(of: image, inside: gallery.imageFolder).flatMap { thumbs.thumbnail(of: $0, sha256: image.sha256 ?? "") })
             }
+            for (id, result) in zip(ids, slots.values) {
+                switch result ?? .failure(ImageProblem("no registered file")) {
+                case .failure(let problem): refused[id] = problem.text
+                case .success(let thumbnail):
+                    shown[id] = "thumbs/" + thumbnail.name
+                    if thumbnail.outcome == .made { written.thumbnailsMade += 1 } else { written.thumbnailsReused += 1 }
+                }
+            }
+            let name = "run-\(r + 1).html"
+            pageNames[r] = name
+            let url = folder.appendingPathComponent(name)
+            try Self.writePage(renderRunPage(r, shown: shown, refused: refused), to: url)
+            written.pages.append(url)
         }
-        let index = folder.appendingPathComponent("index.html")
-        do { try Data(render(imageSources: sources, refused: refused).utf8).write(to: index, options: .atomic) } catch {
-            throw CannotCreate("cannot write \(index.path): \(error.localizedDescription)")
+        try Self.writePage(renderIndex(pages: pageNames), to: written.index)
+        return written
+    }
+
+    static func writePage(_ html: String, to url: URL) throws {
+        do { try Data(html.utf8).write(to: url, options: .atomic) } catch {
+            throw CannotCreate("cannot write \(url.path): \(error.localizedDescription)")
         }
-        return index
     }
 
     /// The bytes that were judged, read from where the image was registered, or why they are not
@@ -115,43 +135,63 @@ public struct HTMLReport: Sendable {
         return .success(data)
     }
 
-    /// The page; `imageSources["run-id"]` is the relative path of a copied image, `refused["run-id"]`
-    /// why a registered image is not shown.
-    public func render(imageSources: [String: String], refused: [String: String] = [:]) -> String {
-        let places = board.board.defaultDecimals
-        var html = """
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8">
-            <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src 'self' file: data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>WISE \(escapeHTML(board.board.set.rawValue)) report</title>
-            <style>\(Self.css)</style></head><body>
-            <h1>WISE \(escapeHTML(board.board.set.rawValue)) · protocol \(escapeHTML(board.board.scoringProtocol.rawValue))</h1>
+    // MARK: The index
 
-            """
-        html += leaderboard(places)
+    /// The judge every run on the board shares (imports count as one: who scored them is unknown), or nil.
+    var sharedJudge: String? {
+        let judges = Set(board.rows.map { $0.run.fingerprint.judgeIdentity?.judgeDescription ?? "not judged" })
+        return judges.count == 1 ? judges.first : nil
+    }
+
+    /// The index page: the board, the charts, one link per run's gallery, the footer. `pages[r]` is run r's gallery file.
+    public func renderIndex(pages: [Int: String]) -> String {
+        let title = "WISE \(board.board.set.rawValue) · protocol \(board.board.scoringProtocol.rawValue)"
+        var html = Self.head(title: title)
+        html += "<h1>\(escapeHTML(title))</h1>\n"
+        if let judge = sharedJudge { html += "<p class=\"judge\">Judge: \(escapeHTML(judge))</p>\n" }
+        html += leaderboard(board.board.defaultDecimals)
+        html += galleryLinks(pages)
         html += charts()
-        html += gallery(imageSources, refused: refused)
-        html += "<script>\(Self.script)</script>\n</body></html>\n"
+        html += footerHTML() + "</body></html>\n"
         return html
     }
 
+    static func head(title: String) -> String {
+        """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8">
+        <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src 'self' file: data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>\(escapeHTML(title))</title>
+        <style>\(HTMLStyle.css)</style></head><body>
+
+        """
+    }
+
     func leaderboard(_ places: Int) -> String {
+        let perRunJudge = sharedJudge == nil
         var out = "<section id=\"leaderboard\"><h2>Leaderboard</h2>\n"
         out += "<p class=\"note\">\(Int((board.confidence * 100).rounded()))% intervals from a stratified bootstrap over prompts within categories (\(board.resamples) resamples, seed \(board.seed)).</p>\n"
-        out += "<table><thead><tr><th>Run</th><th>Overall</th><th>Rank</th>"
-            + Category.allCases.map { "<th>\(escapeHTML($0.title))</th>" }.joined() + "<th>Coverage</th><th>Judge</th></tr></thead><tbody>\n"
+        out += "<div class=\"scroll\"><table><thead><tr><th>Run</th><th>Overall</th><th>Rank</th>"
+            + Category.allCases.map { "<th>\(escapeHTML($0.title))</th>" }.joined() + "<th>Coverage</th>" + (perRunJudge ? "<th>Judge</th>" : "") + "</tr></thead><tbody>\n"
         for row in board.rows {
             let cov = row.coverage.overall
             out += "<tr\(row.fingerprintMixed ? " class=\"mixed\"" : "")><td>\(escapeHTML(row.run.name))\(row.fingerprintMixed ? " *" : "")</td>"
-            out += "<td>\(cell(row.run.summary.score.overall, row.overall, places))</td>"
-            out += "<td>\(row.rank.map { "\($0) <small>[\(row.rankInterval!.lowerBound)–\(row.rankInterval!.upperBound)]</small>" } ?? "—")</td>"
+            out += "<td>\(cell(row.run.summary.score.overall, row.overall, places))</td><td>"
+            if let rank = row.rank, let interval = row.rankInterval {
+                out += "\(rank)<br><small>[\(interval.lowerBound)–\(interval.upperBound)]</small>"
+            } else {
+                out += "—"
+            }
+            out += "</td>"
             for c in Category.allCases { out += "<td>\(cell(row.run.summary.score.categories[c]?.score, row.categories[c], places))</td>" }
             out += "<td>\(cov.scored)/\(cov.total)"
             if cov.scored < cov.total { out += "<br><small>\(fixed(cov.worst, places))–\(fixed(cov.best, places)); \(escapeHTML(row.coverage.official.reason))</small>" }
-            out += "</td><td><small>\(escapeHTML(row.run.summary.judge?.judgeDescription ?? "not judged"))</small></td></tr>\n"
+            out += "</td>"
+            if perRunJudge { out += "<td><small>\(escapeHTML(row.run.summary.judge?.judgeDescription ?? "not judged"))</small></td>" }
+            out += "</tr>\n"
         }
-        out += "</tbody></table>\n"
+        out += "</tbody></table></div>\n"
         for pair in board.order {
             out += "<p class=\"order\">P(\(escapeHTML(pair.upper)) above \(escapeHTML(pair.lower))) = \(String(format: "%.3f", pair.probability))</p>\n"
         }
@@ -160,19 +200,35 @@ public struct HTMLReport: Sendable {
     }
 
     func cell(_ score: Double?, _ interval: ConfidenceInterval?, _ places: Int) -> String {
-        fixed(score, places) + (interval.map { " <small>[\(fixed($0.lower, places)), \(fixed($0.upper, places))]</small>" } ?? "")
+        fixed(score, places) + (interval.map { "<br><small>[\(fixed($0.lower, places)), \(fixed($0.upper, places))]</small>" } ?? "")
     }
 
-    /// One SVG per category and one for the overall: a dot at each run's estimate and a line over its interval.
+    /// One line per run: a link to its gallery page, or why it has none.
+    func galleryLinks(_ pages: [Int: String]) -> String {
+        var out = "<section id=\"galleries\"><h2>Galleries</h2>\n"
+        let withPages = pages.count
+        out += "<p class=\"note\">One page per run with images: a card for each prompt that has an image. \(withPages) of \(runs.count) runs have one.</p>\n<ul class=\"runs\">"
+        for (r, gallery) in runs.enumerated() {
+            if let page = pages[r] {
+                out += "<li><a href=\"\(escapeHTML(page))\">\(escapeHTML(gallery.run.name))</a> <small>\(gallery.registered.count) images</small></li>"
+            } else {
+                out += "<li>\(escapeHTML(gallery.run.name)) <small>\(HTMLStyle.noImage)</small></li>"
+            }
+        }
+        return out + "</ul></section>\n"
+    }
+
+    /// One SVG per category and one for the overall: a dot at each run's estimate and a line over
+    /// its interval. Each scales down to the width it is given (a viewBox), so 800 px shows two side by side.
     func charts() -> String {
         var out = "<section id=\"charts\"><h2>Scores with intervals</h2><div class=\"charts\">\n"
         let panels: [(String, (UncertainBoard.Row) -> (Double?, ConfidenceInterval?))] =
             [("Overall", { ($0.run.summary.score.overall, $0.overall) })]
             + Category.allCases.map { c in (c.title, { ($0.run.summary.score.categories[c]?.score, $0.categories[c]) }) }
-        let rowHeight = 22, left = 130, width = 260
+        let rowHeight = 22, left = 130, width = 220
         for (title, value) in panels {
             let height = 30 + rowHeight * board.rows.count
-            out += "<figure><figcaption>\(escapeHTML(title))</figcaption><svg width=\"\(left + width + 20)\" height=\"\(height)\" role=\"img\" aria-label=\"\(escapeHTML(title)) scores\">"
+            out += "<figure><figcaption>\(escapeHTML(title))</figcaption><svg viewBox=\"0 0 \(left + width + 20) \(height)\" role=\"img\" aria-label=\"\(escapeHTML(title)) scores\">"
             for tick in stride(from: 0.0, through: 1.0, by: 0.25) {
                 let x = Double(left) + tick * Double(width)
                 out += "<line x1=\"\(x)\" y1=\"10\" x2=\"\(x)\" y2=\"\(height - 14)\" class=\"grid\"/><text x=\"\(x)\" y=\"\(height - 2)\" class=\"tick\">\(tick)</text>"
@@ -193,108 +249,12 @@ public struct HTMLReport: Sendable {
         return out + "</div></section>\n"
     }
 
-    func gallery(_ sources: [String: String], refused: [String: String] = [:]) -> String {
-        let subcategories = Array(Set(prompts.map(\.subcategory))).sorted()
-        var out = """
-            <section id="gallery"><h2>Gallery</h2>
-            <form id="filters" onsubmit="return false">
-            <label>Category <select id="f-category"><option value="">all</option>
-            """
-        out += Category.allCases.map { "<option value=\"\($0.rawValue)\">\(escapeHTML($0.title))</option>" }.joined()
-        out += "</select></label> <label>Subcategory <select id=\"f-subcategory\"><option value=\"\">all</option>"
-        out += subcategories.map { "<option value=\"\(escapeHTML($0))\">\(escapeHTML($0))</option>" }.joined()
-        out += """
-            </select></label>
-            <label>Score from <input id="f-min" type="number" min="0" max="1" step="0.05" value="0"></label>
-            <label>to <input id="f-max" type="number" min="0" max="1" step="0.05" value="1"></label>
-            <label><input id="f-disagree" type="checkbox"> disagreement only</label>
-            <span id="shown"></span></form>
-            <div id="cards">
-
-            """
-        for prompt in prompts {
-            var values: [Double] = []
-            var disagree = false
-            var body = ""
-            for (r, gallery) in runs.enumerated() {
-                if let v = gallery.run.value(prompt.id) { values.append(v) }
-                body += "<div class=\"run\"><h4>\(escapeHTML(gallery.run.name))</h4>"
-                if let src = sources["\(r)-\(prompt.id)"] {
-                    body += "<img src=\"\(escapeHTML(src))\" alt=\"\(escapeHTML(gallery.run.name)) image for prompt \(prompt.id)\" loading=\"lazy\">"
-                } else if let why = refused["\(r)-\(prompt.id)"] {
-                    body += "<div class=\"noimg mismatch\">\(escapeHTML(why))</div>"
-                } else {
-                    let status = gallery.images[prompt.id]?.status
-                    body += "<div class=\"noimg\">\(status == .external ? "scores imported, no image" : status == .missing ? "image missing" : "no image")</div>"
-                }
-                var firsts: [Double] = []
-                for judge in gallery.judges {
-                    let judgments = judge.judgments[prompt.id] ?? []
-                    guard !judgments.isEmpty else { continue }
-                    let scored = judgments.compactMap(\.wiscore)
-                    if let first = scored.first { firsts.append(first) }
-                    if Set(scored).count > 1 || judge.parseSensitive.contains(prompt.id) { disagree = true }
-                    body += "<div class=\"judge\"><div class=\"jname\">\(escapeHTML(judge.spec.judgeDescription))\(judge.parseSensitive.contains(prompt.id) ? " <b class=\"ps\">parse-sensitive</b>" : "")</div>"
-                    for j in judgments {
-                        let scores = j.scores.map { s in s.values.keys.sorted().map { "\($0) \(formatNumber(s.values[$0]!))" }.joined(separator: ", ") }
-                        body += "<div class=\"rep\">repeat \(j.repeatIndex): <b>\(escapeHTML(j.status.rawValue))</b> \(escapeHTML(scores ?? j.error ?? ""))\(j.wiscore.map { " · WiScore \(fixed($0, 3))" } ?? "")"
-                        if let reply = j.rawReply, !reply.isEmpty {
-                            body += "<details><summary>reply</summary><pre>\(escapeHTML(reply))</pre></details>"
-                        }
-                        body += "</div>"
-                    }
-                    body += "</div>"
-                }
-                if Set(firsts).count > 1 { disagree = true }
-                body += "</div>"
-            }
-            let mean = values.isEmpty ? -1 : values.reduce(0, +) / Double(values.count)
-            out += "<article class=\"card\" data-category=\"\(prompt.category.rawValue)\" data-subcategory=\"\(escapeHTML(prompt.subcategory))\" data-score=\"\(String(format: "%.10g", mean))\" data-disagree=\"\(disagree ? 1 : 0)\">"
-            out += "<header><span class=\"pid\">#\(prompt.id)</span> <span class=\"cat\">\(escapeHTML(prompt.category.title)) · \(escapeHTML(prompt.subcategory))</span>\(disagree ? " <b class=\"dis\">disagreement</b>" : "")</header>"
-            out += "<p class=\"prompt\">\(escapeHTML(prompt.text))</p><p class=\"expl\">\(escapeHTML(prompt.explanation))</p>"
-            out += "<div class=\"runs\">\(body)</div></article>\n"
-        }
-        return out + "</div></section>\n"
+    /// The footer of every page: wise's version, the catalogue, the judge (the page's, or else the board's), the date.
+    func footerHTML(judge: String? = nil) -> String {
+        let date = ISO8601DateFormatter.string(from: footer.date, timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withFullDate, .withTime, .withColonSeparatorInTime, .withSpaceBetweenDateAndTime])
+        let catalogue = "\(footer.catalogue) · \(board.board.set.rawValue) content \(runs.first.map { String($0.run.catalogueHash.prefix(12)) } ?? "unknown")"
+        return "<footer>wise \(escapeHTML(footer.version)) · catalogue \(escapeHTML(catalogue)) · judge \(escapeHTML(judge ?? sharedJudge ?? "per run (see the board)")) · written \(date) UTC</footer>\n"
     }
-
-    static let css = """
-        body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222;background:#fafafa}
-        table{border-collapse:collapse;background:#fff}th,td{border:1px solid #ddd;padding:4px 8px;text-align:right;vertical-align:top}
-        th:first-child,td:first-child{text-align:left}tr.mixed{background:#fff4e0}small{color:#666}
-        .note,.order{color:#444;margin:.3em 0}.charts{display:flex;flex-wrap:wrap;gap:12px}
-        figure{margin:0;background:#fff;border:1px solid #ddd;padding:6px}figcaption{font-weight:600}
-        .grid{stroke:#eee}.tick{font-size:10px;fill:#888;text-anchor:middle}.label{font-size:11px;text-anchor:end;fill:#333}
-        .ci{stroke:#4a7fd4;stroke-width:3}.dot{fill:#c0392b}
-        #filters{margin:.6em 0;display:flex;gap:12px;flex-wrap:wrap;align-items:center}
-        #cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:12px}
-        .card{background:#fff;border:1px solid #ddd;padding:8px;border-radius:4px}.card[hidden]{display:none}
-        .pid{font-weight:700}.cat{color:#666}.dis,.ps{color:#b35c00;font-size:12px}
-        .prompt{font-weight:600;margin:.4em 0}.expl{color:#555;margin:.2em 0 .5em}
-        .runs{display:flex;flex-wrap:wrap;gap:8px}.run{flex:1 1 150px;border-top:1px solid #eee}.run h4{margin:.3em 0}
-        .run img{width:160px;height:auto;max-height:240px;object-fit:contain;display:block;background:#eee}.noimg{width:160px;height:60px;background:#eee;color:#777;display:flex;align-items:center;justify-content:center;font-size:12px}
-        .judge{font-size:12px;margin-top:4px}.jname{color:#555;overflow-wrap:anywhere}.card,.run{min-width:0}td small{overflow-wrap:anywhere}pre{white-space:pre-wrap;max-height:200px;overflow:auto;background:#f3f3f3;padding:4px}
-        """
-
-    static let script = """
-        (function () {
-          var ids = ['f-category', 'f-subcategory', 'f-min', 'f-max', 'f-disagree'];
-          function apply() {
-            var c = document.getElementById('f-category').value, s = document.getElementById('f-subcategory').value;
-            var lo = parseFloat(document.getElementById('f-min').value), hi = parseFloat(document.getElementById('f-max').value);
-            var d = document.getElementById('f-disagree').checked, shown = 0, cards = document.querySelectorAll('.card');
-            if (isNaN(lo)) { lo = 0; } if (isNaN(hi)) { hi = 1; }
-            for (var i = 0; i < cards.length; i++) {
-              var k = cards[i].dataset, v = parseFloat(k.score);
-              var ok = (!c || k.category === c) && (!s || k.subcategory === s) && (v < 0 || (v >= lo && v <= hi)) && (!d || k.disagree === '1');
-              cards[i].hidden = !ok;
-              if (ok) { shown++; }
-            }
-            document.getElementById('shown').textContent = shown + ' of ' + cards.length + ' prompts';
-          }
-          ids.forEach(function (id) { var e = document.getElementById(id); e.addEventListener('input', apply); e.addEventListener('change', apply); });
-          apply();
-        })();
-        """
 }
 
 /// An output file or folder that cannot be created.

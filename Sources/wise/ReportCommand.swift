@@ -22,7 +22,7 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: "The runs to compare (default: every run in the store).")
     var runs: [String] = []
 
-    @Option(help: "terminal, md, csv, json or html (a folder: --out DIR).")
+    @Option(help: "terminal, md, csv, json or html (a folder: --out DIR, with index.html, a gallery page per run with images, and thumbnails).")
     var format: ReportFormat = .terminal
 
     @Option(help: "Decimals in terminal and Markdown output (default 2 for legacy, 4 for verified).")

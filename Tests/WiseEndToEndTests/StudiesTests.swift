@@ -313,15 +313,23 @@ import TestSupport
         let out = ws.path("report")
         let html = try await ws.run(["report", "m", "--judge", keyA, "--format", "html", "--out", out.path, "--resamples", "200", "--store", ws.storePath])
         #expect(html.status == 0, "\(html.stderr)")
-        let page = try String(contentsOf: out.appendingPathComponent("index.html"), encoding: .utf8)
-        // Then the odd prompt is escaped text, every image is copied next to it, and nothing points off the machine
+        let page = try String(contentsOf: out.appendingPathComponent("run-1.html"), encoding: .utf8)
+        let index = try String(contentsOf: out.appendingPathComponent("index.html"), encoding: .utf8)
+        // Then the odd prompt is escaped text, every image has a thumbnail next to it, and nothing points off the machine
         #expect(page.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot;"))
         #expect(!page.contains("<script>alert"))
         #expect(page.components(separatedBy: "<script>").count == 2, "one script element: the report's own")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("images").path).count == ids.count)
-        #expect(!page.contains("src=\"http") && !page.contains("href=\"http") && !page.contains("<link"))
-        #expect(page.contains("id=\"leaderboard\"") && page.components(separatedBy: "<article class=\"card\"").count == 1001)
-        #expect(page.components(separatedBy: "<svg").count == 8, "one chart for the overall and one per category")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("thumbs").path).count == ids.count)
+        for html in [index, page] { #expect(!html.contains("src=\"http") && !html.contains("href=\"http") && !html.contains("<link")) }
+        // And the index holds the board and the charts, the run's page a card per image, judged by the judge chosen
+        #expect(index.contains("id=\"leaderboard\"") && !index.contains("<article") && index.contains("<a href=\"run-1.html\">m</a>"))
+        #expect(index.components(separatedBy: "<svg").count == 8, "one chart for the overall and one per category")
+        #expect(page.components(separatedBy: "<article class=\"card\"").count == ids.count + 1)
+        #expect(page.contains("judge-a") && !page.contains("judge-b"), "the gallery follows --judge")
+        #expect(page.contains("<footer>wise ") && page.contains("catalogue "))
+        // When it is written again, no thumbnail is made twice
+        let again = try await ws.run(["report", "m", "--judge", keyA, "--format", "html", "--out", out.path, "--resamples", "200", "--store", ws.storePath])
+        #expect(again.status == 0 && again.stderr.contains("0 made, \(ids.count) reused"), "\(again.stderr)")
     }
 
     /// The HTML report of a judged run, opened in headless Chromium: the DOM after scripts ran must
@@ -349,7 +357,7 @@ import TestSupport
 
     func checkInChromium(_ index: URL, chromium: String) throws {
         let env = ProcessInfo.processInfo.environment
-        func browse(_ arguments: [String]) throws -> (stdout: String, stderr: String) {
+        func browse(_ page: URL, _ arguments: [String]) throws -> (stdout: String, stderr: String) {
             let dir = index.deletingLastPathComponent()
             let outURL = dir.appendingPathComponent("chromium.out"), errURL = dir.appendingPathComponent("chromium.err")
             FileManager.default.createFile(atPath: outURL.path, contents: nil)
@@ -357,22 +365,28 @@ import TestSupport
             let process = Process()
             process.executableURL = URL(fileURLWithPath: chromium)
             process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0",
-                                 "--user-data-dir=\(dir.appendingPathComponent("profile").path)"] + arguments + [index.absoluteString]
+                                 "--user-data-dir=\(dir.appendingPathComponent("profile").path)"] + arguments + [page.absoluteString]
             process.standardOutput = try FileHandle(forWritingTo: outURL)
             process.standardError = try FileHandle(forWritingTo: errURL)
             try process.run()
             process.waitUntilExit()
             return (try String(contentsOf: outURL, encoding: .utf8), try String(contentsOf: errURL, encoding: .utf8))
         }
-        let dom = try browse(["--dump-dom"])
-        #expect(dom.stdout.contains("id=\"leaderboard\"") && dom.stdout.contains("class=\"card\""))
+        let board = try browse(index, ["--dump-dom"])
+        #expect(board.stdout.contains("id=\"leaderboard\"") && board.stdout.contains("run-1.html"))
+        let dom = try browse(index.deletingLastPathComponent().appendingPathComponent("run-1.html"), ["--dump-dom"])
+        #expect(dom.stdout.contains("class=\"card\""))
         #expect(dom.stdout.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
-        #expect(dom.stdout.contains("of 1000 prompts"), "the filter script ran and counted the cards")
-        let consoleErrors = dom.stderr.split(separator: "\n").filter { $0.contains("CONSOLE") || $0.contains("Uncaught") || $0.contains("Content Security Policy") }
+        #expect(dom.stdout.contains("of 200 prompts"), "the filter script ran and counted the cards")
+        let consoleErrors = (board.stderr + dom.stderr).split(separator: "\n").filter { $0.contains("CONSOLE") || $0.contains("Uncaught") || $0.contains("Content Security Policy") }
         #expect(consoleErrors.isEmpty, "\(consoleErrors)")
         if let shot = env["WISE_TEST_SCREENSHOT"] {
-            _ = try browse(["--screenshot=\(shot)", "--window-size=1400,1800", "--hide-scrollbars"])
+            // 800 px wide: the width the pages are laid out for at the least
+            _ = try browse(index.deletingLastPathComponent().appendingPathComponent("run-1.html"), ["--screenshot=\(shot)", "--window-size=800,1800", "--hide-scrollbars"])
             #expect(FileManager.default.fileExists(atPath: shot))
+            let boardShot = (shot as NSString).deletingPathExtension + "-index.png"
+            _ = try browse(index, ["--screenshot=\(boardShot)", "--window-size=800,1800", "--hide-scrollbars"])
+            #expect(FileManager.default.fileExists(atPath: boardShot))
         }
     }
 }

@@ -1,4 +1,5 @@
-// Decodes PNG, JPEG and (still) WebP bytes to 8-bit RGB, with the header checks hardened input needs.
+// Decodes PNG, JPEG and (still) WebP bytes to 8-bit RGB, with the header checks hardened input needs,
+// and makes downscaled JPEG thumbnails of them.
 //
 // Every function takes the whole file in memory, never reads past `length`, and reports
 // failure as a code plus a one-line message in the caller's buffer. libpng's and libjpeg's
@@ -60,6 +61,25 @@ cimage_status cimage_read_header(const uint8_t *data, size_t length, uint64_t ma
 cimage_status cimage_decode_rgb8(const uint8_t *data, size_t length, uint64_t max_pixels,
                                  uint8_t *out, size_t out_capacity,
                                  cimage_header *header, char *message, size_t message_capacity);
+
+/// A downscaled JPEG copy of an image, for galleries: `cimage_thumbnail_jpeg` fills it, and
+/// `cimage_thumbnail_free` releases `data`.
+typedef struct {
+    /// The JPEG bytes (malloc'd by libjpeg), or NULL.
+    uint8_t *data;
+    size_t length;
+    uint32_t width;
+    uint32_t height;
+} cimage_thumbnail;
+
+/// Decodes `data` (checked as `cimage_decode_rgb8` checks it, against `max_pixels`), shrinks it
+/// with a box filter so that its longer side is at most `long_side` (never enlarged), and encodes
+/// it as a baseline JPEG of `quality` (1–100). On failure `thumbnail->data` is NULL.
+cimage_status cimage_thumbnail_jpeg(const uint8_t *data, size_t length, uint64_t max_pixels, uint32_t long_side,
+                                    int quality, cimage_thumbnail *thumbnail, char *message, size_t message_capacity);
+
+/// Frees a thumbnail's bytes (safe on an empty one).
+void cimage_thumbnail_free(cimage_thumbnail *thumbnail);
 
 #ifdef __cplusplus
 }
