@@ -89,6 +89,8 @@ public struct GeneratedImage: Sendable, Equatable {
     /// is one flat colour); nil for an ordinary image. It is still judged, as the official scripts
     /// would judge it, and reports count it apart.
     public var refusal: String?
+    /// Whether the image is small enough for its pixels to be one flat colour (`ImageCheck.mayBeFlat`).
+    public var mayBeFlat = false
 
     public init(path: String, sha256: String, format: ImageFormat, byteCount: Int, seconds: Double?, metadata: String?,
                 refusal: String? = nil) {
@@ -106,8 +108,10 @@ public struct GeneratedImage: Sendable, Equatable {
         case .failure(let problem):
             throw GenerationFailure("\(path) \(problem.text)")
         case .success(let info):
-            return GeneratedImage(path: path, sha256: SHA256.hex(data), format: info.format, byteCount: data.count,
-                                  seconds: seconds, metadata: metadata)
+            var image = GeneratedImage(path: path, sha256: SHA256.hex(data), format: info.format, byteCount: data.count,
+                                       seconds: seconds, metadata: metadata)
+            image.mayBeFlat = ImageCheck.mayBeFlat(info, byteCount: data.count)
+            return image
         }
     }
 }

@@ -18,6 +18,23 @@ public enum ImageCheck {
         public var format: ImageFormat
         public var width: Int
         public var height: Int
+        public init(format: ImageFormat, width: Int, height: Int) { self.format = format; self.width = width; self.height = height }
+    }
+
+    /// Files above this many bytes per pixel (past a kilobyte of headers) cannot be one flat
+    /// colour: a flat image compresses to a few bytes per thousand pixels, a real one to about one
+    /// byte per pixel.
+    static let flatMaxBytesPerPixel = 0.05
+    static let flatHeaderAllowance = 1024.0
+    /// Images with fewer pixels (32×32) are never called flat: icons and test fixtures, not a filter's blank.
+    static let flatMinPixels = 1024
+
+    /// Whether an image of this size and byte count could be one flat colour, from its header alone:
+    /// only those are worth decoding to check.
+    public static func mayBeFlat(_ info: Info, byteCount: Int) -> Bool {
+        let (pixels, overflow) = info.width.multipliedReportingOverflow(by: info.height)
+        return !overflow && pixels >= flatMinPixels && byteCount > 0
+            && Double(byteCount) <= flatMaxBytesPerPixel * Double(pixels) + flatHeaderAllowance
     }
 
     /// The format and dimensions of an image, or a one-line reason it is unusable.

@@ -34,6 +34,9 @@ public struct ImageRecord: Sendable, Equatable {
     /// Why the image (or its absence) is a refusal: a safety checker's blank, a flat image, an
     /// API's content policy; nil otherwise.
     public var refusal: String?
+    /// Whether the file is small enough for its pixels to be one flat colour (`ImageCheck.mayBeFlat`),
+    /// so the flat-image check decodes it; false for every ordinary image, which is never read again.
+    public var mayBeFlat = false
     public var isUsable: Bool { problem == nil }
 
     public init(promptID: Int, sampleIndex: Int = 0, path: String?, sha256: String? = nil, format: ImageFormat? = nil,
@@ -172,6 +175,7 @@ public struct ImageFolder: Sendable {
             return entry
         case .success(let info):
             entry.format = info.format
+            entry.mayBeFlat = ImageCheck.mayBeFlat(info, byteCount: data.count)
         }
         entry.sha256 = SHA256.hex(data)
         return entry

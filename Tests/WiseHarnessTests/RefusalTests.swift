@@ -155,6 +155,19 @@ import WiseStore
         #expect(BlankImage.isBlankPixels(flat) && BlankImage.isBlankPixels(noisy) && !BlankImage.isBlankPixels(edge))
     }
 
+    @Test func onlyImagesSmallForTheirPixelsAreCandidatesForTheFlatCheck() throws {
+        // Given a 512-px noise PNG (stored, about 3 bytes a pixel) and a 2×2 fixture
+        let noise = ImageFixtures.noisePNG(seed: 1, size: 512)
+        guard case .success(let big) = ImageCheck.inspect(noise), case .success(let tiny) = ImageCheck.inspect(ImageFixtures.png(seed: 1)) else {
+            Issue.record("fixtures are not images"); return
+        }
+        // Then neither is decoded again: the first is too large for its pixels, the second too small to judge
+        #expect(!ImageCheck.mayBeFlat(big, byteCount: noise.count))
+        #expect(!ImageCheck.mayBeFlat(tiny, byteCount: 70))
+        // And a 1024² image of 5 KB is a candidate, as flat images compress to that
+        #expect(ImageCheck.mayBeFlat(ImageCheck.Info(format: .png, width: 1024, height: 1024), byteCount: 5_000))
+    }
+
     /// A flat grey PNG compressed with zlib, as real encoders write one.
     static func writeFlatPNG(_ url: URL, size: Int) throws {
         let script = """
