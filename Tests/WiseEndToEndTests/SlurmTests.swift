@@ -23,6 +23,9 @@ import TestSupport
         let root = TestCatalogue.repositoryRoot
         let bin = WiseProcess.binary.deletingLastPathComponent()
         var env = ProcessInfo.processInfo.environment
+        // The test catalogue: the official files beside the repository, or a synthetic one of the
+        // same shape (a clean clone elsewhere has no ../shared/wise).
+        env.merge(try TestCatalogue.make().environment) { $1 }
         env["WISE_BIN"] = bin.appendingPathComponent("wise").path
         env["WISE_BENCH_BIN"] = bin.appendingPathComponent("wise-bench").path
         env["SLURM_TEST_IDS_IN"] = idsIn
