@@ -51,16 +51,12 @@ public final class GeminiImagesGenerator: Generator {
     let client: APIClient
     /// The service as failure messages name it.
     public static let service = APIService(name: "the Gemini API", urlOption: "--gemini-base-url", keyOption: "--gemini-api-key-env", modelOption: nil)
-    /// The largest reply read: a 4K PNG in base64 with room to spare.
-    public static let maxReplyBytes = 96 << 20
     /// Finish reasons that mean the model declined to answer.
     static let refusalReasons: Set<String> = ["SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "RECITATION",
                                               "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION"]
 
     public init(_ configuration: GeminiImagesConfiguration, transport: HTTPTransport) throws {
-        guard configuration.baseURL.hasPrefix("http://") || configuration.baseURL.hasPrefix("https://") else {
-            throw UsageError("--gemini-base-url \(configuration.baseURL) must start with http:// or https://")
-        }
+        try ImageAPI.checkBaseURL(configuration.baseURL, option: "--gemini-base-url")
         guard !configuration.model.isEmpty, configuration.model.unicodeScalars.allSatisfy({ CharacterSet.urlPathAllowed.contains($0) && $0 != "/" }) else {
             throw UsageError("Gemini model name '\(configuration.model)' cannot be part of a URL; use the name the API lists, e.g. gemini-2.5-flash-image")
         }
@@ -71,13 +67,8 @@ public final class GeminiImagesGenerator: Generator {
         if let size = configuration.imageSize { parameters["image_size"] = size }
         if let variable = configuration.apiKeyEnv { parameters["api_key_env"] = variable }
         spec = AdapterSpec(adapter: "gemini-images", parameters: parameters)
-        var api = APIClientConfiguration(service: Self.service, apiKey: configuration.apiKey)
-        api.keyHeader = "x-goog-api-key"
-        api.retry = configuration.retry
-        api.requestsPerMinute = configuration.requestsPerMinute
-        api.timeout = configuration.timeout
-        api.maxReplyBytes = Self.maxReplyBytes
-        client = APIClient(transport: transport, configuration: api)
+        client = ImageAPI.client(Self.service, apiKey: configuration.apiKey, keyHeader: "x-goog-api-key", retry: configuration.retry,
+                                 requestsPerMinute: configuration.requestsPerMinute, timeout: configuration.timeout, transport: transport)
     }
 
     /// The request body of one item: the prompt text alone, the image modality, the ratio, size and seed.
@@ -139,7 +130,7 @@ public final class GeminiImagesGenerator: Generator {
     }
 
     public func generate(_ item: GenerationItem) async throws -> GeneratedImage {
-        try await ImageReplyFile.request(client, configuration.endpoint, body: body(for: item)) { body, seconds in
+        try await ImageAPI.request(client, configuration.endpoint, body: body(for: item)) { body, seconds in
             try self.save(body, to: item.output, seconds: seconds)
         }
     }
@@ -159,7 +150,7 @@ public final class GeminiImagesGenerator: Generator {
         let candidate = reply.candidates?.first
         let parts = candidate?.content?.parts ?? []
         if let data = parts.lazy.compactMap({ $0.inlineData?.data }).first {
-            return try ImageReplyFile.save(base64: data, field: "candidates[0].content.parts[].inlineData.data", to: path,
+            return try ImageAPI.save(base64: data, field: "candidates[0].content.parts[].inlineData.data", to: path,
                                            seconds: seconds, metadata: metadata(of: reply))
         }
         if let reason = candidate?.finishReason, Self.refusalReasons.contains(reason) {

@@ -35,24 +35,16 @@ public final class OpenAIImagesGenerator: Generator {
     let client: APIClient
     /// The service as failure messages name it.
     public static let service = APIService(name: "the images API", urlOption: "--images-base-url", keyOption: "--images-api-key-env", modelOption: nil)
-    /// The largest reply read: a 4096² PNG in base64 with room to spare.
-    public static let maxReplyBytes = 96 << 20
 
     public init(_ configuration: OpenAIImagesConfiguration, transport: HTTPTransport) throws {
-        guard configuration.baseURL.hasPrefix("http://") || configuration.baseURL.hasPrefix("https://") else {
-            throw UsageError("--images-base-url \(configuration.baseURL) must start with http:// or https://")
-        }
+        try ImageAPI.checkBaseURL(configuration.baseURL, option: "--images-base-url")
         self.configuration = configuration
         var parameters = ["base_url": HTTPError.redact(configuration.endpoint), "model": configuration.model, "seed": "not supported by the API"]
         if let quality = configuration.quality { parameters["quality"] = quality }
         if let variable = configuration.apiKeyEnv { parameters["api_key_env"] = variable }
         spec = AdapterSpec(adapter: "openai-images", parameters: parameters)
-        var api = APIClientConfiguration(service: Self.service, apiKey: configuration.apiKey)
-        api.retry = configuration.retry
-        api.requestsPerMinute = configuration.requestsPerMinute
-        api.timeout = configuration.timeout
-        api.maxReplyBytes = Self.maxReplyBytes
-        client = APIClient(transport: transport, configuration: api)
+        client = ImageAPI.client(Self.service, apiKey: configuration.apiKey, retry: configuration.retry,
+                                 requestsPerMinute: configuration.requestsPerMinute, timeout: configuration.timeout, transport: transport)
     }
 
     /// The request body of one item.
@@ -88,7 +80,7 @@ public final class OpenAIImagesGenerator: Generator {
     }
 
     public func generate(_ item: GenerationItem) async throws -> GeneratedImage {
-        try await ImageReplyFile.request(client, configuration.endpoint, body: body(for: item)) { body, seconds in
+        try await ImageAPI.request(client, configuration.endpoint, body: body(for: item)) { body, seconds in
             try self.save(body, to: item.output, seconds: seconds)
         }
     }
@@ -104,7 +96,7 @@ public final class OpenAIImagesGenerator: Generator {
         guard let b64 = first.b64_json else {
             throw APIFailure(reason: "unusable reply: data[0] has no b64_json image (a URL reply is not fetched)")
         }
-        return try ImageReplyFile.save(base64: b64, field: "data[0].b64_json", to: path, seconds: seconds, metadata: metadata(of: reply, first))
+        return try ImageAPI.save(base64: b64, field: "data[0].b64_json", to: path, seconds: seconds, metadata: metadata(of: reply, first))
     }
 
     /// What the reply says about the image besides its bytes, redacted, as a JSON object text.

@@ -1,11 +1,35 @@
 import Foundation
 import WiseAPI
 import WiseCore
+import WiseHTTP
 
-/// Writes an image an API sent as base64 to an item's output path: decoded, checked aside, and only then renamed into place.
-///
-/// Shared by the image-API adapters, so a broken or non-image reply never takes an item's name.
-enum ImageReplyFile {
+/// What the image-API adapters share: their API client, the request of one image, and writing the
+/// image a reply sent as base64 (decoded, checked aside, only then renamed into place, so a broken
+/// or non-image reply never takes an item's name).
+enum ImageAPI {
+    /// The largest reply read: a 4096² (4K) PNG in base64 with room to spare.
+    static let maxReplyBytes = 96 << 20
+
+    /// Checks an API root given by option `option`: http:// or https:// only.
+    static func checkBaseURL(_ url: String, option: String) throws {
+        guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+            throw UsageError("\(option) \(url) must start with http:// or https://")
+        }
+    }
+
+    /// The API client of an image adapter: its service, key (and the header it travels in),
+    /// retries, request limit and timeout, with the image-sized reply cap.
+    static func client(_ service: APIService, apiKey: String?, keyHeader: String? = nil, retry: RetryPolicy,
+                       requestsPerMinute: Double?, timeout: Double, transport: HTTPTransport) -> APIClient {
+        var api = APIClientConfiguration(service: service, apiKey: apiKey)
+        api.keyHeader = keyHeader
+        api.retry = retry
+        api.requestsPerMinute = requestsPerMinute
+        api.timeout = timeout
+        api.maxReplyBytes = maxReplyBytes
+        return APIClient(transport: transport, configuration: api)
+    }
+
     /// Decodes `base64` (from the reply field `field`), checks the image and moves it to `path`.
     ///
     /// Throws `APIReplyError` for bytes that are not valid base64 or not an image (the API is
