@@ -10,11 +10,8 @@ public enum WiseJSON {
     /// holds one is stored as it is, never a reason to stop. Nothing else here can fail to encode;
     /// should an encoder ever throw, the text says so instead of trapping.
     public static func encode<T: Encodable>(_ value: T) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         do {
-            return String(decoding: try encoder.encode(value), as: UTF8.self)
+            return String(decoding: try encoder().encode(value), as: UTF8.self)
         } catch {
             return "{\"unencodable\":\(jsonString(String(describing: error)))}"
         }
@@ -23,9 +20,23 @@ public enum WiseJSON {
     /// Decodes JSON text written by `encode`; nil when the text is absent or not of that shape.
     public static func decode<T: Decodable>(_ type: T.Type, from text: String?) -> T? {
         guard let text else { return nil }
+        return try? decoder().decode(type, from: Data(text.utf8))
+    }
+
+    /// The encoder of this policy: keys sorted, slashes unescaped, non-finite numbers as strings;
+    /// `pretty` indents for files people read.
+    public static func encoder(pretty: Bool = false) -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted] : [.sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return encoder
+    }
+
+    /// The decoder that reads what `encoder` writes, non-finite numbers included.
+    public static func decoder() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        return try? decoder.decode(type, from: Data(text.utf8))
+        return decoder
     }
 }
 

@@ -99,11 +99,8 @@ public struct BundleManifest: Codable, Sendable, Equatable {
 
     /// The manifest as written: pretty-printed, keys sorted, so people can read it and diffs are small.
     public func encoded() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         // Every member is a string, number or list of them: encoding cannot fail.
-        return (try? encoder.encode(self)) ?? Data()
+        (try? WiseJSON.encoder(pretty: true).encode(self)) ?? Data()
     }
 
     /// The line of `manifest.sha256` for a manifest's bytes.

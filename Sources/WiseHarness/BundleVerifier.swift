@@ -117,7 +117,7 @@ private struct Checker {
             flag(BundleLayout.manifest, "its SHA-256 is \(report.bundleID), not the one \(BundleLayout.manifestHash) records: the manifest or its hash was changed")
         }
         do {
-            let manifest = try JSONDecoder().decode(BundleManifest.self, from: data)
+            let manifest = try WiseJSON.decoder().decode(BundleManifest.self, from: data)
             guard manifest.format == BundleManifest.currentFormat else {
                 flag(BundleLayout.manifest, "bundle format \(manifest.format) is not one this wise (\(WiseVersion.current)) reads (format \(BundleManifest.currentFormat))")
                 return nil
@@ -159,9 +159,9 @@ private struct Checker {
         if manifest.catalogue.commit != pinned.commit {
             flag("catalogue", "the bundle pins commit \(manifest.catalogue.commit) of \(manifest.catalogue.repository); this wise pins \(pinned.commit)")
         }
+        let known = ((try? pinned.entry(for: manifest.run.set).files.map { ($0.path, $0.sha256) }) ?? [])
+            + (pinned.evaluators ?? []).map { ($0.path, $0.sha256) }
         for file in manifest.catalogue.files where file.included {
-            let known = ((try? pinned.entry(for: manifest.run.set).files.map { ($0.path, $0.sha256) }) ?? [])
-                + (pinned.evaluators ?? []).map { ($0.path, $0.sha256) }
             if let hash = known.first(where: { $0.0 == file.path })?.1, hash != file.sha256 {
                 flag("\(BundleLayout.catalogue)/\(file.path)", "the manifest records SHA-256 \(file.sha256), but the pinned official file is \(hash)")
             }
@@ -179,8 +179,7 @@ private struct Checker {
 
     mutating func readLines<T: Decodable>(_ path: String, as type: T.Type) -> [T] {
         var values: [T] = []
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        let decoder = WiseJSON.decoder()
         do {
             try forEachLine(ofUserFile: url(path).path, noun: "", expected: "a bundle's JSON lines", maxBytes: 1 << 30, maxLineBytes: 64 << 20) { line, number in
                 do { values.append(try decoder.decode(T.self, from: line)) } catch {
