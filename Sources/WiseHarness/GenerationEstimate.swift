@@ -24,7 +24,7 @@ public struct GenerationEstimate: Sendable {
         asked = ids.count * options.samples
         images = try store?.missingImageCount(run: name, ids: ids, samples: options.samples) ?? asked
         history = try store?.history(of: made.runSpec) ?? GeneratorHistory(images: 0, meanSeconds: nil, meanBytes: nil)
-        parallel = max(1, options.adapters.worker.gpus?.split(separator: ",").count ?? 1)
+        parallel = max(1, options.adapters.worker.gpuList.count)
     }
 
     /// Seconds of generator time the pass would take, when measured.

@@ -14,6 +14,11 @@ public struct WorkerGeneratorOptions: ParsableArguments, GeneratorFactory {
     @Option(help: ArgumentHelp("One worker per GPU, each with CUDA_VISIBLE_DEVICES set: 0,1,2,3.", valueName: "ids"))
     public var gpus: String?
 
+    /// The `--gpus` ids as given, one worker each (empty without the option).
+    public var gpuList: [String] {
+        gpus.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
+    }
+
     @Option(help: ArgumentHelp("Requests in flight per worker.", valueName: "k"))
     public var batch = 1
 
@@ -52,7 +57,7 @@ public struct WorkerGeneratorOptions: ParsableArguments, GeneratorFactory {
             configuration.recordedCommand = registry.workerCommand(for: model, resolvingPaths: false).joined(separator: " ")
         }
         if let gpus {
-            configuration.gpus = gpus.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            configuration.gpus = gpuList
             guard !configuration.gpus.isEmpty, configuration.gpus.allSatisfy({ !$0.isEmpty }) else {
                 throw UsageError("--gpus \(gpus): expected device ids separated by commas, e.g. --gpus 0,1,2,3")
             }
