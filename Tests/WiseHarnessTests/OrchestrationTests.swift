@@ -108,21 +108,10 @@ import WiseStore
         // Given an images API that answers 401 to everything
         let server = try LoopbackHTTPServer { _ in .json(#"{"error":{"message":"bad key sk-test-01234567…"}}"#, status: 401) }
         defer { server.stop() }
-        let fixture = try TestCatalogue.make()
-        let dir = try TempDirectory.make("images-401")
-        let store = try ResultsStore(path: dir.appendingPathComponent("s.sqlite").path, create: true)
-        var options = try GenerationOptions.parse(["--generator", "openai-images", "--images-base-url", server.baseURL + "/v1",
-                                                   "--images-api-key-env", "K", "--ids", "1-6", "--jobs", "1",
-                                                   "--out", dir.appendingPathComponent("img").path])
-        options.generateProgressInterval = 60
-        let prepared = try options.makeGenerator(model: nil, run: "g", timeout: 10, environment: ["K": Self.key])
+        let pass = try ImagesAPIRun(server: server, ids: "1-6", label: "images-401", key: Self.key)
+        let store = pass.store
         // When generating
-        let error = await #expect(throws: OutcomeError.self) {
-            try await Console.$sink.withValue(ConsoleRecorder()) {
-                _ = try await generateImages(name: "g", set: .verified, scoringProtocol: nil, made: prepared, options: options,
-                                             store: store, catalogue: try fixture.load(.verified))
-            }
-        }
+        let error = await #expect(throws: OutcomeError.self) { _ = try await pass.generate() }
         // Then the run stops at the first refusal with a permission error naming the images key option,
         // the failure is recorded for that item, and no key prefix is stored or shown
         #expect(error?.kind == .permission && error?.message.contains("--images-api-key-env") == true)

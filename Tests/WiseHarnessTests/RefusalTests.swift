@@ -89,29 +89,21 @@ import WiseStore
 
     @Test func anImagesAPIContentPolicyRefusalIsRecordedAsARefusalAndTheRunGoesOn() async throws {
         // Given an images API that declines prompt 2 on its content policy and draws the others
+        let fixture = try TestCatalogue.make()
+        let declined = "\"prompt\":\"\(try fixture.load(.verified).requirePrompt(2).text)\""
         let png = ImageFixtures.png(seed: 9).base64EncodedString()
         let server = try LoopbackHTTPServer { request in
-            if String(decoding: request.body, as: UTF8.self).contains("\"prompt\":\"\(Self.promptText)\"") {
+            if String(decoding: request.body, as: UTF8.self).contains(declined) {
                 return .json(#"{"error":{"code":"content_policy_violation","message":"Your request was rejected by our safety system.","type":"invalid_request_error"}}"#, status: 400)
             }
             return .json(#"{"data":[{"b64_json":"\#(png)"}]}"#)
         }
         defer { server.stop() }
-        let fixture = try TestCatalogue.make()
-        Self.promptText = try fixture.load(.verified).requirePrompt(2).text
-        let dir = try TempDirectory.make("images-refusal")
-        let store = try ResultsStore(path: dir.appendingPathComponent("s.sqlite").path, create: true)
-        var options = try GenerationOptions.parse(["--generator", "openai-images", "--images-base-url", server.baseURL + "/v1",
-                                                   "--images-api-key-env", "K", "--ids", "1-4", "--jobs", "1",
-                                                   "--out", dir.appendingPathComponent("img").path])
-        options.generateProgressInterval = 60
-        let prepared = try options.makeGenerator(model: nil, run: "g", timeout: 10, environment: ["K": Self.key])
+        let pass = try ImagesAPIRun(server: server, ids: "1-4", label: "images-refusal", key: Self.key, fixture: fixture)
         // When generating
-        _ = try? await Console.$sink.withValue(ConsoleRecorder()) {
-            try await generateImages(name: "g", set: .verified, scoringProtocol: nil, made: prepared, options: options,
-                                     store: store, catalogue: try fixture.load(.verified))
-        }
+        _ = try? await pass.generate()
         // Then prompt 2 is a refusal in the server's words, asked once, and the other three were made
+        let store = pass.store
         let run = try store.requireRun("g")
         let refusals = try store.refusals(of: run)
         #expect(refusals.keys.sorted() == [2] && refusals[2]?.contains("content policy: ") == true)
@@ -120,8 +112,6 @@ import WiseStore
         #expect(rows.filter { $0.status == .ok }.count == 3, "\(rows.map { "\($0.promptID) \($0.status) \($0.problem ?? "")" })")
         #expect(server.requestCount == 4)
     }
-
-    nonisolated(unsafe) static var promptText = ""
 
     @Test(.enabled(if: Tools.hasPython3, Comment(rawValue: Tools.Reason.python3)))
     func aFlatImageInARegisteredFolderIsARefusal() throws {
