@@ -90,6 +90,8 @@ public struct BundleManifest: Codable, Sendable, Equatable {
         public var path: String
         public var sha256: String
         public var bytes: Int
+
+        public init(path: String, sha256: String, bytes: Int) { self.path = path; self.sha256 = sha256; self.bytes = bytes }
     }
 
     enum CodingKeys: String, CodingKey {

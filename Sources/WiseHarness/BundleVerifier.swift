@@ -146,9 +146,10 @@ private struct Checker {
                 flag(file.path, "an image whose name is not its SHA-256 (\(sha))")
             }
         }
-        let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey])
+        // Anything but a folder counts: a symbolic link or a device added to the bundle is named too.
+        let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isDirectoryKey])
         while let item = enumerator?.nextObject() as? URL {
-            guard (try? item.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true else { continue }
+            guard (try? item.resourceValues(forKeys: [.isDirectoryKey]))?.isDirectory != true else { continue }
             let path = String(item.standardizedFileURL.path.dropFirst(root.standardizedFileURL.path.count + 1))
             if !listed.contains(path) { flag(path, "is in the bundle folder but not in the manifest") }
         }

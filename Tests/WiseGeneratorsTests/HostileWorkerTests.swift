@@ -280,6 +280,8 @@ private func pythonString(_ text: String) -> String {
         (#"{"id": rid, "status": "ok", "path": out, "seconds": "fast"}"#, #"seconds is "fast", expected a number"#),
         (#"{"id": rid, "status": "ok", "path": out, "seconds": True}"#, "seconds is true, expected a number"),
         (#"{"id": rid, "status": "ok", "path": out, "metadata": "gpu"}"#, #"metadata is "gpu", expected an object"#),
+        (#"{"id": rid, "status": "ok", "path": out, "refused": 1}"#, "refused is 1, expected a string saying why"),
+        (#"{"id": rid, "status": "ok", "path": out, "refused": ["nsfw"]}"#, "refused is an array, expected a string saying why"),
         (#"{"id": rid, "status": "maybe", "path": out}"#, #"status is "maybe", expected "ok" or "error""#),
         (#"{"id": rid, "path": out}"#, "it has no status"),
     ])

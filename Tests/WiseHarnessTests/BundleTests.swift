@@ -146,8 +146,24 @@ import WiseStore
         let b = try await bundled()
         let tampered = try copy(b, "extra")
         try Data("x".utf8).write(to: tampered.appendingPathComponent("scores/extra.jsonl"))
-        // Then verify names it
-        #expect(try verify(tampered, b).findings.map(\.place) == ["scores/extra.jsonl"])
+        try FileManager.default.createSymbolicLink(atPath: tampered.appendingPathComponent("link.json").path, withDestinationPath: "/etc/hostname")
+        // Then verify names both, the symbolic link too
+        #expect(try verify(tampered, b).findings.map(\.place).sorted() == ["link.json", "scores/extra.jsonl"])
+    }
+
+    @Test func aManifestPathOutOfTheBundleIsNamedAndNeverRead() async throws {
+        // Given a bundle whose manifest (rehashed as a forger would) lists a file above the bundle
+        let b = try await bundled()
+        let tampered = try copy(b, "escape")
+        let url = tampered.appendingPathComponent("manifest.json")
+        var manifest = try JSONDecoder().decode(BundleManifest.self, from: Data(contentsOf: url))
+        manifest.files.append(.init(path: "../../../etc/hostname", sha256: String(repeating: "0", count: 64), bytes: 1))
+        let encoded = manifest.encoded()
+        try encoded.write(to: url)
+        try Data(BundleManifest.hashLine(encoded).utf8).write(to: tampered.appendingPathComponent("manifest.sha256"))
+        // When verified / Then that path is named as outside the bundle, and nothing else differs
+        let report = try verify(tampered, b)
+        #expect(report.findings.map(\.description) == ["../../../etc/hostname: a path outside the bundle"])
     }
 
     @Test func anExistingFolderIsNeverOverwritten() async throws {
