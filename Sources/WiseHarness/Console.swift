@@ -15,8 +15,13 @@ public enum Console {
     /// A note to the user on stderr (progress, what was done, advice).
     public static func note(_ line: String) { error(line) }
 
+    /// Set for a task whose results are a side show (the judging passes inside `wise migrate`,
+    /// whose report is the result): what it would print on stdout goes to stderr instead.
+    @TaskLocal public static var resultsAsNotes = false
+
     /// Results on stdout, as they are.
     public static func out(_ text: String) {
+        if resultsAsNotes { return error(text.hasSuffix("\n") ? String(text.dropLast()) : text) }
         if let sink { sink.record(text, toStandardError: false); return }
         FileHandle.standardOutput.write(Data(text.utf8))
     }

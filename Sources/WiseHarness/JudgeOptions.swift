@@ -23,6 +23,8 @@ public struct JudgeOptions: ParsableArguments {
 
     @OptionGroup public var priceOptions: PriceOptions
 
+    @OptionGroup(title: "Drift") public var drift: DriftOptions
+
     @Flag(help: "Print how many requests would be sent (after the store's cache), what differs from judgments already in the store, and an estimate of tokens and cost (API judges) or time (local judges); send nothing.")
     public var dryRun = false
 

@@ -56,7 +56,7 @@ public func specDifferences(_ old: AdapterSpec, _ new: AdapterSpec) -> String {
 public func judgeRun(_ run: StoredRun, store: ResultsStore, options: JudgeOptions, made: MadeJudge? = nil, promptIDs: Set<Int>? = nil) async throws {
     let made = try made ?? options.makeJudge(scoringProtocol: run.scoringProtocol)
     for line in made.advice { Console.note(line) }
-    let judge = made.judge
+    let judge = try options.drift.watch(made.judge, run: run, store: store)
     let runner = JudgeRunner(store: store, run: run, judge: judge, rubricSHA256: made.rubricSHA256,
                              options: .init(repeats: options.repeats, concurrency: min(options.concurrency, made.maxConcurrency ?? .max),
                                             promptIDs: promptIDs))
@@ -76,6 +76,7 @@ public func judgeRun(_ run: StoredRun, store: ResultsStore, options: JudgeOption
     }
     try requireUsableImages(run, store: store, promptIDs: promptIDs)
     try await judge.start()
+    try await options.drift.checkBeforePass(run, judge: judge, store: store, concurrency: min(options.concurrency, made.maxConcurrency ?? .max))
     try await judgePass(run, store: store, judge: judge, runner: runner, options: options,
                         description: "judge: \(judge.spec.judgeDescription)" + (made.notes.isEmpty ? "" : "; also differs from the official evaluator: " + made.notes.joined(separator: "; ")))
 }

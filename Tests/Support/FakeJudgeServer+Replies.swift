@@ -103,13 +103,13 @@ extension FakeJudgeServer {
         static func answer(to chat: Wire.Chat, fault: Fault?, configuration: Configuration, id: String, asked: Int = 1) -> Answer {
             let proto = configuration.scoringProtocol
             if let scripted = configuration.scriptedReplies[chat.imageSHA256] {
-                return completion(chat, text: scripted, id: id, carriesScores: false, servedAs: configuration.servedAs)
+                return completion(chat, text: scripted, id: id, carriesScores: false, servedAs: configuration.servedAs, fingerprint: configuration.systemFingerprint)
             }
             guard let fault else {
                 if configuration.jitter > 0 {
-                    return completion(chat, text: jitteredText(chat, configuration: configuration, asked: asked), id: id, carriesScores: true, servedAs: configuration.servedAs)
+                    return completion(chat, text: jitteredText(chat, configuration: configuration, asked: asked), id: id, carriesScores: true, servedAs: configuration.servedAs, fingerprint: configuration.systemFingerprint)
                 }
-                return completion(chat, text: replyText(for: chat.image, scoringProtocol: proto), id: id, carriesScores: true, servedAs: configuration.servedAs)
+                return completion(chat, text: replyText(for: chat.image, scoringProtocol: proto), id: id, carriesScores: true, servedAs: configuration.servedAs, fingerprint: configuration.systemFingerprint)
             }
             switch fault {
             case .rateLimited:
@@ -135,10 +135,10 @@ extension FakeJudgeServer {
                 return Answer(status: 200, action: .respond(
                     status: 200, headers: [("Content-Type", "application/json")], body: Data(cut.utf8)), carriesScores: false)
             case .emptyChoices:
-                return completion(chat, text: nil, id: id, carriesScores: false, servedAs: configuration.servedAs)
+                return completion(chat, text: nil, id: id, carriesScores: false, servedAs: configuration.servedAs, fingerprint: configuration.systemFingerprint)
             case .slow, .thinkBlock, .bareNumbers, .unparseable:
                 let text = replyText(for: chat.image, scoringProtocol: proto, fault: fault)!
-                return completion(chat, text: text, id: id, carriesScores: fault != .unparseable, servedAs: configuration.servedAs)
+                return completion(chat, text: text, id: id, carriesScores: fault != .unparseable, servedAs: configuration.servedAs, fingerprint: configuration.systemFingerprint)
             }
         }
 
@@ -159,12 +159,13 @@ extension FakeJudgeServer {
         }
 
         /// A chat.completion body with one choice holding `text`, or no choices when nil.
-        private static func completion(_ chat: Wire.Chat, text: String?, id: String, carriesScores: Bool, servedAs: String? = nil) -> Answer {
+        private static func completion(_ chat: Wire.Chat, text: String?, id: String, carriesScores: Bool, servedAs: String? = nil,
+                                       fingerprint: String? = nil) -> Answer {
             let prompt = promptTokens(text: chat.text, systemPrompt: chat.systemPrompt)
             let output = text.map(completionTokens(for:)) ?? 0
             let body = Completion(
                 id: id, created: Int(Date().timeIntervalSince1970), model: servedAs ?? chat.model,
-                choices: text.map { [Completion.Choice(message: .init(content: $0))] } ?? [],
+                choices: text.map { [Completion.Choice(message: .init(content: $0))] } ?? [], system_fingerprint: fingerprint,
                 usage: .init(prompt_tokens: prompt, completion_tokens: output, total_tokens: prompt + output))
             guard let data = try? Wire.encoder.encode(body) else {
                 return Answer(status: 500, action: .text("could not encode the reply", status: 500), carriesScores: false)
@@ -198,6 +199,7 @@ extension FakeJudgeServer {
         var created: Int
         var model: String
         var choices: [Choice]
+        var system_fingerprint: String?
         var usage: Usage
     }
 }

@@ -52,9 +52,25 @@ public final class FakeJudgeServer: Sendable {
         /// The model name replies say answered (their `model` field), when it is not the one asked
         /// for: a served model changed behind a fixed name.
         public var servedAs: String?
+        /// The `system_fingerprint` replies carry; nil sends none.
+        public var systemFingerprint: String?
+        /// A served model (and fingerprint) that replies name from some chat request on: a judge
+        /// updated behind a fixed name in the middle of a run.
+        public var change: ServedChange?
 
         public init(scoringProtocol: ScoringProtocol) {
             self.scoringProtocol = scoringProtocol
+        }
+    }
+
+    /// From the chat request after the `after`-th on, replies name `servedAs` and `systemFingerprint`
+    /// (each nil keeps the configuration's).
+    public struct ServedChange: Sendable {
+        public var after: Int
+        public var servedAs: String?
+        public var systemFingerprint: String?
+        public init(after: Int, servedAs: String? = nil, systemFingerprint: String? = nil) {
+            self.after = after; self.servedAs = servedAs; self.systemFingerprint = systemFingerprint
         }
     }
 
@@ -143,6 +159,8 @@ public final class FakeJudgeServer: Sendable {
         var inFlight = 0
         var failures: [String] = []
         var log: [LoggedRequest] = []
+        /// Chat requests accepted so far (what `ServedChange.after` counts).
+        var chats = 0
     }
 
     /// Starts listening on 127.0.0.1 at a free port.
@@ -212,9 +230,15 @@ public final class FakeJudgeServer: Sendable {
             entry.status = refusal.status
             action = Wire.error(refusal)
         case .accepted(let chat):
-            let perImage = core.state.withLock { state in
+            let (perImage, chats) = core.state.withLock { state in
                 state.stats.requestsByImage[chat.imageSHA256, default: 0] += 1
-                return state.stats.requestsByImage[chat.imageSHA256]!
+                state.chats += 1
+                return (state.stats.requestsByImage[chat.imageSHA256]!, state.chats)
+            }
+            var configuration = configuration
+            if let change = configuration.change, chats > change.after {
+                configuration.servedAs = change.servedAs ?? configuration.servedAs
+                configuration.systemFingerprint = change.systemFingerprint ?? configuration.systemFingerprint
             }
             if let hostile = configuration.hostile {
                 action = hostileAnswer(hostile, chat: chat, apiKey: configuration.apiKey)
