@@ -25,7 +25,14 @@ public enum Migration {
         }
         var specA: AdapterSpec?
         for run in runs {
-            guard let spec = try store.chooseJudge(of: run, key: key) else { throw JudgeUse.noMatch(key, run: run.name, among: []) }
+            let uses = try store.judges(of: run), matching = uses.filter { $0.matches(key) }
+            guard matching.count == 1 else {
+                let listing = (matching.isEmpty ? uses : matching).map(\.label).joined(separator: "; ")
+                throw UsageError(matching.isEmpty
+                    ? "--from \(key) names no judge of run '\(run.name)'; \(uses.isEmpty ? "it is not judged yet" : "its judges: \(listing)")"
+                    : "--from \(key) matches \(matching.count) judges of run '\(run.name)': \(listing); name judge A by its key prefix")
+            }
+            let spec = matching[0].spec
             if let specA, specA.key != spec.key {
                 throw UsageError("--from \(key) names judge \(specA.key.prefix(8)) on run '\(runs[0].name)' but \(spec.key.prefix(8)) on run '\(run.name)'; name judge A by a longer key prefix")
             }

@@ -71,6 +71,24 @@ import WiseStore
         var messages: String
     }
 
+    /// The error of a pass expected to fail, with its messages; nil when it did not fail.
+    func failure(_ given: Given, _ server: FakeJudgeServer, _ extra: [String]) async -> Failed? {
+        do { try await judge(given, server, extra) } catch { return error as? Failed }
+        return nil
+    }
+
+    /// Run r with its first 50 items judged by a loopback judge, and a server of the same judge
+    /// identity (the same model name) that now answers every image the other way.
+    func halfJudgedThenFlipped(_ label: String) async throws -> (Given, FakeJudgeServer) {
+        let given = try Given(label: label)
+        let first = try FakeJudgeServer(FakeJudgeServer.Configuration(scoringProtocol: .verified))
+        defer { first.stop() }
+        try await judge(given, first, ids: Set(stride(from: 1, through: 491, by: 10)))
+        var changed = FakeJudgeServer.Configuration(scoringProtocol: .verified)
+        changed.scriptedReplies = given.flippedReplies()
+        return (given, try FakeJudgeServer(changed))
+    }
+
     /// Every judgment row as (prompt id, status, scores), for comparing a store before and after.
     func snapshot(_ given: Given) throws -> [String] {
         try given.store.judgmentRows(run: given.run).map { "\($0.promptID) \($0.repeatIndex) \($0.status) \($0.scores?.values ?? [:]) \($0.servedModel ?? "")" }
@@ -109,19 +127,11 @@ import WiseStore
     @Test func aJudgeWhoseAnswersChangedIsStoppedBeforeJudgingAndTheStoreKeepsWhatWasJudged() async throws {
         // Given half of run r judged, and the judge (same model name, so the same identity) now
         // answering every image the other way
-        let given = try Given(label: "drift-stop")
-        let first = try FakeJudgeServer(FakeJudgeServer.Configuration(scoringProtocol: .verified))
-        defer { first.stop() }
-        let half = Set(stride(from: 1, through: 491, by: 10))
-        try await judge(given, first, ids: half)
-        let before = try snapshot(given)
-        var changed = FakeJudgeServer.Configuration(scoringProtocol: .verified)
-        changed.scriptedReplies = given.flippedReplies()
-        let server = try FakeJudgeServer(changed)
+        let (given, server) = try await halfJudgedThenFlipped("drift-stop")
         defer { server.stop() }
+        let before = try snapshot(given)
         // When the rest is judged with a drift check and --on-drift stop
-        var caught: Failed?
-        do { try await judge(given, server, ["--drift-check", "20", "--on-drift", "stop"]) } catch let failed as Failed { caught = failed }
+        let caught = await failure(given, server, ["--drift-check", "20", "--on-drift", "stop"])
         // Then the pass stops with one line (exit 75), naming κ and the shift, after the anchors only
         let error = try #require(caught?.error as? OutcomeError)
         #expect(error.kind == .incomplete)
@@ -136,13 +146,7 @@ import WiseStore
 
     @Test func underWarnADriftIsSaidAndTheRunIsJudged() async throws {
         // Given half of run r judged, and the judge now answering every image the other way
-        let given = try Given(label: "drift-warn")
-        let first = try FakeJudgeServer(FakeJudgeServer.Configuration(scoringProtocol: .verified))
-        defer { first.stop() }
-        try await judge(given, first, ids: Set(stride(from: 1, through: 491, by: 10)))
-        var changed = FakeJudgeServer.Configuration(scoringProtocol: .verified)
-        changed.scriptedReplies = given.flippedReplies()
-        let server = try FakeJudgeServer(changed)
+        let (given, server) = try await halfJudgedThenFlipped("drift-warn")
         defer { server.stop() }
         // When the rest is judged with a drift check (warn is the default)
         let messages = try await judge(given, server, ["--drift-check", "20", "--drift-min-kappa", "0.5"])
@@ -166,8 +170,7 @@ import WiseStore
         let server = try FakeJudgeServer(configuration)
         defer { server.stop() }
         // When the run is judged one request at a time with --on-drift stop
-        var caught: Failed?
-        do { try await judge(given, server, ["--on-drift", "stop", "--concurrency", "1"]) } catch let failed as Failed { caught = failed }
+        let caught = await failure(given, server, ["--on-drift", "stop", "--concurrency", "1"])
         // Then the pass stops with one line (exit 75) that names the change
         let error = try #require(caught?.error as? OutcomeError)
         #expect(error.kind == .incomplete)
@@ -216,8 +219,7 @@ import WiseStore
         let server = try FakeJudgeServer(FakeJudgeServer.Configuration(scoringProtocol: .verified))
         defer { server.stop() }
         // When judged with a drift check / Then it is refused before anything is asked or stored
-        var caught: Failed?
-        do { try await judge(given, server, ["--drift-check", "10"]) } catch let failed as Failed { caught = failed }
+        let caught = await failure(given, server, ["--drift-check", "10"])
         let error = try #require(caught?.error as? UsageError)
         #expect("\(error)".contains("run r has no item scored by this judge") && "\(error)".contains("--drift-anchors RUN"))
         #expect(server.stats.requests == 0)
