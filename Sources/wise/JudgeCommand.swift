@@ -21,6 +21,10 @@ struct JudgeCommand: AsyncParsableCommand {
               wise judge flux --base-url http://localhost:8000/v1 \\
                 --model Qwen3.5-35B-A3B --concurrency 128
 
+            Judge 50 already-judged anchors again first, and stop on drift (κ under 0.6, a score shift over 0.05, or a served model that changes mid-run):
+              wise judge flux --base-url http://localhost:8000/v1 \\
+                --model Qwen3.5-35B-A3B --drift-check 50 --on-drift stop
+
             CLIP on this machine, no API (after `wise models fetch openai/clip-vit-large-patch14`):
               wise judge flux --judge clip --calibration clip-verified.json
             """

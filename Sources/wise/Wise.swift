@@ -17,7 +17,7 @@ struct Wise: AsyncParsableCommand {
                 --model Qwen3.5-35B-A3B
               wise report my-model
 
-            Everything is kept in one SQLite store (default results/wise.sqlite, --store PATH). Environment: WISE_DATA (a folder laid out like legacy/, verified/), WISE_CACHE (where `wise catalogue fetch` and `wise models fetch` keep files), WISE_MANIFEST (another catalogue manifest), WISE_MODELS (another model registry). Exit status: 0 ok, 64 usage (also: the judge does not know the model), 65 bad data, 66 missing input, 69 unavailable (judge unreachable, untrusted TLS certificate, store busy), 70 internal error, 73 cannot create, 74 I/O, 75 judging ended with failed items (run again to retry them), 77 the judge refused the API key, 130 interrupted (SIGINT/SIGTERM; run again to resume).
+            Everything is kept in one SQLite store (default results/wise.sqlite, --store PATH). Environment: WISE_DATA (a folder laid out like legacy/, verified/), WISE_CACHE (where `wise catalogue fetch` and `wise models fetch` keep files), WISE_MANIFEST (another catalogue manifest), WISE_MODELS (another model registry). Exit status: 0 ok, 64 usage (also: the judge does not know the model), 65 bad data, 66 missing input, 69 unavailable (judge unreachable, untrusted TLS certificate, store busy), 70 internal error, 73 cannot create, 74 I/O, 75 judging ended with failed items or stopped on drift (run again to retry them), 77 the judge refused the API key, 130 interrupted (SIGINT/SIGTERM; run again to resume).
             """,
         version: "wise \(WiseVersion.current)",
         subcommands: [CatalogueCommand.self, AuditCommand.self, RunCommand.self, GenerateCommand.self, JudgeCommand.self, ImportCommand.self,

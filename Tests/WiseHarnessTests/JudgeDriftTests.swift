@@ -185,31 +185,19 @@ import WiseStore
         #expect(server.stats.requests == 11)
     }
 
-    @Test func underWarnAServedModelChangeIsSaidOnceAndEveryItemIsJudged() async throws {
+    @Test(arguments: [(["--on-drift", "warn"], 1), ([], 0)])
+    func underWarnAServedModelChangeIsSaidOnceWithoutAPolicyNotAtAllAndEveryItemIsJudged(_ policy: [String], warnings: Int) async throws {
         // Given a judge whose replies name another model from the 11th request on
-        let given = try Given(label: "served-warn")
+        let given = try Given(label: "served-\(policy.last ?? "none")")
         var configuration = FakeJudgeServer.Configuration(scoringProtocol: .verified)
         configuration.change = FakeJudgeServer.ServedChange(after: 10, servedAs: "judge-model-2025-06")
         let server = try FakeJudgeServer(configuration)
         defer { server.stop() }
-        // When the run is judged with --on-drift warn
-        let messages = try await judge(given, server, ["--on-drift", "warn", "--concurrency", "1"])
-        // Then the change is said once, and every item is judged and counted
-        #expect(messages.components(separatedBy: "warning: the served model changed").count == 2, "\(messages)")
-        #expect(messages.contains("names judge-model-2025-06, earlier replies of this judge named judge-model"))
-        #expect(try given.store.judgmentRows(run: given.run).filter { $0.status == .ok }.count == 100)
-    }
-
-    @Test func withoutAPolicyAServedModelChangeIsNotWatched() async throws {
-        // Given a judge whose replies name another model from the 11th request on
-        let given = try Given(label: "served-none")
-        var configuration = FakeJudgeServer.Configuration(scoringProtocol: .verified)
-        configuration.change = FakeJudgeServer.ServedChange(after: 10, servedAs: "judge-model-2025-06")
-        let server = try FakeJudgeServer(configuration)
-        defer { server.stop() }
-        // When the run is judged with no drift option / Then all is judged as before, without a warning
-        let messages = try await judge(given, server, ["--concurrency", "1"])
-        #expect(!messages.contains("served model changed"))
+        // When the run is judged with --on-drift warn, or with no drift option
+        let messages = try await judge(given, server, policy + ["--concurrency", "1"])
+        // Then the change is said once under warn (not watched without a policy), and every item is judged and counted
+        #expect(messages.components(separatedBy: "warning: the served model changed").count == 1 + warnings, "\(messages)")
+        if warnings > 0 { #expect(messages.contains("names judge-model-2025-06, earlier replies of this judge named judge-model")) }
         #expect(try given.store.judgmentRows(run: given.run).filter { $0.status == .ok }.count == 100)
     }
 
