@@ -71,10 +71,19 @@ public struct JudgeMigration: Sendable {
          })
     }
 
+    /// Which runs change rank, as one line.
+    var rankChanges: String {
+        let moved = runs.compactMap { r -> String? in
+            guard let a = r.before?.rank, let b = r.after?.rank, a != b else { return nil }
+            return "\(r.name) \(a) → \(b)"
+        }
+        return moved.isEmpty ? "no run changes rank" : "rank changes: " + moved.joined(separator: ", ")
+    }
+
     public func renderTerminal() -> String {
         var out = "judge A (before): \(from.judgeDescription)\njudge B (after):  \(to.judgeDescription)\n"
         out += "95% intervals: stratified bootstrap over prompts within categories, \(before.resamples) resamples, seed \(before.seed); shift = B − A\n\n"
-        out += textTable(table.headers, table.rows)
+        out += textTable(table.headers, table.rows) + rankChanges + "\n"
         for r in runs {
             out += "\n\(r.name): " + r.shift.renderTerminal(places: places)
         }
@@ -117,7 +126,7 @@ public struct JudgeMigration: Sendable {
         var html = HTMLReport.head(title: title) + "<h1>\(escapeHTML(title))</h1>\n"
         html += "<p class=\"judge\">A (before): \(escapeHTML(from.judgeDescription))</p>\n<p class=\"judge\">B (after): \(escapeHTML(to.judgeDescription))</p>\n"
         html += "<p class=\"note\">95% intervals: stratified bootstrap over prompts within categories, \(before.resamples) resamples, seed \(before.seed); shift = B − A.</p>\n"
-        html += htmlTable(table.headers, table.rows)
+        html += htmlTable(table.headers, table.rows) + "<p class=\"order\">\(escapeHTML(rankChanges))</p>\n"
         for (name, shift) in runs.map({ ($0.name, $0.shift) }) + (runs.count > 1 ? [("all runs pooled", pooled)] : []) {
             html += "<h2>\(escapeHTML(name))</h2>\n<p class=\"note\">\(escapeHTML(shift.summaryLine(places: places)))</p>\n"
             html += htmlTable(["Aspect", "κ", "95% CI", "α", "95% CI"], shift.aspects.map { a in

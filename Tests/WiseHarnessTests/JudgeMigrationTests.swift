@@ -128,6 +128,8 @@ import WiseStore
         let html = try await migrate(.html)
         #expect(b.stats.requests == 200)
         #expect(text.contains("Rank A") && text.contains("verdicts flipped") && text.contains("all runs pooled"), "\(text)")
+        let moved = ["r1", "r2"].filter { name in report.runs.first { $0.name == name }.map { $0.before?.rank != $0.after?.rank } ?? false }
+        #expect(text.contains(moved.isEmpty ? "no run changes rank" : "rank changes: \(moved[0]) "), "\(text)")
         #expect(html.hasPrefix("<!DOCTYPE html>") && html.contains("<h1>Judge migration") && html.contains("<h2>r2</h2>"))
     }
 
