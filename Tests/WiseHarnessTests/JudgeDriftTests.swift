@@ -201,6 +201,32 @@ import WiseStore
         #expect(try given.store.judgmentRows(run: given.run).filter { $0.status == .ok }.count == 100)
     }
 
+    @Test func anchorsComeFromAnotherRunWithDriftAnchors() async throws {
+        // Given run r judged, and a new run n of other images in the same store, judged by nobody yet
+        let given = try Given(label: "drift-anchors")
+        let first = try FakeJudgeServer(FakeJudgeServer.Configuration(scoringProtocol: .verified))
+        defer { first.stop() }
+        try await judge(given, first)
+        let folder = given.images.deletingLastPathComponent().appendingPathComponent("new")
+        try ImageFixtures.writeFolder(folder, ids: 1...12, seedOffset: 7000)
+        let registration = FolderRegistration(name: "n", set: .verified, scoringProtocol: nil, images: folder.path, strict: false)
+        let catalogue = try given.fixture.load(.verified)
+        var fresh = given
+        fresh.run = try Console.$sink.withValue(ConsoleRecorder()) {
+            try registration.record(try registration.scan(catalogue), catalogue: catalogue, in: given.store)
+        }
+        let server = try FakeJudgeServer(FakeJudgeServer.Configuration(scoringProtocol: .verified))
+        defer { server.stop() }
+        // When n is judged with 10 anchors taken from r
+        let messages = try await judge(fresh, server, ["--drift-check", "10", "--drift-anchors", "r"])
+        // Then 10 anchors of r were asked again, then n's 12 images, and no drift was found
+        #expect(messages.contains("drift check: judging again 10 anchors of run r") && messages.contains("no drift past the thresholds"), "\(messages)")
+        #expect(server.stats.requests == 10 + 12)
+        #expect(try given.store.judgmentRows(run: fresh.run).count == 12)
+        // And --drift-anchors without --drift-check is refused when the options are read
+        #expect(throws: (any Error).self) { try JudgeOptions.parse(["--drift-anchors", "r"]) }
+    }
+
     @Test func aDriftCheckOnARunThisJudgeNeverJudgedIsRefusedInOneLine() async throws {
         // Given run r judged by nobody
         let given = try Given(label: "drift-none")
