@@ -57,11 +57,11 @@ class Fixture:
         self.folder = tempfile.mkdtemp(prefix=prefix)
         self.worker = None
 
-    def build(self, python: str, argv: list, timeout: float = 600) -> None:
+    def build(self, python: str, argv: list, env: dict = None, timeout: float = 600) -> None:
         """Runs a builder script in a child process (so the test process needs no torch)."""
         started = time.monotonic()
         result = subprocess.run([python, *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=timeout)
+                                env={**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}, timeout=timeout)
         if result.returncode != 0:
             raise RuntimeError(f"building the tiny model failed: {result.stderr.decode(errors='replace')[-3000:]}")
         self.build_seconds = time.monotonic() - started
