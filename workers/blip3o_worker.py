@@ -84,9 +84,11 @@ class BLIP3oWorker(rw.RepoImageWorker):
         self.folder = a.model if os.path.isdir(a.model) else self.download(a.model)
         disable_torch_init()
         self.tokenizer, self.model, _ = load_pretrained_model(self.folder)
+        # The decoder is code that ships with the weights: running it is running the model, as
+        # their script does (diffusers 0.42 refuses a local custom pipeline without trust_remote_code).
         self.pipe = DiffusionPipeline.from_pretrained(
             os.path.join(self.folder, "diffusion-decoder"), custom_pipeline=DECODER_PIPELINE,
-            torch_dtype=self.dtype, use_safetensors=True, variant=a.variant,
+            torch_dtype=self.dtype, use_safetensors=True, variant=a.variant, trust_remote_code=True,
             multimodal_encoder=self.model, tokenizer=self.tokenizer, safety_checker=None)
         self.pipe.vae.to(a.device)
         self.pipe.unet.to(a.device)
