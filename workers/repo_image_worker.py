@@ -28,13 +28,6 @@ def add_common_arguments(parser, dtype: str = "bfloat16") -> None:
     parser.add_argument("--name", default=None, help="the model name the ready line reports")
 
 
-def positive_number(value, name: str) -> float:
-    """``value`` if it is a positive number (not a boolean); BadRequest naming ``name`` if not."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise wp.BadRequest(f"option '{name}' must be a positive number")
-    return float(value)
-
-
 class RepoImageWorker:
     """One model from a repository checkout, one image per call; subclasses say how to run it."""
 
@@ -43,8 +36,6 @@ class RepoImageWorker:
     known_options: frozenset = frozenset()
     #: Whether a request may ask for another size than the default (False: the model has one size).
     any_size = True
-    #: Whether the model has denoising steps (False: a request must send null).
-    has_steps = True
 
     def __init__(self, arguments, checkout: repo_checkout.Checkout):
         import torch
@@ -65,7 +56,7 @@ class RepoImageWorker:
         raise NotImplementedError
 
     def defaults(self) -> dict:
-        """The default width, height, steps and guidance (steps None where there are none)."""
+        """The default width, height, steps and guidance (steps None: the pipeline's own default)."""
         raise NotImplementedError
 
     def settings(self) -> dict:
@@ -108,12 +99,7 @@ class RepoImageWorker:
         if not self.any_size and (width, height) != (defaults["width"], defaults["height"]):
             raise wp.BadRequest(f"this model makes {defaults['width']}x{defaults['height']} images; "
                                 f"asked for {width}x{height} (send null or these)")
-        if self.has_steps:
-            steps = request.steps if request.steps is not None else defaults["steps"]
-        elif request.steps is not None:
-            raise wp.BadRequest("steps: this model has no denoising steps (send null)")
-        else:
-            steps = None
+        steps = request.steps if request.steps is not None else defaults["steps"]
         guidance = request.guidance if request.guidance is not None else defaults["guidance"]
         return width, height, steps, guidance
 

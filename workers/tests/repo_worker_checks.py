@@ -84,13 +84,11 @@ class Fixture:
 
 class RepoWorkerChecks:
     """Protocol checks against a running repository worker; the class sets ``fixture`` (a
-    started Fixture), ``size`` (the tiny model's (width, height)), ``worker_name`` and
-    ``sizes_fixed`` (True: a request for another size must be refused)."""
+    started Fixture), ``size`` (the tiny model's (width, height)) and ``worker_name``."""
 
     fixture: Fixture = None
     size = (32, 32)
     worker_name = ""
-    sizes_fixed = False
     extra_fields: dict = {}   # fields every request carries (e.g. steps for a quick run)
 
     def out(self, name):

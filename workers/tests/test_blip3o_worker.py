@@ -149,7 +149,6 @@ def write(path, text):
 
 class BLIP3oWorkerTests(checks.RepoWorkerChecks, unittest.TestCase):
     worker_name = "blip3o"
-    sizes_fixed = True
     size = (SIZE, SIZE)
 
     @classmethod

@@ -60,7 +60,6 @@ def stub_torchvision_if_missing(python: str, folder: str) -> dict:
 
 class MetaQueryWorkerTests(checks.RepoWorkerChecks, unittest.TestCase):
     worker_name = "metaquery"
-    sizes_fixed = True
     extra_fields = {"steps": 2}
 
     @classmethod

@@ -49,7 +49,6 @@ def byte_level_tokenizer(fast_class, specials: list, **kwargs):
 
 def tiny_flux_parts(transformer):
     """The FLUX.1-dev folder's other parts, sized for ``transformer``."""
-    import torch  # noqa: F401
     from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler
     from transformers import (CLIPTextConfig, CLIPTextModel, CLIPTokenizerFast, T5Config,
                               T5EncoderModel, T5TokenizerFast)
