@@ -47,7 +47,7 @@ def setUpModule():
     from worker_client import WorkerProcess, python
 
     folder = tempfile.mkdtemp(prefix="wise-transformers-test-")
-    models = {kind: os.path.join(folder, f"tiny-{kind}") for kind in ("janus", "emu3")}
+    models = {kind: os.path.join(folder, f"tiny-{kind}") for kind in ("janus", "janus-converted", "emu3")}
     started = time.monotonic()
     # Built side by side, each in a child process of its own, so this process need not import torch.
     builders = {kind: subprocess.Popen([python(), os.path.join(HERE, "tiny_models.py"), kind, path],
@@ -63,6 +63,9 @@ def setUpModule():
         "janus": WorkerProcess(worker_argv(models["janus"], "--name", "tiny-janus"),
                                env={"OMP_NUM_THREADS": "1"},
                                stderr_path=os.path.join(folder, "janus.stderr")),
+        "janus-converted": WorkerProcess(worker_argv(models["janus-converted"], "--name", "tiny-janus-converted"),
+                                         env={"OMP_NUM_THREADS": "1"},
+                                         stderr_path=os.path.join(folder, "janus-converted.stderr")),
         "emu3": WorkerProcess(worker_argv(models["emu3"], "--name", "tiny-emu3",
                                           "--image-area", str(EMU3_AREA)),
                               env={"OMP_NUM_THREADS": "1"},
@@ -90,13 +93,18 @@ class WorkerChecks:
     """What both families share; each test class names its worker and its own numbered tests."""
 
     family = ""
+    key = ""        # which tiny model and worker: the family's name unless a class sets another
+
+    @property
+    def name(self):
+        return self.key or self.family
 
     @property
     def worker(self):
-        return _state["workers"][self.family]
+        return _state["workers"][self.name]
 
     def out(self, name):
-        return os.path.join(_state["folder"], f"images-{self.family}", name)
+        return os.path.join(_state["folder"], f"images-{self.name}", name)
 
     def generate(self, *requests):
         self.worker.send(*requests)
@@ -122,7 +130,7 @@ class WorkerChecks:
         waited = time.monotonic() - started
         self.assertEqual((ready["ready"], ready["protocol"]), (True, 1))
         self.assertEqual(ready["worker"], "transformers")
-        self.assertEqual(ready["model"], f"tiny-{self.family}")
+        self.assertEqual(ready["model"], f"tiny-{self.name}")
         metadata = ready["metadata"]
         for key in ("python", "torch", "transformers", "device", "revision", "seeding", "load_seconds"):
             self.assertIn(key, metadata)
@@ -131,7 +139,7 @@ class WorkerChecks:
         self.assertEqual((metadata["dtype"], metadata["device"], metadata["threads"]), ("float32", "cpu", 1))
         self.assertEqual((metadata["width"], metadata["height"]), (SIZE, SIZE))
         self.assertEqual((metadata["guidance"], metadata["temperature"]), (guidance, 1.0))
-        print(f"\n  {self.family}: models built in {_state['built'] - _state['started']:.1f} s; worker "
+        print(f"\n  {self.name}: models built in {_state['built'] - _state['started']:.1f} s; worker "
               f"ready {time.monotonic() - _state['built']:.1f} s after start (waited {waited:.1f} s here)",
               file=sys.stderr)
         return metadata
@@ -157,7 +165,7 @@ class WorkerChecks:
             self.assertEqual(handle.read(8), b"\x89PNG\r\n\x1a\n")
         self.assertEqual(sorted(os.listdir(os.path.dirname(a))), ["1-sized.png", "1.png"],
                          "a temporary file was left beside the images")
-        print(f"\n  {self.family}: one {SIZE}x{SIZE} image: {replies['a1']['seconds']:.3f} s",
+        print(f"\n  {self.name}: one {SIZE}x{SIZE} image: {replies['a1']['seconds']:.3f} s",
               file=sys.stderr)
         return metadata
 
@@ -228,14 +236,15 @@ class WorkerChecks:
         self.assertEqual((reply["id"], reply["status"]), ("last", "ok"))
         self.assertEqual(digest(path), digest(self.out("1.png")))
         self.assertIsNone(self.worker.lines.get(timeout=5), "more output after the last reply")
-        print(f"\n  {self.family}: exit after EOF: {time.monotonic() - started:.2f} s", file=sys.stderr)
+        print(f"\n  {self.name}: exit after EOF: {time.monotonic() - started:.2f} s", file=sys.stderr)
 
 
 class JanusWorkerTests(WorkerChecks, unittest.TestCase):
     family = "janus"
 
     def test_1_ready_line(self):
-        self.check_ready_line("JanusForConditionalGeneration", 5.0)
+        metadata = self.check_ready_line("JanusForConditionalGeneration", 5.0)
+        self.assertEqual(metadata["boi_token_id_from"], "generation_kwargs")
 
     def test_2_image_of_the_model_size(self):
         metadata = self.check_image_of_the_model_size(5.0)
@@ -262,6 +271,33 @@ class JanusWorkerTests(WorkerChecks, unittest.TestCase):
         self.assertFalse(os.path.exists(x))
 
     def test_7_eof_finishes_in_flight_work_and_exits_0(self):
+        self.check_eof()
+
+
+class JanusConvertedWorkerTests(WorkerChecks, unittest.TestCase):
+    """A Janus as transformers' convert_janus_weights_to_hf.py saves one (how Janus-1.3B reaches this
+    format), in the shape family of Janus-1.3B and Janus-Pro-1B (multi-head attention)."""
+
+    family = "janus"
+    key = "janus-converted"
+
+    def test_1_ready_line_says_where_the_begin_of_image_token_came_from(self):
+        # Given a checkpoint whose generation config holds boi_token_id where the converter puts it
+        # (before the worker read it there, the first image failed: 'GenerationConfig' object has
+        # no attribute 'generation_kwargs')
+        # When the worker is ready
+        metadata = self.check_ready_line("JanusForConditionalGeneration", 5.0)
+        # Then it says it took the token from there
+        self.assertEqual(metadata["boi_token_id_from"], "generation_config.boi_token_id")
+
+    def test_2_image_of_the_model_size(self):
+        metadata = self.check_image_of_the_model_size(5.0)
+        self.assertEqual(metadata["image_tokens"], (SIZE // 8) ** 2)
+
+    def test_3_same_seed_same_bytes_other_seed_other_image(self):
+        self.check_seeds()
+
+    def test_4_eof_finishes_in_flight_work_and_exits_0(self):
         self.check_eof()
 
 
