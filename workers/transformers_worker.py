@@ -21,19 +21,33 @@ What transformers 5.24 supports (read in its source, models/janus and models/emu
   ``decode_image_tokens(image_tokens, height, width)`` and ``postprocess``. The grid comes from
   the processor's ``image_area`` (518400 = 720x720 by default; it is not saved with the
   processor, so ``--image-area`` sets it) at 8x8 pixels a token.
+- HunyuanImage-3.0 (``tencent/HunyuanImage-3.0``, downloaded to a folder): not in transformers;
+  the checkpoint brings its own code (``HunyuanImage3ForCausalMM``), loaded with
+  ``AutoModelForCausalLM`` and ``--trust-remote-code`` as its card does, then
+  ``generate_image(prompt, seed, image_size="HxW"|"auto", diff_infer_steps, diff_guidance_scale)``.
+  Its code needs CUDA (its MoE layer calls ``torch.cuda.set_device`` on every forward), so it is
+  tested against a stand-in with the same entry points (workers/tests/hunyuan_standin).
+- Janus-1.3B: no transformers-format checkpoint is published; transformers'
+  convert_janus_weights_to_hf.py makes one, with ``boi_token_id`` where 5.24 does not read it
+  (see ``janus_begin_of_image``).
 - Not in transformers: BAGEL, Show-o, UniWorld-V1, MetaQueries (their own repositories: use the
   harness's ``command`` adapter); Chameleon's released weights cannot emit images.
 
     python workers/transformers_worker.py --model deepseek-community/Janus-Pro-7B \
         --dtype bfloat16 --device cuda --guidance 5
+    python workers/transformers_worker.py --model HunyuanImage-3 --dtype bfloat16 \
+        --trust-remote-code --device-map auto --moe-impl eager --attn-implementation sdpa
 
 Tested on CPU against tiny random Janus and Emu3 models built in code
 (workers/tests/test_transformers_worker.py), and on CUDA by tools/gpu_check_transformers.sh;
 not yet run on released weights.
 
-Request options: ``temperature`` (number, default 1.0), ``negative_prompt`` (Emu3 only); others
-are ignored and named in the reply's metadata under ``ignored_options``. Width, height and steps are
-fixed: a request naming other values gets an error. The size is the model's (Janus-Pro 384x384;
+Request options: ``temperature`` (number, default 1.0), ``negative_prompt`` (Emu3 only),
+``bot_task`` and ``use_system_prompt`` (HunyuanImage-3.0 only, strings), and the load settings
+``trust_remote_code``, ``device_map``, ``moe_impl``, ``attn_implementation`` (any family: they must
+match how the worker was started); others are ignored and named in the reply's metadata under
+``ignored_options``. For Janus and Emu3, width, height and steps are fixed: a request naming other
+values gets an error. The size is the model's (Janus-Pro 384x384;
 Emu3 from its processor's image area, 720x720, or ``--image-area``) and is in the ready line.
 """
 
@@ -60,7 +74,7 @@ JANUS_GUIDANCE = "guidance: Janus makes images only with classifier-free guidanc
 # must agree with how the worker was started (they cannot change per request).
 LOAD_OPTIONS = ("trust_remote_code", "device_map", "moe_impl", "attn_implementation")
 HUNYUAN_OPTIONS = {"bot_task", "use_system_prompt"}
-KNOWN_OPTIONS = {"janus": {"temperature"}, "emu3": {"temperature", "negative_prompt"},
+KNOWN_OPTIONS = {"janus": {"temperature", *LOAD_OPTIONS}, "emu3": {"temperature", "negative_prompt", *LOAD_OPTIONS},
                  "hunyuan": HUNYUAN_OPTIONS | set(LOAD_OPTIONS)}
 HUNYUAN_SEEDING = ("generate_image(seed=seed) (its diffusion noise) and every global generator seeded "
                    "with the seed, one image per call")
@@ -78,8 +92,8 @@ def parse_arguments(argv=None):
                         help="allow a checkpoint that brings its own modelling code (HunyuanImage-3.0): "
                              "it runs Python files from the model folder")
     parser.add_argument("--device-map", default=None,
-                        help="spread the model over the visible GPUs (auto; needs accelerate); "
-                             "--device is then ignored")
+                        help="spread the model over the visible GPUs (auto; needs accelerate) "
+                             "instead of moving it to --device (inputs still start there)")
     parser.add_argument("--moe-impl", choices=["eager", "flashinfer"], default=None,
                         help="HunyuanImage-3.0's mixture-of-experts kernel (its default: eager)")
     parser.add_argument("--attn-implementation", default=None,
@@ -335,8 +349,6 @@ class TransformersWorker:
         if (request.width is None) != (request.height is None):
             raise wp.BadRequest(f"give both width and height, or neither (the model's choice); asked for "
                                 f"{request.width}x{request.height}")
-        if request.steps is not None and request.steps < 1:
-            raise wp.BadRequest(f"steps must be at least 1; asked for {request.steps}")
         image_size = "auto"
         if request.width is not None:
             image_size = f"{request.height}x{request.width}"

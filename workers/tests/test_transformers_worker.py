@@ -29,6 +29,9 @@ from worker_client import digest, pixels  # noqa: E402  (stdlib only: safe witho
 
 ENABLED = os.environ.get("WISE_TEST_MODELS") == "1"
 REPLY_TIMEOUT = 60.0
+# Four workers load side by side on a shared machine: on 2 busy cores (a Swift build beside them)
+# the first ready line took over 60 s.
+READY_TIMEOUT = 300.0
 SIZE = 32
 EMU3_AREA = SIZE * SIZE        # Emu3's processor forgets its image area on save: the worker is told
 
@@ -47,12 +50,15 @@ def setUpModule():
     from worker_client import WorkerProcess, python
 
     folder = tempfile.mkdtemp(prefix="wise-transformers-test-")
-    models = {kind: os.path.join(folder, f"tiny-{kind}") for kind in ("janus", "janus-converted", "emu3")}
+    models = {kind: os.path.join(folder, f"tiny-{kind}")
+              for kind in ("janus", "janus-converted", "emu3", "hunyuan-standin")}
+    # trust_remote_code copies a checkpoint's code into this cache: keep it in the test's folder.
+    modules = {"HF_MODULES_CACHE": os.path.join(folder, "modules")}
     started = time.monotonic()
     # Built side by side, each in a child process of its own, so this process need not import torch.
     builders = {kind: subprocess.Popen([python(), os.path.join(HERE, "tiny_models.py"), kind, path],
                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                       env={**os.environ, "OMP_NUM_THREADS": "1"})
+                                       env={**os.environ, "OMP_NUM_THREADS": "1", **modules})
                 for kind, path in models.items()}
     for kind, builder in builders.items():
         _, stderr = builder.communicate(timeout=300)
@@ -70,6 +76,10 @@ def setUpModule():
                                           "--image-area", str(EMU3_AREA)),
                               env={"OMP_NUM_THREADS": "1"},
                               stderr_path=os.path.join(folder, "emu3.stderr")),
+        "hunyuan": WorkerProcess(worker_argv(models["hunyuan-standin"], "--name", "tiny-hunyuan",
+                                             "--trust-remote-code", "--moe-impl", "eager"),
+                                 env={"OMP_NUM_THREADS": "1", **modules},
+                                 stderr_path=os.path.join(folder, "hunyuan.stderr")),
     }
     _state.update(folder=folder, models=models, workers=workers, started=started, built=built)
 
@@ -126,7 +136,7 @@ class WorkerChecks:
 
     def check_ready_line(self, model_class, guidance):
         started = time.monotonic()
-        ready = self.worker.next_message(REPLY_TIMEOUT)
+        ready = self.worker.next_message(READY_TIMEOUT)
         waited = time.monotonic() - started
         self.assertEqual((ready["ready"], ready["protocol"]), (True, 1))
         self.assertEqual(ready["worker"], "transformers")
@@ -339,11 +349,116 @@ class Emu3WorkerTests(WorkerChecks, unittest.TestCase):
         self.check_eof()
 
 
+class HunyuanWorkerTests(WorkerChecks, unittest.TestCase):
+    """HunyuanImage-3.0 through the worker, its own code replaced at the import boundary by wise's
+    stand-in (hunyuan_standin/: same class names, loading path and generate_image signature), since
+    the real code cannot run on a CPU. The folder is laid out like the real checkpoint and loaded
+    with AutoModelForCausalLM and trust_remote_code; its presets are 32x32, 32x48 and 48x32."""
+
+    family = "hunyuan"
+
+    def test_1_ready_line(self):
+        # Given the worker started with --trust-remote-code --moe-impl eager
+        ready = self.worker.next_message(READY_TIMEOUT)
+        # When it is ready, its line names the model's own class and the load settings
+        self.assertEqual((ready["ready"], ready["worker"], ready["model"]), (True, "transformers", "tiny-hunyuan"))
+        metadata = ready["metadata"]
+        self.assertEqual((metadata["family"], metadata["model_class"]), ("hunyuan", "HunyuanImage3ForCausalMM"))
+        self.assertEqual((metadata["trust_remote_code"], metadata["moe_impl"], metadata["device_map"]),
+                         (True, "eager", None))
+        # Then the size is per request, and the seeding says how the seed reaches the model
+        self.assertEqual((metadata["width"], metadata["height"]), (None, None))
+        self.assertIn("generate_image(seed=seed)", metadata["seeding"])
+
+    def test_2_image_of_the_asked_size_and_seeds(self):
+        # Given requests for a preset size: a seed twice, another seed once
+        a, again, other = self.out("1.png"), self.out("1-again.png"), self.out("1-other-seed.png")
+        replies = self.generate(request("h1", "a red cat and the sea", 1001, a, width=SIZE, height=SIZE))
+        replies.update(self.generate(request("h2", "a red cat and the sea", 1001, again, width=SIZE, height=SIZE),
+                                     request("h3", "a red cat and the sea", 1003, other, width=SIZE, height=SIZE)))
+        # Then each is a PNG of that size; the same seed gives the same bytes, another seed another image
+        for rid, path in (("h1", a), ("h2", again), ("h3", other)):
+            self.assert_ok(replies[rid], path)
+        self.assertEqual(digest(again), digest(a))
+        self.assertNotEqual(digest(other), digest(a))
+        # And the reply records the size asked ("HxW"), the checkpoint's steps and guidance, the task
+        metadata = replies["h1"]["metadata"]
+        self.assertEqual((metadata["image_size"], metadata["steps"], metadata["guidance"]), ("32x32", 4, 5.0))
+        self.assertEqual((metadata["bot_task"], metadata["use_system_prompt"]), ("image", "None"))
+        self.assertNotIn("ignored_options", metadata)
+
+    def test_3_steps_guidance_and_options_reach_the_model(self):
+        # Given the image seed 1001 made at the checkpoint's settings
+        first = self.out("1.png")
+        # When the same seed is asked with other steps, another guidance, and another bot task
+        steps, guided, task = self.out("steps.png"), self.out("guided.png"), self.out("task.png")
+        replies = self.generate(
+            request("s", "a red cat and the sea", 1001, steps, width=SIZE, height=SIZE, steps=2),
+            request("g", "a red cat and the sea", 1001, guided, width=SIZE, height=SIZE, guidance=1.5),
+            request("t", "a red cat and the sea", 1001, task, width=SIZE, height=SIZE,
+                    options={"bot_task": "recaption", "other": 1}))
+        # Then each is recorded and changes the image; an unknown option is named, not used
+        self.assertEqual(replies["s"]["metadata"]["steps"], 2)
+        self.assertEqual(replies["g"]["metadata"]["guidance"], 1.5)
+        self.assertEqual(replies["t"]["metadata"]["bot_task"], "recaption")
+        self.assertEqual(replies["t"]["metadata"]["ignored_options"], ["other"])
+        for path in (steps, guided, task):
+            self.assertNotEqual(digest(path), digest(first))
+
+    def test_4_null_size_is_the_models_choice_and_reproduces(self):
+        # Given requests that leave the size to the model ("auto": it draws a preset)
+        a, b = self.out("auto.png"), self.out("auto-again.png")
+        replies = self.generate(request("auto1", "a red cat and the sea", 7, a))
+        replies.update(self.generate(request("auto2", "a red cat and the sea", 7, b)))
+        # Then the reply records the size made, and the same seed makes the same choice and bytes
+        metadata = replies["auto1"]["metadata"]
+        self.assertEqual(metadata["image_size"], "auto")
+        self.assertIn([metadata["height"], metadata["width"]], [[32, 32], [48, 32], [32, 48]])
+        self.assertEqual(pixels(a)[1], (metadata["width"], metadata["height"]))
+        self.assertEqual(digest(a), digest(b))
+
+    def test_5_refusals_and_the_worker_keeps_serving(self):
+        # Given requests the worker must refuse: a size the model would change, half a size, no
+        # steps, load settings it was not started with, an option of the wrong type
+        x = self.out("refused.png")
+        good = self.out("after-refusals.png")
+        replies = self.generate(
+            request("snap", "p", 1, x, width=40, height=40),
+            request("half", "p", 1, x, width=SIZE),
+            request("steps", "p", 1, x, width=SIZE, height=SIZE, steps=0),
+            request("map", "p", 1, x, width=SIZE, height=SIZE, options={"device_map": "auto"}),
+            request("moe", "p", 1, x, width=SIZE, height=SIZE, options={"moe_impl": "flashinfer"}),
+            request("task", "p", 1, x, width=SIZE, height=SIZE, options={"bot_task": 3}),
+            # What the registry sends, matching how the worker was started: accepted
+            request("after", "a red cat and the sea", 1001, good, width=SIZE, height=SIZE,
+                    options={"trust_remote_code": True, "moe_impl": "eager", "attn_implementation": None}))
+        # Then each refusal is one line saying what to do, and nothing is written
+        self.assert_error(replies["snap"], "32x32 for 40x40", "preset")
+        self.assert_error(replies["half"], "both width and height")
+        self.assert_error(replies["steps"], "steps", "positive")      # the protocol's own check
+        self.assert_error(replies["map"], "device_map", "--device-map auto")
+        self.assert_error(replies["moe"], "moe_impl", "--moe-impl flashinfer")
+        self.assert_error(replies["task"], "bot_task", "string")
+        self.assertFalse(os.path.exists(x))
+        # And the worker keeps serving: the good request makes the same image as before
+        self.assert_ok(replies["after"], good)
+        self.assertEqual(digest(good), digest(self.out("1.png")))
+        self.assertNotIn("ignored_options", replies["after"]["metadata"])
+
+    def test_6_eof_finishes_in_flight_work_and_exits_0(self):
+        path = self.out("last.png")
+        self.worker.send(request("last", "a red cat and the sea", 1001, path, width=SIZE, height=SIZE))
+        self.assertEqual(self.worker.close_stdin_and_wait(REPLY_TIMEOUT), 0)
+        reply = self.worker.next_message(1)
+        self.assertEqual((reply["id"], reply["status"]), ("last", "ok"))
+        self.assertEqual(digest(path), digest(self.out("1.png")))
+
+
 class StartRefusalTests(unittest.TestCase):
-    def start_and_fail(self, name, argv):
+    def start_and_fail(self, name, argv, env=None):
         from worker_client import WorkerProcess
         stderr_path = os.path.join(_state["folder"], f"{name}.stderr")
-        worker = WorkerProcess(argv, env={"OMP_NUM_THREADS": "1"}, stderr_path=stderr_path)
+        worker = WorkerProcess(argv, env={"OMP_NUM_THREADS": "1", **(env or {})}, stderr_path=stderr_path)
         try:
             status = worker.close_stdin_and_wait(REPLY_TIMEOUT)
             self.assertIsNone(worker.lines.get(timeout=5), "a refused worker printed on stdout")
@@ -368,6 +483,28 @@ class StartRefusalTests(unittest.TestCase):
         self.assertEqual(len(lines), 1, lines)
         self.assertIn("'llama'", lines[0])
         self.assertIn("supported: janus, emu3", lines[0])
+        self.assertIn("--trust-remote-code", lines[0])
+
+    def test_hunyuan_without_trust_remote_code_runs_none_of_its_code(self):
+        # Given a checkpoint that brings its own modelling code, and an empty module cache
+        cache = os.path.join(_state["folder"], "modules-refused")
+        # When the worker starts on it without --trust-remote-code
+        status, lines = self.start_and_fail(
+            "hunyuan-untrusted", worker_argv(_state["models"]["hunyuan-standin"]), {"HF_MODULES_CACHE": cache})
+        # Then it refuses on one line naming the flag, having read only config.json: the model's
+        # code was never copied into the module cache (trust_remote_code copies it before import)
+        self.assertNotEqual(status, 0)
+        self.assertEqual(len(lines), 1, lines)
+        self.assertIn("--trust-remote-code", lines[0])
+        copied = [name for _, _, names in os.walk(cache) for name in names if name.endswith(".py")]
+        self.assertNotIn("hunyuan.py", copied)
+
+    def test_moe_impl_for_janus(self):
+        status, lines = self.start_and_fail(
+            "janus-moe", worker_argv(_state["models"]["janus"], "--moe-impl", "eager"))
+        self.assertNotEqual(status, 0)
+        self.assertEqual(len(lines), 1, lines)
+        self.assertIn("--moe-impl is for HunyuanImage-3.0 only", lines[0])
 
     def test_an_image_area_for_janus(self):
         # Given the tiny Janus, which makes one size only
