@@ -21,19 +21,33 @@ What transformers 5.24 supports (read in its source, models/janus and models/emu
   ``decode_image_tokens(image_tokens, height, width)`` and ``postprocess``. The grid comes from
   the processor's ``image_area`` (518400 = 720x720 by default; it is not saved with the
   processor, so ``--image-area`` sets it) at 8x8 pixels a token.
+- HunyuanImage-3.0 (``tencent/HunyuanImage-3.0``, downloaded to a folder): not in transformers;
+  the checkpoint brings its own code (``HunyuanImage3ForCausalMM``), loaded with
+  ``AutoModelForCausalLM`` and ``--trust-remote-code`` as its card does, then
+  ``generate_image(prompt, seed, image_size="HxW"|"auto", diff_infer_steps, diff_guidance_scale)``.
+  Its code needs CUDA (its MoE layer calls ``torch.cuda.set_device`` on every forward), so it is
+  tested against a stand-in with the same entry points (workers/tests/hunyuan_standin).
+- Janus-1.3B: no transformers-format checkpoint is published; transformers'
+  convert_janus_weights_to_hf.py makes one, with ``boi_token_id`` where 5.24 does not read it
+  (see ``janus_begin_of_image``).
 - Not in transformers: BAGEL, Show-o, UniWorld-V1, MetaQueries (their own repositories: use the
   harness's ``command`` adapter); Chameleon's released weights cannot emit images.
 
     python workers/transformers_worker.py --model deepseek-community/Janus-Pro-7B \
         --dtype bfloat16 --device cuda --guidance 5
+    python workers/transformers_worker.py --model HunyuanImage-3 --dtype bfloat16 \
+        --trust-remote-code --device-map auto --moe-impl eager --attn-implementation sdpa
 
 Tested on CPU against tiny random Janus and Emu3 models built in code
 (workers/tests/test_transformers_worker.py), and on CUDA by tools/gpu_check_transformers.sh;
 not yet run on released weights.
 
-Request options: ``temperature`` (number, default 1.0), ``negative_prompt`` (Emu3 only); others
-are ignored and named in the reply's metadata under ``ignored_options``. Width, height and steps are
-fixed: a request naming other values gets an error. The size is the model's (Janus-Pro 384x384;
+Request options: ``temperature`` (number, default 1.0), ``negative_prompt`` (Emu3 only),
+``bot_task`` and ``use_system_prompt`` (HunyuanImage-3.0 only, strings), and the load settings
+``trust_remote_code``, ``device_map``, ``moe_impl``, ``attn_implementation`` (any family: they must
+match how the worker was started); others are ignored and named in the reply's metadata under
+``ignored_options``. For Janus and Emu3, width, height and steps are fixed: a request naming other
+values gets an error. The size is the model's (Janus-Pro 384x384;
 Emu3 from its processor's image area, 720x720, or ``--image-area``) and is in the ready line.
 """
 
@@ -56,15 +70,34 @@ EMU3_NEGATIVE = ("lowres, bad anatomy, bad hands, text, error, missing fingers, 
 # Janus's image loop always runs the prompt beside its unconditional twin and only merges the two
 # with a guidance above 1 (ClassifierFreeGuidanceLogitsProcessor refuses 1 or less).
 JANUS_GUIDANCE = "guidance: Janus makes images only with classifier-free guidance above 1"
-KNOWN_OPTIONS = {"janus": {"temperature"}, "emu3": {"temperature", "negative_prompt"}}
+# Settings a model is loaded with, which the registry may also send with each request: a request
+# must agree with how the worker was started (they cannot change per request).
+LOAD_OPTIONS = ("trust_remote_code", "device_map", "moe_impl", "attn_implementation")
+HUNYUAN_OPTIONS = {"bot_task", "use_system_prompt"}
+KNOWN_OPTIONS = {"janus": {"temperature", *LOAD_OPTIONS}, "emu3": {"temperature", "negative_prompt", *LOAD_OPTIONS},
+                 "hunyuan": HUNYUAN_OPTIONS | set(LOAD_OPTIONS)}
+HUNYUAN_SEEDING = ("generate_image(seed=seed) (its diffusion noise) and every global generator seeded "
+                   "with the seed, one image per call")
+# HunyuanImage-3.0's checkpoint names the class its own hunyuan.py defines.
+HUNYUAN_ARCHITECTURE = "HunyuanImage3ForCausalMM"
 
 
 def parse_arguments(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", required=True, help="model id on the hub or a local folder")
     parser.add_argument("--revision", default=None)
-    parser.add_argument("--family", choices=["auto", "janus", "emu3"], default="auto",
-                        help="auto: from the checkpoint's model_type")
+    parser.add_argument("--family", choices=["auto", "janus", "emu3", "hunyuan"], default="auto",
+                        help="auto: from the checkpoint's model_type and architectures")
+    parser.add_argument("--trust-remote-code", action="store_true",
+                        help="allow a checkpoint that brings its own modelling code (HunyuanImage-3.0): "
+                             "it runs Python files from the model folder")
+    parser.add_argument("--device-map", default=None,
+                        help="spread the model over the visible GPUs (auto; needs accelerate) "
+                             "instead of moving it to --device (inputs still start there)")
+    parser.add_argument("--moe-impl", choices=["eager", "flashinfer"], default=None,
+                        help="HunyuanImage-3.0's mixture-of-experts kernel (its default: eager)")
+    parser.add_argument("--attn-implementation", default=None,
+                        help="sdpa, flash_attention_2 or eager (default: the model's)")
     parser.add_argument("--dtype", choices=["float32", "float16", "bfloat16"], default="bfloat16")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--guidance", type=float, default=None,
@@ -97,14 +130,29 @@ class TransformersWorker:
         common = dict(revision=arguments.revision, local_files_only=arguments.local_files_only)
         family = arguments.family
         if family == "auto":
-            config = transformers.AutoConfig.from_pretrained(arguments.model, **common)
-            family = {"janus": "janus", "emu3": "emu3"}.get(config.model_type)
+            # The raw config.json: reading it runs none of a checkpoint's own code.
+            config, _ = transformers.PretrainedConfig.get_config_dict(arguments.model, **common)
+            model_type = config.get("model_type")
+            family = {"janus": "janus", "emu3": "emu3"}.get(model_type)
+            if HUNYUAN_ARCHITECTURE in (config.get("architectures") or []):
+                family = "hunyuan"
             if family is None:
-                raise SystemExit(f"transformers_worker: model_type {config.model_type!r} cannot make "
-                                 "images through transformers (supported: janus, emu3)")
+                raise SystemExit(f"transformers_worker: model_type {model_type!r} cannot make "
+                                 "images through transformers (supported: janus, emu3, and "
+                                 f"{HUNYUAN_ARCHITECTURE} with --trust-remote-code)")
+        if family == "hunyuan" and not arguments.trust_remote_code:
+            raise SystemExit(f"transformers_worker: {arguments.model} is HunyuanImage-3.0, whose modelling "
+                             "code comes with the checkpoint: start the worker with --trust-remote-code to "
+                             "run it (it executes the Python files in the model folder)")
+        if family != "hunyuan" and arguments.moe_impl is not None:
+            raise SystemExit("transformers_worker: --moe-impl is for HunyuanImage-3.0 only")
         if arguments.image_area is not None and family != "emu3":
             raise SystemExit("transformers_worker: --image-area is for Emu3 only (Janus makes one size)")
         self.family = family
+        self.boi_source = None
+        if family == "hunyuan":
+            self.load_hunyuan(transformers, common)
+            return
         self.guidance = arguments.guidance if arguments.guidance is not None else (5.0 if family == "janus" else 3.0)
         if family == "janus" and not self.guidance > 1:
             raise SystemExit(f"transformers_worker: {JANUS_GUIDANCE}; --guidance is {self.guidance}")
@@ -112,10 +160,67 @@ class TransformersWorker:
         model_class = {"janus": transformers.JanusForConditionalGeneration,
                        "emu3": transformers.Emu3ForConditionalGeneration}[family]
         self.processor = transformers.AutoProcessor.from_pretrained(arguments.model, **common)
-        self.model = model_class.from_pretrained(arguments.model, dtype=self.dtype, **common)
-        self.model = self.model.to(arguments.device).eval()
+        self.model = model_class.from_pretrained(arguments.model, dtype=self.dtype,
+                                                 **self.placement(), **common)
+        self.model = self.model.eval() if arguments.device_map else self.model.to(arguments.device).eval()
+        self.boi_source = self.janus_begin_of_image() if family == "janus" else None
         self.load_seconds = time.monotonic() - started
         self.width, self.height = self.image_size()
+
+    def placement(self) -> dict:
+        """from_pretrained's placement and attention arguments, as the worker was started."""
+        a = self.arguments
+        placed = {}
+        if a.device_map:
+            placed["device_map"] = a.device_map
+        if a.attn_implementation:
+            placed["attn_implementation"] = a.attn_implementation
+        return placed
+
+    def load_hunyuan(self, transformers, common: dict) -> None:
+        """Loads HunyuanImage-3.0 as its model card does: AutoModelForCausalLM with its own code,
+        then ``load_tokenizer`` from the same folder. Its size is chosen per request (or by the model)."""
+        a = self.arguments
+        started = time.monotonic()
+        extra = {"moe_impl": a.moe_impl} if a.moe_impl else {}
+        self.model = transformers.AutoModelForCausalLM.from_pretrained(
+            a.model, trust_remote_code=True, dtype=self.dtype, **self.placement(), **extra, **common)
+        self.model = self.model.eval() if a.device_map else self.model.to(a.device).eval()
+        self.model.load_tokenizer(a.model)
+        self.guidance = a.guidance
+        self.width = self.height = None
+        self.load_seconds = time.monotonic() - started
+
+    def janus_begin_of_image(self) -> str:
+        """Makes sure ``generate(generation_mode="image")`` finds the begin-of-image token id where
+        transformers 5.24 reads it (``generation_config.generation_kwargs["boi_token_id"]``), and says
+        where it came from.
+
+        The deepseek-community conversions carry it there. transformers' own
+        convert_janus_weights_to_hf.py (the way to a Janus-1.3B in this format: none is published)
+        writes ``generation_config.boi_token_id`` instead, and with no ``generation_kwargs`` the
+        image loop fails on its first request; the processor's tokenizer knows the token too."""
+        config = self.model.generation_config
+        extra = dict(getattr(config, "generation_kwargs", None) or {})
+        if extra.get("boi_token_id") is not None:
+            return "generation_kwargs"
+        boi, source = getattr(config, "boi_token_id", None), "generation_config.boi_token_id"
+        if boi is None:
+            tokenizer = self.processor.tokenizer
+            boi, source = tokenizer.convert_tokens_to_ids(self.processor.image_start_token), "tokenizer"
+            if boi is None or boi == tokenizer.unk_token_id:
+                raise SystemExit(f"transformers_worker: {self.arguments.model} names no begin-of-image "
+                                 "token (generation_config.generation_kwargs.boi_token_id, "
+                                 "generation_config.boi_token_id or the tokenizer's boi_token): add "
+                                 "\"generation_kwargs\": {\"boi_token_id\": ID} to its generation_config.json")
+        config.generation_kwargs = {**extra, "boi_token_id": int(boi)}
+        return source
+
+    def loaded_with(self) -> dict:
+        """The load settings, by the names the registry's request options use."""
+        a = self.arguments
+        return {"trust_remote_code": a.trust_remote_code, "device_map": a.device_map,
+                "moe_impl": a.moe_impl, "attn_implementation": a.attn_implementation}
 
     def image_size(self) -> tuple:
         """The (width, height) every image of this model has, known before any is made."""
@@ -152,8 +257,24 @@ class TransformersWorker:
                 "dtype": a.dtype, "revision": a.revision, "guidance": self.guidance,
                 "width": self.width, "height": self.height,
                 "temperature": a.temperature, "threads": torch.get_num_threads(),
-                "seeding": "torch.manual_seed(seed) per request, one image per call",
-                "load_seconds": round(self.load_seconds, 3)}
+                "seeding": HUNYUAN_SEEDING if self.family == "hunyuan" else
+                           "torch.manual_seed(seed) per request, one image per call",
+                "load_seconds": round(self.load_seconds, 3), **self.loaded_with(),
+                **({"boi_token_id_from": self.boi_source} if self.boi_source else {}),
+                **({"devices": sorted({str(d) for d in self.model.hf_device_map.values()})}
+                   if getattr(self.model, "hf_device_map", None) else {})}
+
+    def check_load_options(self, request) -> None:
+        """Refuses a request whose load settings (sent by the registry with every request) differ
+        from those the worker was started with."""
+        loaded = self.loaded_with()
+        for key in LOAD_OPTIONS:
+            if key in request.options and request.options[key] != loaded[key]:
+                wanted, flag = request.options[key], "--" + key.replace("_", "-")
+                start = (f"without {flag}" if wanted in (None, False) else
+                         f"with {flag}" if wanted is True else f"with {flag} {wanted}")
+                raise wp.BadRequest(f"option '{key}' is {wanted!r} but this worker was loaded with "
+                                    f"{loaded[key]!r}: start it {start} (it cannot change per request)")
 
     def seed(self, seed: int) -> None:
         self.torch.manual_seed(seed)
@@ -163,42 +284,104 @@ class TransformersWorker:
     def run_batch(self, batch: list) -> None:
         for request in batch:   # one image per call: sampling uses the global generator
             try:
-                if request.steps is not None:
-                    raise wp.BadRequest("steps: autoregressive models have none (send null)")
-                temperature = request.options.get("temperature", self.arguments.temperature)
-                if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or temperature <= 0:
-                    raise wp.BadRequest("option 'temperature' must be a positive number")
-                if (request.width not in (None, self.width)) or (request.height not in (None, self.height)):
-                    raise wp.BadRequest(f"this model makes {self.width}x{self.height} images; asked for "
-                                        f"{request.width}x{request.height} (send null or these)")
-                guidance = request.guidance if request.guidance is not None else self.guidance
-                if self.family == "janus" and not guidance > 1:
-                    raise wp.BadRequest(JANUS_GUIDANCE + f"; asked for {guidance}")
+                self.check_load_options(request)
                 started = time.monotonic()
-                with self.torch.inference_mode():
-                    if self.family == "janus":
-                        image, extra = self.janus(request, guidance, float(temperature))
-                    else:
-                        image, extra = self.emu3(request, guidance, float(temperature))
+                if self.family == "hunyuan":
+                    image, metadata = self.hunyuan(request)
+                else:
+                    image, metadata = self.autoregressive(request)
                 if self.arguments.device.startswith("cuda"):
                     self.torch.cuda.synchronize()
                 seconds = time.monotonic() - started
-                if image.size != (self.width, self.height):
-                    raise RuntimeError(f"the model made a {image.width}x{image.height} image, "
-                                       f"not {self.width}x{self.height}")
                 wp.write_png_atomically(image, request.output)
             except Exception as error:
                 self.channel.error(request.id, f"{type(error).__name__}: {error}"
                                    if not isinstance(error, wp.BadRequest) else str(error))
                 continue
-            metadata = {"seed": request.seed, "guidance": guidance, "temperature": float(temperature),
-                        "width": image.width, "height": image.height, "family": self.family,
-                        "dtype": self.arguments.dtype}
-            metadata.update(extra)
             ignored = sorted(set(request.options) - KNOWN_OPTIONS[self.family])
             if ignored:
                 metadata["ignored_options"] = ignored
             self.channel.ok(request, request.output, seconds, metadata)
+
+    def autoregressive(self, request) -> tuple:
+        """One Janus or Emu3 image for a request, and its reply metadata."""
+        if request.steps is not None:
+            raise wp.BadRequest("steps: autoregressive models have none (send null)")
+        temperature = request.options.get("temperature", self.arguments.temperature)
+        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or temperature <= 0:
+            raise wp.BadRequest("option 'temperature' must be a positive number")
+        if (request.width not in (None, self.width)) or (request.height not in (None, self.height)):
+            raise wp.BadRequest(f"this model makes {self.width}x{self.height} images; asked for "
+                                f"{request.width}x{request.height} (send null or these)")
+        guidance = request.guidance if request.guidance is not None else self.guidance
+        if self.family == "janus" and not guidance > 1:
+            raise wp.BadRequest(JANUS_GUIDANCE + f"; asked for {guidance}")
+        with self.torch.inference_mode():
+            if self.family == "janus":
+                image, extra = self.janus(request, guidance, float(temperature))
+            else:
+                image, extra = self.emu3(request, guidance, float(temperature))
+        if image.size != (self.width, self.height):
+            raise RuntimeError(f"the model made a {image.width}x{image.height} image, "
+                               f"not {self.width}x{self.height}")
+        metadata = {"seed": request.seed, "guidance": guidance, "temperature": float(temperature),
+                    "width": image.width, "height": image.height, "family": self.family,
+                    "dtype": self.arguments.dtype}
+        metadata.update(extra)
+        return image, metadata
+
+    def hunyuan(self, request) -> tuple:
+        """One HunyuanImage-3.0 image through its ``generate_image`` (the entry point its model card
+        and run_image_gen.py use), and its reply metadata.
+
+        The size goes as ``image_size="HxW"`` (height first), which the model snaps to its preset
+        sizes: a size it would change is refused before any work. Null width and height send
+        ``"auto"`` (the model picks the size; the reply records it). Steps and guidance go as
+        ``diff_infer_steps`` and ``diff_guidance_scale`` (null: the checkpoint's generation config).
+        The seed goes to ``generate_image`` (its diffusion noise) and to every global generator
+        (any sampling its text steps do)."""
+        import repo_checkout
+
+        options = request.options
+        for key in HUNYUAN_OPTIONS & set(options):
+            if not isinstance(options[key], str):
+                raise wp.BadRequest(f"option '{key}' must be a string")
+        if (request.width is None) != (request.height is None):
+            raise wp.BadRequest(f"give both width and height, or neither (the model's choice); asked for "
+                                f"{request.width}x{request.height}")
+        image_size = "auto"
+        if request.width is not None:
+            image_size = f"{request.height}x{request.width}"
+            build = getattr(getattr(self.model, "image_processor", None), "build_image_info", None)
+            if build is not None:
+                info = build(image_size)
+                if (info.image_width, info.image_height) != (request.width, request.height):
+                    raise wp.BadRequest(f"HunyuanImage-3.0 would make {info.image_width}x{info.image_height} "
+                                        f"for {request.width}x{request.height} (its preset sizes): ask for "
+                                        "that size, or send null for the model's choice")
+        kwargs = {key: options[key] for key in sorted(HUNYUAN_OPTIONS & set(options))}
+        if request.steps is not None:
+            kwargs["diff_infer_steps"] = request.steps
+        guidance = request.guidance if request.guidance is not None else self.guidance
+        if guidance is not None:
+            kwargs["diff_guidance_scale"] = guidance
+        repo_checkout.seed_everything(request.seed)
+        with self.torch.inference_mode():
+            image = self.model.generate_image(prompt=request.prompt, seed=request.seed,
+                                              image_size=image_size, stream=False, **kwargs)
+        if not hasattr(image, "save") or not hasattr(image, "size"):
+            raise RuntimeError(f"generate_image returned {type(image).__name__}, not a PIL image")
+        if request.width is not None and image.size != (request.width, request.height):
+            raise RuntimeError(f"the model made a {image.width}x{image.height} image, "
+                               f"not {request.width}x{request.height}")
+        defaults = getattr(self.model, "generation_config", None)
+        metadata = {"seed": request.seed, "width": image.width, "height": image.height,
+                    "image_size": image_size, "family": self.family, "dtype": self.arguments.dtype,
+                    "steps": kwargs.get("diff_infer_steps", getattr(defaults, "diff_infer_steps", None)),
+                    "guidance": kwargs.get("diff_guidance_scale", getattr(defaults, "diff_guidance_scale", None))}
+        for key in sorted(HUNYUAN_OPTIONS):
+            metadata[key] = options.get(key, getattr(defaults, key, None))
+        return image.convert("RGB"), metadata
 
     def _pil(self, pixels):
         """The first image of a (batch, channels, height, width) tensor as a PIL image, through the

@@ -1,6 +1,6 @@
 """Tiny random-initialised models built in code, for tests and device checks (no hub needed).
 
-    python workers/tests/tiny_models.py stable-diffusion|janus|emu3 OUT_DIR
+    python workers/tests/tiny_models.py stable-diffusion|janus|janus-converted|emu3|hunyuan-standin OUT_DIR
 
 The weights are drawn from a fixed torch seed, so the same versions of torch, transformers and
 diffusers build the same model every time. Tokenizers are built from vocabularies of our own.
@@ -8,6 +8,8 @@ diffusers build the same model every time. Tokenizers are built from vocabularie
 
 from __future__ import annotations
 
+import importlib
+import os
 import string
 import sys
 
@@ -132,7 +134,7 @@ def tiny_janus_tokenizer():
                                                 "eoi_token": "<end_of_image>"})
 
 
-def tiny_janus(seed: int = 0, image_size: int = 32, patch_size: int = 8):
+def tiny_janus(seed: int = 0, image_size: int = 32, patch_size: int = 8, heads_per_kv: int = 2):
     """A JanusForConditionalGeneration and its JanusProcessor, ~450k random parameters.
 
     The image is ``image_size`` square, made of (image_size / patch_size)^2 image tokens (16 by
@@ -152,7 +154,7 @@ def tiny_janus(seed: int = 0, image_size: int = 32, patch_size: int = 8):
     hidden = 32
     text_config = LlamaConfig(
         vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=64, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
+        num_attention_heads=4, num_key_value_heads=4 // heads_per_kv, max_position_embeddings=512,
         bos_token_id=ids("<s>"), eos_token_id=ids("</s>"), pad_token_id=ids("<pad>"))
     vision_config = JanusVisionConfig(
         hidden_size=hidden, num_hidden_layers=1, num_attention_heads=4, mlp_ratio=2.0,
@@ -176,6 +178,39 @@ def tiny_janus(seed: int = 0, image_size: int = 32, patch_size: int = 8):
                                              min_size=4)
     processor = JanusProcessor(image_processor=image_processor, tokenizer=tokenizer,
                                chat_template=JANUS_CHAT_TEMPLATE, num_image_tokens=tokens)
+    return model, processor
+
+
+# The chat template transformers' convert_janus_weights_to_hf.py gives every converted checkpoint
+# (roles <|User|> and <|Assistant|>, turns ended by a blank line): shortened to text parts.
+JANUS_CONVERTED_CHAT_TEMPLATE = (
+    "{% for message in messages %}"
+    "{% if message['role']|lower == 'user' %}<|User|>: {% else %}<|Assistant|>: {% endif %}"
+    "{% for part in message['content'] %}{% if part['type'] == 'text' %}{{ part['text'] }}{% endif %}"
+    "{% endfor %}{{ '\\n\\n' }}{% endfor %}{% if add_generation_prompt %}<|Assistant|>:{% endif %}")
+
+
+def tiny_janus_converted(seed: int = 0):
+    """A tiny Janus saved the way transformers' convert_janus_weights_to_hf.py saves a checkpoint it
+    converts from DeepSeek's original format (how a user gets a Janus-1.3B in transformers format:
+    no converted one is published): ``boi_token_id`` at the top of the generation config, where
+    ``generate(generation_mode="image")`` in transformers 5.24 reads it from ``generation_kwargs``;
+    the converter's chat template and its default system prompt setting.
+
+    The same shape family as Janus-1.3B and Janus-Pro-1B (both a 24-layer, 2048-wide DeepSeek LLM
+    with multi-head attention, a SigLIP-L encoder and a 16384-code VQ at 384x384): one key-value
+    head per attention head and the aligners as wide as the text model, scaled down.
+    """
+    from transformers import GenerationConfig, JanusProcessor
+
+    model, processor = tiny_janus(seed, heads_per_kv=1)
+    ids = processor.tokenizer.convert_tokens_to_ids
+    model.generation_config = GenerationConfig(
+        bos_token_id=ids("<s>"), eos_token_id=ids("</s>"), pad_token_id=ids("<pad>"),
+        temperature=1.0, guidance_scale=5.0, boi_token_id=ids("<begin_of_image>"))
+    processor = JanusProcessor(image_processor=processor.image_processor, tokenizer=processor.tokenizer,
+                               chat_template=JANUS_CONVERTED_CHAT_TEMPLATE, use_default_system_prompt=True,
+                               num_image_tokens=processor.num_image_tokens)
     return model, processor
 
 
@@ -243,10 +278,55 @@ def tiny_emu3(seed: int = 0, codebook_size: int = 32):
     return model, processor
 
 
+HUNYUAN_STANDIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hunyuan_standin")
+
+
+def save_tiny_hunyuan_standin(folder: str, seed: int = 0) -> str:
+    """A model folder laid out like tencent/HunyuanImage-3.0's (config.json naming
+    HunyuanImage3ForCausalMM and, in auto_map, the folder's own configuration_hunyuan.py and
+    hunyuan.py; weights; generation_config.json with the diffusion settings; tokenizer.json) whose
+    code is wise's stand-in (hunyuan_standin/), since the real code needs CUDA. Loaded with
+    AutoModelForCausalLM and trust_remote_code, like the real one."""
+    import importlib.util
+    import json
+    import shutil
+    import torch
+    from transformers import GenerationConfig
+
+    os.makedirs(folder, exist_ok=True)
+    for name in ("configuration_hunyuan.py", "hunyuan.py"):
+        shutil.copy(os.path.join(HUNYUAN_STANDIN, name), os.path.join(folder, name))
+    # Imported as a package from the copy, as trust_remote_code will import it.
+    package = f"hunyuan_standin_build_{os.getpid()}"
+    spec = importlib.util.spec_from_file_location(package, os.path.join(folder, "__init__.py"),
+                                                  submodule_search_locations=[folder])
+    open(os.path.join(folder, "__init__.py"), "w").close()
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[package] = module
+    spec.loader.exec_module(module)
+    modeling = importlib.import_module(f"{package}.hunyuan")
+    torch.manual_seed(seed)
+    config = modeling.HunyuanImage3Config()
+    config.auto_map = {"AutoConfig": "configuration_hunyuan.HunyuanImage3Config",
+                       "AutoModelForCausalLM": "hunyuan.HunyuanImage3ForCausalMM"}
+    model = modeling.HunyuanImage3ForCausalMM(config)
+    model.generation_config = GenerationConfig(diff_infer_steps=4, diff_guidance_scale=5.0,
+                                               bot_task="image", use_system_prompt="None")
+    model.save_pretrained(folder)
+    model.generation_config.save_pretrained(folder)
+    os.remove(os.path.join(folder, "__init__.py"))
+    with open(os.path.join(folder, "tokenizer.json"), "w") as handle:
+        json.dump({"stand-in": True}, handle)
+    return folder
+
+
 BUILDERS = {"stable-diffusion": save_tiny_stable_diffusion,
             "stable-diffusion-flagging": lambda folder: tiny_flagging_stable_diffusion().save_pretrained(folder) or folder,
             "janus": lambda folder: save_model_and_processor(tiny_janus, folder),
-            "emu3": lambda folder: save_model_and_processor(tiny_emu3, folder)}
+            # Seed 1: from seed 0 its image logits are so peaked that seeds 1001 and 1003 draw the same tokens.
+            "janus-converted": lambda folder: save_model_and_processor(tiny_janus_converted, folder, seed=1),
+            "emu3": lambda folder: save_model_and_processor(tiny_emu3, folder),
+            "hunyuan-standin": save_tiny_hunyuan_standin}
 
 
 if __name__ == "__main__":
