@@ -9,7 +9,7 @@ struct BoardCommand: AsyncParsableCommand {
         commandName: "board",
         abstract: "Run a whole board from one spec file: every model through generate → judge, then the board report.",
         discussion: """
-            A board spec is a JSON file naming the prompt sets, the models (registry names, or a generator with its options) and the judge (adapter, model, base URLs and the NAME of the variable holding the key, never the key):
+            A board spec is a JSON file naming the prompt sets, the models (registry names, or a generator with its options) and the judge (adapter, model, base URLs and the NAME of the variable holding the key, never the key), for example
 
               {"sets": ["verified"], "ids": "1-40",
                "models": [{"model": "flux.1-dev"},
