@@ -139,6 +139,9 @@ public struct BoardSpec: Sendable {
             if let other = entries.firstIndex(where: { $0.run == run }) {
                 throw fail(field + ".run", "'\(run)' is also models[\(other)]'s run; give each model a run name of its own (\"run\": …)")
             }
+            if sets.count > 1, value["options"]?["out"] != nil {
+                throw fail(field + ".options.out", "would put the images of all \(sets.count) sets in one folder; leave it out (each run then writes results/images/RUN)")
+            }
             var arguments = generator.map { ["--generator", $0] } ?? []
             arguments += try optionArguments(value["options"], field: field + ".options", owned: boardOwned, fail: fail)
             arguments += samples.map { ["--samples", String($0)] } ?? []

@@ -34,13 +34,14 @@ import WiseStore
             return "/bin/sh -c 'echo \"\(k) $1\" >> \(dir)/calls.log; [ ! -e \(dir)/fail-\(k) ] || exit 3; exec cp \(dir)/m\(k).png \"$2\"' sh {id} {out}"
         }
 
-        /// A spec of three command models on `ids`, judged by the server; `extra` adds top-level fields.
-        func spec(ids: String = "1-8", extra: String = "") -> Data {
-            let models = (0..<3).map { k in
-                "{\"run\": \"model-\(k)\", \"generator\": \"command\", \"options\": {\"argv\": \(jsonString(argv(k))), \"out\": \(jsonString(folder.appendingPathComponent("img/\(k)").path)), \"jobs\": 2}}"
+        /// A spec of three command models on `ids` (images in img/K with `out`), judged by the server.
+        func spec(ids: String = "1-8", out: Bool = true) -> Data {
+            let models = (0..<3).map { k -> String in
+                let images = out ? ", \"out\": \(jsonString(folder.appendingPathComponent("img/\(k)").path))" : ""
+                return "{\"run\": \"model-\(k)\", \"generator\": \"command\", \"options\": {\"argv\": \(jsonString(argv(k)))\(images), \"jobs\": 2}}"
             }.joined(separator: ", ")
             return Data("""
-                {"sets": ["verified"], "ids": "\(ids)", \(extra)
+                {"sets": ["verified"], "ids": "\(ids)",
                  "models": [\(models)],
                  "judge": {"adapter": "openai", "model": \(jsonString(server.configuration.model)), "base_urls": [\(jsonString(server.baseURL))],
                            "api_key_env": "BOARD_KEY", "options": {"retry-base-delay": 0.01, "timeout": 5, "progress-interval": 60}}}
@@ -126,6 +127,7 @@ import WiseStore
             (#"{"sets": ["verified"], "models": [{"model": "a"}], "judge": {"adapter": "clip", "model": "m"}}"#, "judge.model belongs to the openai judge"),
             (#"{"sets": ["verified"], "ids": "5-", "models": [{"model": "a"}], "judge": {}}"#, "ids is \"5-\""),
             (#"{"sets": ["verified"], "samples": 0, "models": [{"model": "a"}], "judge": {}}"#, "samples is 0; give a whole number from 1 to 100"),
+            (#"{"sets": ["verified", "legacy"], "models": [{"model": "a", "options": {"out": "img"}}], "judge": {}}"#, "models[0].options.out would put the images of all 2 sets in one folder"),
             (#"["verified"]"#, "must be a JSON object"),
             (#"{"sets": ["verified""#, "is not valid JSON"),
         ]
@@ -152,7 +154,7 @@ import WiseStore
         // Given a board on two sets whose argv holds quotes and spaces
         let given = try Given(label: "board-plan")
         defer { given.server.stop() }
-        var text = String(decoding: given.spec(ids: "1-4,401"), as: UTF8.self)
+        var text = String(decoding: given.spec(ids: "1-4,401", out: false), as: UTF8.self)
         text = text.replacingOccurrences(of: "\"sets\": [\"verified\"]", with: "\"sets\": [\"verified\", \"legacy\"], \"limit\": 3")
         let spec = try BoardSpec.parse(Data(text.utf8), path: "board.json")
         // When the plan is printed for the shell and read back by bash
@@ -175,5 +177,47 @@ import WiseStore
         let json = try JSONValue.read(BoardPlan(spec: spec).render(.json))
         guard case .array(let runs)? = json["runs"] else { Issue.record("no runs in \(json.json)"); return }
         #expect(runs.compactMap { $0["run"]?.string } == spec.runs.map(\.name))
+    }
+
+    @Test(.enabled(if: Tools.modelPython != nil, Comment(rawValue: Tools.Reason.modelPython)), .timeLimit(.minutes(10)))
+    func aBoardOfTinyRealPipelinesIsMadeJudgedAndReportedAndNotMadeAgain() async throws {
+        // Given a tiny random Stable Diffusion pipeline, run by the diffusers worker as three models (1, 2, 3 steps)
+        let python = try #require(Tools.modelPython)
+        let given = try Given(label: "board-tiny")
+        defer { given.server.stop() }
+        let model = given.folder.appendingPathComponent("tiny-sd").path
+        let workers = TestCatalogue.repositoryRoot.appendingPathComponent("workers")
+        let (built, _) = try await ExternalProcess.run(python, [workers.appendingPathComponent("tests/tiny_models.py").path, "stable-diffusion", model],
+                                                       environment: ProcessInfo.processInfo.environment.merging(["OMP_NUM_THREADS": "1"]) { $1 })
+        #expect(built == 0)
+        let models = (1...3).map { steps -> String in
+            let worker = "\(python) \(workers.appendingPathComponent("diffusers_worker.py").path) --model \(model) --threads 1"
+            return "{\"run\": \"tiny-sd-\(steps)\", \"generator\": \"worker\", \"options\": {\"worker-cmd\": \(jsonString(worker)), \"steps\": \(steps), \"width\": 64, \"height\": 64, \"out\": \(jsonString(given.folder.appendingPathComponent("img/\(steps)").path))}}"
+        }.joined(separator: ", ")
+        let spec = Data("""
+            {"sets": ["verified"], "ids": "1-2", "generate_timeout": 300, "models": [\(models)],
+             "judge": {"model": \(jsonString(given.server.configuration.model)), "base_urls": [\(jsonString(given.server.baseURL))],
+                       "api_key_env": "BOARD_KEY", "options": {"timeout": 5, "progress-interval": 60}}}
+            """.utf8)
+        // When the board runs
+        let recorder = ConsoleRecorder()
+        try await Console.$sink.withValue(recorder) { try await given.board(spec).run() }
+        // Then each model made and judged its 2 images, the images differ between models, and the board has all three
+        let store = try ResultsStore(path: given.store, access: .readOnly)
+        var hashes: Set<String> = []
+        for steps in 1...3 {
+            let run = try store.requireRun("tiny-sd-\(steps)")
+            let images = try store.imageRows(run: run)
+            #expect(images.count == 2 && images.allSatisfy { $0.status == .ok }, "\(images)")
+            hashes.formUnion(images.compactMap(\.sha256))
+            #expect(try store.judgmentRows(run: run).count == 2)
+        }
+        #expect(hashes.count == 6)
+        #expect((1...3).allSatisfy { recorder.output.contains("tiny-sd-\($0)") } && recorder.output.contains("(published)"), "\(recorder.output)")
+        // And a second run starts no worker and sends nothing
+        let sent = given.server.stats.requests
+        let again = ConsoleRecorder()
+        try await Console.$sink.withValue(again) { try await given.board(spec).run() }
+        #expect(given.server.stats.requests == sent && again.messages.contains("0 images made, 2 already made"), "\(again.messages)")
     }
 }
