@@ -85,7 +85,11 @@ public struct BoardRun {
             }
         }
         if dryRun { return }
-        try BoardReport(spec: spec, settings: report, environment: environment).write(store: try storeOptions.openReadOnly())
+        do {
+            try BoardReport(spec: spec, settings: report, environment: environment).write(store: try storeOptions.openReadOnly())
+        } catch let error as WiseError where error.kind == .missingInput && !incomplete.isEmpty {
+            // Nothing judged because every run failed: the runs' failures say more than an empty board.
+        }
         if !incomplete.isEmpty {
             throw OutcomeError("board: \(incomplete.count) of \(runs.count) runs are incomplete (\(incomplete.joined(separator: ", "))); run the same command again to retry only what failed",
                                kind: .incomplete)
@@ -117,12 +121,13 @@ public struct BoardReport {
     public func write(store: ResultsStore) throws {
         if let out = settings.out { try refuseStoreFiles(out, option: "--out", store: store.path) }
         let location = try CatalogueLocation.fromEnvironment(environment)
+        var drawn = 0
         for set in spec.sets {
             let names = spec.runs.filter { $0.set == set }.map(\.name)
             // A run the board has not judged yet (killed before, or every image failed) is named, not drawn.
             let present = try names.filter { name in try store.run(named: name).map { try !store.judges(of: $0).isEmpty } ?? false }
             guard !present.isEmpty else {
-                Console.note("board: no run of set \(set.rawValue) is judged in \(store.path) yet; run `wise board run \(spec.path)` first")
+                Console.note("board: no run of set \(set.rawValue) is judged in \(store.path) yet")
                 continue
             }
             if present.count < names.count {
@@ -137,6 +142,10 @@ public struct BoardReport {
             let prices = try spec.judgeOptions().prices
             try report.writeBoard(format: settings.format, decimals: nil, prices: prices, resamples: settings.resamples, seed: settings.seed,
                                   allowMixed: false, out: settings.out.map { spec.sets.count > 1 ? Self.suffixed($0, set.rawValue) : $0 })
+            drawn += 1
+        }
+        guard drawn > 0 else {
+            throw OutcomeError("no run of board \(spec.path) is judged in \(store.path); run `wise board run \(spec.path)` (or merge the cluster's stores) first", kind: .missingInput)
         }
     }
 
