@@ -265,4 +265,4 @@ public struct BoardSpec: Sendable {
 }
 
 /// The first line of a message.
-func firstLine(_ text: String) -> String { text.split(separator: "\n").first.map(String.init) ?? text }
+private func firstLine(_ text: String) -> String { text.split(separator: "\n").first.map(String.init) ?? text }
