@@ -24,6 +24,8 @@ public struct RunPipeline {
     public var judgeOptions: JudgeOptions
     /// The store written to.
     public var storeOptions: StoreOptions
+    /// Where the catalogue, the model registry and the judge's key are read from (the process's own by default).
+    public var environment = ProcessInfo.processInfo.environment
 
     public init(name: String, set: PromptSet, scoringProtocol: ScoringProtocol?, strict: Bool, judgeModel: String?,
                 generateTimeout: Double, generation: GenerationOptions, judgeOptions: JudgeOptions, storeOptions: StoreOptions) {
@@ -72,7 +74,7 @@ public struct RunPipeline {
     /// the judge's requests and its tokens and cost (API judges) or time (local ones); nothing is
     /// started or written.
     func dryRun(_ made: PreparedGenerator, judge: MadeJudge?, judgeOptions: JudgeOptions) async throws {
-        let catalogue = try loadCatalogue(set)
+        let catalogue = try CatalogueLocation.fromEnvironment(environment).load(set)
         let estimate = try GenerationEstimate(name: name, set: set, made: made, options: generation,
                                               store: try storeOptions.openIfPresent(), catalogue: catalogue)
         for line in estimate.lines(run: name) { Console.out(line + "\n") }
@@ -93,12 +95,15 @@ public struct RunPipeline {
         let generatorModel = judgeOptions.adapters.openai.model
         judgeOptions.adapters.openai.model = judgeModel
         // Build the generator and the judge (checking their options) before anything is written.
-        let made = try generation.makeGenerator(model: generatorModel, run: name, timeout: generateTimeout, dryRun: judgeOptions.dryRun)
-        let judge = try judgeOptions.judge.map { _ in try judgeOptions.makeJudge(scoringProtocol: scoringProtocol ?? set.defaultProtocol) }
+        let made = try generation.makeGenerator(model: generatorModel, run: name, timeout: generateTimeout,
+                                                environment: environment, dryRun: judgeOptions.dryRun)
+        let judge = try judgeOptions.judge.map { _ in
+            try judgeOptions.makeJudge(scoringProtocol: scoringProtocol ?? set.defaultProtocol, environment: environment)
+        }
         if judgeOptions.dryRun { return try await dryRun(made, judge: judge, judgeOptions: judgeOptions) }
         let store = try storeOptions.openForWriting()
-        let outcome = try await generateImages(name: name, set: set, scoringProtocol: scoringProtocol, made: made,
-                                               options: generation, store: store)
+        let outcome = try await generateImages(name: name, set: set, scoringProtocol: scoringProtocol, made: made, options: generation,
+                                               store: store, catalogue: try CatalogueLocation.fromEnvironment(environment).load(set))
         let run = outcome.run
         guard let judge else {
             try printBoard(run, store: store)

@@ -14,6 +14,8 @@ public struct RunReport {
 
     /// Adds the published board's rows for the runs' protocol to terminal and Markdown boards (`--published`).
     public var withPublished = false
+    /// Where the catalogue (and its published board) is found (the process's own by default).
+    public var environment = ProcessInfo.processInfo.environment
 
     /// Names the runs; a store with no runs is refused.
     public init(store: ResultsStore, runs: [String], judgeKey: String?) throws {
@@ -39,14 +41,14 @@ public struct RunReport {
         case .terminal, .md:
             var text = board.renderTerminal(decimals: decimals, markdown: format == .md, prices: prices)
             if withPublished {
-                let published = try CatalogueLocation.fromEnvironment().publishedBoard(for: board.board.scoringProtocol)
+                let published = try CatalogueLocation.fromEnvironment(environment).publishedBoard(for: board.board.scoringProtocol)
                 text += PublishedRows(board: board, published: published).render(decimals: decimals, markdown: format == .md)
             }
             try emit(text, to: out)
         case .json: try emit(board.renderJSON(prices: prices), to: out)
         case .csv: try emit(board.board.render(.csv), to: out)
         case .html:
-            let manifest = try CatalogueLocation.fromEnvironment().manifest
+            let manifest = try CatalogueLocation.fromEnvironment(environment).manifest
             let footer = HTMLReport.Footer(version: WiseVersion.current, catalogue: "\(manifest.repository)@\(manifest.commit.prefix(7))", date: Date())
             let report = HTMLReport(board: board, prompts: try store.prompts(of: board.board.set), runs: try studies.map(store.galleryRun), footer: footer)
             let written = try report.write(to: URL(fileURLWithPath: out!))

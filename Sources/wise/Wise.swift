@@ -23,7 +23,7 @@ struct Wise: AsyncParsableCommand {
         subcommands: [CatalogueCommand.self, AuditCommand.self, RunCommand.self, GenerateCommand.self, JudgeCommand.self, ImportCommand.self,
                       BundleCommand.self, VerifyCommand.self,
                       ExportCommand.self, ReportCommand.self, RunsCommand.self, VerdictsCommand.self, ShowCommand.self, FailuresCommand.self,
-                      MergeCommand.self, ModelsCommand.self, CompareCommand.self, VarianceCommand.self, AgreementCommand.self, MigrateCommand.self, CalibrateCommand.self]
+                      MergeCommand.self, BoardCommand.self, ModelsCommand.self, CompareCommand.self, VarianceCommand.self, AgreementCommand.self, MigrateCommand.self, CalibrateCommand.self]
     )
 }
 

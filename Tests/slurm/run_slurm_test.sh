@@ -17,6 +17,10 @@
 # generate only). A judge that split other ids than the generator would leave images unjudged, and
 # the item-by-item comparison would fail.
 #
+# SLURM_TEST_WHAT=board tests deploy/slurm/submit-board.sh instead: a board spec of three command
+# models, each run as 2 shards and a merge, then the board job (afterok on the three merges); the
+# board store must equal `wise board run` of the same spec on this machine, item for item.
+#
 # Exit status: 0 passed, 1 failed, 77 skipped (not root, or Slurm missing). Every wait is bounded;
 # the daemons and the judge server are stopped by PID; everything lives under one temporary folder
 # (kept when SLURM_TEST_KEEP=1 or on failure, and named on stderr).
@@ -45,6 +49,7 @@ passed=0
 cleanup() {
   set +e
   if [ -n "${shards_job:-}" ]; then scancel "$shards_job" "${merge_job:-}" >/dev/null 2>&1; fi
+  if [ -n "${board_job:-}" ]; then squeue -h -o %A 2>/dev/null | xargs -r scancel >/dev/null 2>&1; fi
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
   for pid in "${pids[@]}"; do
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -132,20 +137,96 @@ if [ "$mode" = real ]; then
   wait_for 20 "the judge server to start" test -s "$tmp/judge.url" || exit 1
   export WISE_TEST_JUDGE_KEY=sk-bench
   judge_args="--base-url $(cat "$tmp/judge.url") --model bench-judge --api-key-env WISE_TEST_JUDGE_KEY"
-  # A 2×2 PNG (written here, so the generator needs nothing but cp), copied once per image.
-  python3 - "$tmp/fixture.png" <<'PY'
+  # 2×2 PNGs (written here, so the generator needs nothing but cp), copied once per image:
+  # fixture.png for the sharded run, board-K.png (another colour each) for the board's models.
+  python3 - "$tmp" <<'PY'
 import struct, sys, zlib
 def chunk(kind, data): return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-rows = b"".join(b"\x00" + bytes([40, 160, 90]) * 2 for _ in range(2))
-with open(sys.argv[1], "wb") as f:
-    f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+for name, rgb in [("fixture", (40, 160, 90)), ("board-0", (200, 10, 10)), ("board-1", (10, 200, 10)), ("board-2", (10, 10, 200))]:
+    rows = b"".join(b"\x00" + bytes(rgb) * 2 for _ in range(2))
+    with open(f"{sys.argv[1]}/{name}.png", "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 PY
   gen_args="${TEST_GEN_ARGS:---generator command --argv 'cp $tmp/fixture.png {out}'}"
   export IDS="${IDS-3-22,401-420}"
   # SLURM_TEST_IDS_IN=gen puts the ids in GEN_ARGS instead, as a recipe that forgets the judge would:
   # `wise judge --shard I/N` must then judge what the shard's generation pass asked for.
   if [ "${SLURM_TEST_IDS_IN:-recipe}" = gen ] && [ -n "$IDS" ]; then gen_args="$gen_args --ids $IDS"; IDS=""; fi
+fi
+
+
+job_state() { scontrol show job -o "$1" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p'; }
+job_done() {
+  case "$(job_state "$1")" in
+    COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE|PREEMPTED) return 0;;
+    *) return 1;;
+  esac
+}
+
+# --- a whole board (SLURM_TEST_WHAT=board): 3 models, 2 shards each, then the board job -----------
+# The spec of deploy/slurm/submit-board.sh: three command models copying a PNG of their own, ids
+# 3-12, the loopback judge. The same spec run by `wise board run` on this machine is the reference:
+# the board store must equal it item for item, and the board reports' scores must agree.
+if [ "${SLURM_TEST_WHAT:-run}" = board ]; then
+  [ "$mode" = real ] || { say "SKIP: the board test needs the real wise (\`wise board\`)"; passed=1; exit 77; }
+  unset IDS GEN_ARGS JUDGE_ARGS RUN_NAME MODEL
+  spec="$tmp/board-spec.json"
+  models=""
+  for k in 0 1 2; do models="$models${models:+, }{\"run\": \"m$k\", \"generator\": \"command\", \"options\": {\"argv\": \"cp $tmp/board-$k.png {out}\"}}"; done
+  cat > "$spec" <<SPEC
+{"sets": ["${SET:-verified}"], "ids": "3-12", "models": [$models],
+ "judge": {"model": "bench-judge", "base_urls": ["$(cat "$tmp/judge.url")"], "api_key_env": "WISE_TEST_JUDGE_KEY"}}
+SPEC
+  mkdir -p "$tmp/local" "$tmp/cluster"
+  local_started=$SECONDS
+  (cd "$tmp/local" && "$WISE_BIN" board run "$spec" --store "$tmp/runs/board-local.sqlite" --resamples 100 \
+     --format json --out "$tmp/runs/board-local.json") > "$tmp/log/board-local.out" 2>&1 \
+    || { say "FAIL: wise board run"; cat "$tmp/log/board-local.out" >&2; exit 1; }
+  say "board on this machine: $(( SECONDS - local_started )) s"
+  slurm_started=$SECONDS
+  board_job="$(cd "$tmp/cluster" && SHARDS=2 STORE_DIR="$tmp/runs/board" REPORT_ARGS="--resamples 100" "$repo/deploy/slurm/submit-board.sh" "$spec")"
+  say "submitted; board job $board_job"
+  if ! wait_for "${SLURM_TEST_TIMEOUT:-300}" "the board job to finish" job_done "$board_job"; then
+    scontrol show job -o >&2 || true; exit 1
+  fi
+  say "slurm: 3 × 2 shards, 3 merges and the board job in $(( SECONDS - slurm_started )) s"
+  states="$(scontrol show job -o | sed -n 's/.*JobName=\([a-z-]*\).*JobState=\([A-Z_]*\).*/\1 \2/p' | sort | uniq -c | tr -s ' ' | sed 's/^ //' | paste -sd ';')"
+  if [ "$states" != "1 wise-board COMPLETED;3 wise-merge COMPLETED;6 wise-shard COMPLETED" ]; then
+    say "FAIL: job states: $states"
+    for f in "$tmp"/runs/board/logs/*.out; do echo "== $f" >&2; tail -20 "$f" >&2; done
+    exit 1
+  fi
+  grep -q "(published)" "$tmp/runs/board/board.md" || { say "FAIL: board.md has no published rows"; cat "$tmp/runs/board/board.md" >&2; exit 1; }
+  python3 - "$tmp/runs" <<'PY'
+import json, sqlite3, sys
+runs = sys.argv[1]
+QUERY = """
+SELECT run.name, image.prompt_id, image.sample_index, image.status, image.sha256,
+       judgment.repeat_index, judgment.status, judgment.scores, judgment.wiscore
+FROM run JOIN image ON image.run_id = run.id LEFT JOIN judgment ON judgment.image_id = image.id
+ORDER BY 1, 2, 3, 6"""
+def items(path):
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True).execute(QUERY).fetchall()
+local, board = items(f"{runs}/board-local.sqlite"), items(f"{runs}/board/board.sqlite")
+problems = []
+names = sorted({r[0] for r in board})
+if names != ["m0", "m1", "m2"]: problems.append(f"the board store holds runs {names}")
+if len(board) != 30 or any(r[4] is None or r[6] is None for r in board): problems.append(f"{len(board)} items, some without image or judgment")
+if board != local: problems.append(f"the board store differs from the local board: {len(set(board) - set(local))} items")
+def scores(path):
+    with open(path) as f: report = json.load(f)
+    return [{k: run.get(k) for k in ("name", "overall", "scored", "total", "categories")} for run in report["runs"]]
+a, b = scores(f"{runs}/board-local.json"), scores(f"{runs}/board/board-report.json")
+if a != b: problems.append(f"the reports differ: {a} vs {b}")
+if problems:
+    print("slurm-test: FAIL: " + "; ".join(problems), file=sys.stderr); sys.exit(1)
+print(f"slurm-test: board of 3 runs × 10 prompts, every image judged; {len(board)} items equal to the local board; reports' scores equal", file=sys.stderr)
+PY
+  passed=1
+  say "PASS in $(( SECONDS - started_at )) s ($mode wise, board)"
+  echo "1 passed, 0 failed"
+  exit 0
 fi
 
 export RUN_NAME=slurm-test SET="${SET:-verified}" GEN_ARGS="$gen_args" JUDGE_ARGS="$judge_args"
@@ -165,14 +246,7 @@ say "unsharded run: $(( SECONDS - unsharded_started )) s"
 slurm_started=$SECONDS
 read -r shards_job merge_job < <(SHARDS=4 STORE_DIR="$tmp/runs/sharded" "$repo/deploy/slurm/submit.sh")
 say "submitted shards $shards_job, merge $merge_job"
-job_state() { scontrol show job -o "$1" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p'; }
-merge_done() {
-  case "$(job_state "$merge_job")" in
-    COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE|PREEMPTED) return 0;;
-    *) return 1;;
-  esac
-}
-if ! wait_for "${SLURM_TEST_TIMEOUT:-300}" "the merge job to finish" merge_done; then
+if ! wait_for "${SLURM_TEST_TIMEOUT:-300}" "the merge job to finish" job_done "$merge_job"; then
   scontrol show job -o "$shards_job" >&2 || true; scontrol show job -o "$merge_job" >&2 || true
   exit 1
 fi
