@@ -1,6 +1,6 @@
 """Tiny random-initialised models built in code, for tests and device checks (no hub needed).
 
-    python workers/tests/tiny_models.py stable-diffusion|janus|emu3 OUT_DIR
+    python workers/tests/tiny_models.py stable-diffusion|janus|emu3|z-image|qwen-image|flux2-klein|longcat-image|… OUT_DIR
 
 The weights are drawn from a fixed torch seed, so the same versions of torch, transformers and
 diffusers build the same model every time. Tokenizers are built from vocabularies of our own.
@@ -243,10 +243,175 @@ def tiny_emu3(seed: int = 0, codebook_size: int = 32):
     return model, processor
 
 
+QWEN_CHAT_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+    "{% if message['content'] is string %}{{ message['content'] }}{% else %}"
+    "{% for part in message['content'] %}{{ part['text'] }}{% endfor %}{% endif %}"
+    "<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+
+
+def tiny_qwen_tokenizer():
+    """A Qwen2 byte-level BPE tokenizer: the 256 byte symbols, a few merges, Qwen's chat markers
+    (<|im_start|>, <|im_end|>) and a ChatML template, as the Qwen text encoders of FLUX.2-klein,
+    Z-Image, Qwen-Image and LongCat-Image expect."""
+    from tokenizers import pre_tokenizers
+    from transformers import Qwen2Tokenizer
+
+    vocab = {}
+    for symbol in sorted(pre_tokenizers.ByteLevel.alphabet()):
+        vocab[symbol] = len(vocab)
+    merges = [("\u0120", "t"), ("h", "e"), ("\u0120t", "he"), ("\u0120", "a"), ("i", "n"), ("e", "r")]
+    for left, right in merges:
+        vocab.setdefault(left + right, len(vocab))
+    markers = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+    for token in markers:
+        vocab[token] = len(vocab)
+    tokenizer = Qwen2Tokenizer(vocab=vocab, merges=merges, eos_token="<|im_end|>",
+                               pad_token="<|endoftext|>", unk_token="<|endoftext|>")
+    tokenizer.add_special_tokens({"additional_special_tokens": markers[1:]})   # never split
+    tokenizer.chat_template = QWEN_CHAT_TEMPLATE
+    return tokenizer
+
+
+def tiny_qwen_vl_text_encoder(vocab_size: int):
+    """A Qwen2.5-VL of 2 text layers (hidden 16) and a 1-layer vision tower it never uses; the
+    vision token ids lie past the vocabulary, so no text token is taken for an image one."""
+    from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
+
+    config = Qwen2_5_VLConfig(
+        text_config={"vocab_size": vocab_size, "hidden_size": 16, "intermediate_size": 32,
+                     "num_hidden_layers": 2, "num_attention_heads": 2, "num_key_value_heads": 2,
+                     "bos_token_id": vocab_size - 2, "eos_token_id": vocab_size - 1,   # im_start, im_end
+                     "rope_scaling": {"mrope_section": [1, 1, 2], "rope_type": "default", "type": "default"}},
+        vision_config={"depth": 1, "hidden_size": 16, "intermediate_size": 16, "num_heads": 2,
+                       "out_hidden_size": 16},
+        vision_start_token_id=vocab_size + 1, vision_end_token_id=vocab_size + 2,
+        vision_token_id=vocab_size + 3, image_token_id=vocab_size + 4, video_token_id=vocab_size + 5)
+    return Qwen2_5_VLForConditionalGeneration(config).eval()
+
+
+def tiny_flat_vae(latent_channels: int):
+    """An AutoencoderKL that downsamples 2x (two 32-channel levels), with FLUX-style scaling and
+    shift factors (the flow-matching pipelines read both)."""
+    from diffusers import AutoencoderKL
+
+    return AutoencoderKL(
+        in_channels=3, out_channels=3, latent_channels=latent_channels, layers_per_block=1,
+        block_out_channels=(32, 32), norm_num_groups=32,
+        down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2,
+        sample_size=32, scaling_factor=0.3611, shift_factor=0.1159)
+
+
+def tiny_z_image(seed: int = 0):
+    """A ZImagePipeline (a 2-layer Z-Image transformer, a 2-layer Qwen3 text encoder, a 2x VAE);
+    sizes are multiples of 4 (2x VAE, 2x2 patches)."""
+    import torch
+    from diffusers import FlowMatchEulerDiscreteScheduler, ZImagePipeline, ZImageTransformer2DModel
+    from transformers import Qwen3Config, Qwen3Model
+
+    torch.manual_seed(seed)
+    tokenizer = tiny_qwen_tokenizer()
+    transformer = ZImageTransformer2DModel(
+        all_patch_size=(2,), all_f_patch_size=(1,), in_channels=4, dim=32, n_layers=2,
+        n_refiner_layers=1, n_heads=2, n_kv_heads=2, qk_norm=True, cap_feat_dim=16,
+        axes_dims=[8, 4, 4], axes_lens=[256, 32, 32])
+    with torch.no_grad():                   # created with torch.empty: give them fixed values
+        transformer.x_pad_token.fill_(1.0)
+        transformer.cap_pad_token.fill_(1.0)
+    text_encoder = Qwen3Model(Qwen3Config(
+        vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=2,
+        num_attention_heads=2, num_key_value_heads=2, head_dim=8, max_position_embeddings=1024))
+    return ZImagePipeline(scheduler=FlowMatchEulerDiscreteScheduler(), vae=tiny_flat_vae(4),
+                          text_encoder=text_encoder, tokenizer=tokenizer, transformer=transformer)
+
+
+def tiny_qwen_image(seed: int = 0):
+    """A QwenImagePipeline (2-layer transformer, a Qwen-Image VAE of 3 levels, a tiny Qwen2.5-VL);
+    sizes are multiples of 16 (8x VAE, 2x2 patches), as for the released model."""
+    import torch
+    from diffusers import (AutoencoderKLQwenImage, FlowMatchEulerDiscreteScheduler, QwenImagePipeline,
+                           QwenImageTransformer2DModel)
+
+    torch.manual_seed(seed)
+    tokenizer = tiny_qwen_tokenizer()
+    transformer = QwenImageTransformer2DModel(
+        patch_size=2, in_channels=16, out_channels=4, num_layers=2, attention_head_dim=16,
+        num_attention_heads=2, joint_attention_dim=16, guidance_embeds=False, axes_dims_rope=(8, 4, 4))
+    vae = AutoencoderKLQwenImage(base_dim=24, z_dim=4, dim_mult=[1, 2, 4], num_res_blocks=1,
+                                 temperal_downsample=[False, True], latents_mean=[0.0] * 4,
+                                 latents_std=[1.0] * 4)
+    return QwenImagePipeline(scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae,
+                             text_encoder=tiny_qwen_vl_text_encoder(len(tokenizer)),
+                             tokenizer=tokenizer, transformer=transformer)
+
+
+def tiny_flux2_klein(seed: int = 0, distilled: bool = False):
+    """A Flux2KleinPipeline: a 1+1-layer FLUX.2 transformer, a Qwen3 causal LM of 27 layers (hidden
+    16; the pipeline stacks hidden states 9, 18 and 27, as for the released model), a 2x FLUX.2 VAE;
+    sizes are multiples of 4. ``distilled`` marks it step-distilled (is_distilled), as the released
+    FLUX.2-klein 4B and 9B are."""
+    import torch
+    from diffusers import (AutoencoderKLFlux2, FlowMatchEulerDiscreteScheduler, Flux2KleinPipeline,
+                           Flux2Transformer2DModel)
+    from transformers import Qwen3Config, Qwen3ForCausalLM
+
+    torch.manual_seed(seed)
+    tokenizer = tiny_qwen_tokenizer()
+    transformer = Flux2Transformer2DModel(
+        patch_size=1, in_channels=16, num_layers=1, num_single_layers=1, attention_head_dim=16,
+        num_attention_heads=2, joint_attention_dim=48, timestep_guidance_channels=32,
+        axes_dims_rope=[4, 4, 4, 4], guidance_embeds=False)
+    text_encoder = Qwen3ForCausalLM(Qwen3Config(
+        vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=27,
+        num_attention_heads=2, num_key_value_heads=2, head_dim=8, max_position_embeddings=1024))
+    vae = AutoencoderKLFlux2(
+        sample_size=32, in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",) * 2,
+        up_block_types=("UpDecoderBlock2D",) * 2, block_out_channels=(32, 32), layers_per_block=1,
+        latent_channels=4, norm_num_groups=32, use_quant_conv=False, use_post_quant_conv=False)
+    return Flux2KleinPipeline(scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae,
+                              text_encoder=text_encoder, tokenizer=tokenizer, transformer=transformer,
+                              is_distilled=distilled)
+
+
+def tiny_longcat_image(seed: int = 0):
+    """A LongCatImagePipeline (1+1-layer transformer, a tiny Qwen2.5-VL, a 2x VAE of 16 latent
+    channels, which the pipeline assumes); sizes are multiples of 4.
+
+    Its text_processor (a Qwen2VLProcessor, used only to rewrite prompts) needs torchvision for
+    its video half, which this environment lacks; the tokenizer stands in (it has the chat
+    template and the calls prompt rewriting makes), and the worker is run with rewriting off.
+    """
+    import torch
+    from diffusers import FlowMatchEulerDiscreteScheduler, LongCatImagePipeline, LongCatImageTransformer2DModel
+
+    torch.manual_seed(seed)
+    tokenizer = tiny_qwen_tokenizer()
+    transformer = LongCatImageTransformer2DModel(
+        patch_size=1, in_channels=64, num_layers=1, num_single_layers=1, attention_head_dim=16,
+        num_attention_heads=2, joint_attention_dim=16, pooled_projection_dim=16,
+        axes_dims_rope=[4, 6, 6])
+    return LongCatImagePipeline(scheduler=FlowMatchEulerDiscreteScheduler(), vae=tiny_flat_vae(16),
+                                text_encoder=tiny_qwen_vl_text_encoder(len(tokenizer)),
+                                tokenizer=tokenizer, text_processor=tiny_qwen_tokenizer(),
+                                transformer=transformer)
+
+
+def save_pipeline(build, folder: str, seed: int = 0) -> str:
+    """Saves the pipeline ``build(seed)`` returns into a folder DiffusionPipeline can load."""
+    build(seed).save_pretrained(folder)
+    return folder
+
+
 BUILDERS = {"stable-diffusion": save_tiny_stable_diffusion,
             "stable-diffusion-flagging": lambda folder: tiny_flagging_stable_diffusion().save_pretrained(folder) or folder,
             "janus": lambda folder: save_model_and_processor(tiny_janus, folder),
-            "emu3": lambda folder: save_model_and_processor(tiny_emu3, folder)}
+            "emu3": lambda folder: save_model_and_processor(tiny_emu3, folder),
+            "z-image": lambda folder: save_pipeline(tiny_z_image, folder),
+            "qwen-image": lambda folder: save_pipeline(tiny_qwen_image, folder),
+            "flux2-klein": lambda folder: save_pipeline(tiny_flux2_klein, folder),
+            "flux2-klein-distilled": lambda folder: save_pipeline(
+                lambda seed: tiny_flux2_klein(seed, distilled=True), folder),
+            "longcat-image": lambda folder: save_pipeline(tiny_longcat_image, folder)}
 
 
 if __name__ == "__main__":
