@@ -230,7 +230,8 @@ class DiffusersWorker:
             if self.distilled and kind == "guidance_scale" and settings["guidance"] > 1:
                 raise wp.BadRequest(f"{name} here is step-distilled (is_distilled in its config) and "
                                     f"would ignore guidance {settings['guidance']:g}; ask for guidance 1")
-            if kind == "guidance_scale" and "true_cfg_scale" in self.call_parameters and not self.guidance_embedded:
+            if (kind == "guidance_scale" and "true_cfg_scale" in self.call_parameters
+                    and not self.guidance_embedded):
                 raise wp.BadRequest(f"{name}'s transformer has no guidance embedding, so it would ignore "
                                     "guidance_scale; set option guidance_kind to true_cfg_scale")
             kwargs[kind] = settings["guidance"]

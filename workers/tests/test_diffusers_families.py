@@ -1,8 +1,8 @@
 """The diffusers worker against tiny random pipelines of the newer families, built in code.
 
-Z-Image, Qwen-Image, FLUX.2-klein (undistilled and step-distilled) and LongCat-Image, each a
-pipeline of the real diffusers class with random weights of a few hundred thousand parameters and
-a tokenizer over a vocabulary of our own (workers/tests/tiny_models.py). Each family's requests
+Z-Image, Qwen-Image, FLUX.2-dev, FLUX.2-klein (undistilled and step-distilled) and LongCat-Image,
+each a pipeline of the real diffusers class with random weights of a few hundred thousand
+parameters and a tokenizer over a vocabulary of our own (workers/tests/tiny_models.py). Each family's requests
 carry the options its registry entry (models/registry.json) gives, so the test proves the worker
 runs those entries as written. For each family it checks what the worker hands the pipeline
 (guidance kind, negative prompt, maximum sequence length, size rule), that each of those reaches
@@ -237,6 +237,16 @@ class QwenImageTests(FamilyChecks, unittest.TestCase):
         self.assertIn("max_sequence_length", error)   # the pipeline's own check (at most 1024)
 
 
+class Flux2Tests(FamilyChecks, unittest.TestCase):
+    """FLUX.2-dev's pipeline: guidance is embedded (one pass per step), no negative prompt."""
+
+    builder = "flux2"
+    registry_name = "flux.2-dev"
+    pipeline_class = "Flux2Pipeline"
+    takes_negative_prompt = False
+    expected_call = {"num_inference_steps": 2, "guidance_scale": 4.0, "width": 32, "height": 32}
+
+
 class Flux2KleinTests(FamilyChecks, unittest.TestCase):
     """The undistilled (base) FLUX.2-klein, whose guidance is real CFG against an empty prompt."""
 
@@ -279,7 +289,8 @@ class LongCatImageTests(FamilyChecks, unittest.TestCase):
         self.assertNotEqual(pixels(self.out("no-renorm.png")), pixels(self.out("a.png")))
 
 
-FAMILY_CASES = [ZImageTests, QwenImageTests, Flux2KleinTests, Flux2KleinDistilledTests, LongCatImageTests]
+FAMILY_CASES = [ZImageTests, QwenImageTests, Flux2Tests, Flux2KleinTests, Flux2KleinDistilledTests,
+                LongCatImageTests]
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Tiny random-initialised models built in code, for tests and device checks (no hub needed).
 
-    python workers/tests/tiny_models.py stable-diffusion|janus|emu3|z-image|qwen-image|flux2-klein|longcat-image|… OUT_DIR
+    python workers/tests/tiny_models.py NAME OUT_DIR      (NAME: a key of BUILDERS, at the end)
 
 The weights are drawn from a fixed torch seed, so the same versions of torch, transformers and
 diffusers build the same model every time. Tokenizers are built from vocabularies of our own.
@@ -382,7 +382,8 @@ def tiny_longcat_image(seed: int = 0):
     template and the calls prompt rewriting makes), and the worker is run with rewriting off.
     """
     import torch
-    from diffusers import FlowMatchEulerDiscreteScheduler, LongCatImagePipeline, LongCatImageTransformer2DModel
+    from diffusers import (FlowMatchEulerDiscreteScheduler, LongCatImagePipeline,
+                           LongCatImageTransformer2DModel)
 
     torch.manual_seed(seed)
     tokenizer = tiny_qwen_tokenizer()
@@ -394,6 +395,56 @@ def tiny_longcat_image(seed: int = 0):
                                 text_encoder=tiny_qwen_vl_text_encoder(len(tokenizer)),
                                 tokenizer=tokenizer, text_processor=tiny_qwen_tokenizer(),
                                 transformer=transformer)
+
+
+MISTRAL_CHAT_TEMPLATE = (
+    "{% for message in messages %}{% if message['role'] == 'system' %}[SYSTEM_PROMPT]"
+    "{% elif message['role'] == 'user' %}[INST]{% endif %}"
+    "{% for part in message['content'] %}{{ part['text'] }}{% endfor %}"
+    "{% if message['role'] == 'system' %}[/SYSTEM_PROMPT]{% elif message['role'] == 'user' %}[/INST]"
+    "{% endif %}{% endfor %}")
+
+
+def tiny_flux2(seed: int = 0):
+    """A Flux2Pipeline (FLUX.2-dev's): a 1+1-layer FLUX.2 transformer with guidance embedding, a
+    Mistral3 of 30 text layers (hidden 16; the pipeline stacks hidden states 10, 20 and 30, as
+    for the released model) and a 1-layer Pixtral vision tower it never uses, a 2x FLUX.2 VAE;
+    sizes are multiples of 4.
+
+    The released pipeline's ``tokenizer`` is a PixtralProcessor, which transformers 5.24 refuses
+    to build without torchvision (absent here); a byte-level tokenizer with Mistral's chat markers
+    stands in: the pipeline only calls its apply_chat_template, which tokenizers have too.
+    """
+    import torch
+    from diffusers import (AutoencoderKLFlux2, FlowMatchEulerDiscreteScheduler, Flux2Pipeline,
+                           Flux2Transformer2DModel)
+    from transformers import Mistral3Config, Mistral3ForConditionalGeneration
+
+    torch.manual_seed(seed)
+    tokenizer = tiny_qwen_tokenizer()
+    tokenizer.add_special_tokens({"additional_special_tokens": [
+        "[SYSTEM_PROMPT]", "[/SYSTEM_PROMPT]", "[INST]", "[/INST]", "[IMG]", "[IMG_BREAK]", "[IMG_END]"]})
+    tokenizer.chat_template = MISTRAL_CHAT_TEMPLATE
+    config = Mistral3Config(
+        text_config={"model_type": "mistral", "vocab_size": len(tokenizer), "hidden_size": 16,
+                     "intermediate_size": 32, "num_hidden_layers": 30, "num_attention_heads": 2,
+                     "num_key_value_heads": 2, "head_dim": 8, "max_position_embeddings": 2048,
+                     "pad_token_id": tokenizer.pad_token_id},
+        vision_config={"model_type": "pixtral", "hidden_size": 16, "intermediate_size": 32,
+                       "num_hidden_layers": 1, "num_attention_heads": 2, "head_dim": 8,
+                       "image_size": 32, "patch_size": 16},
+        image_token_index=tokenizer.convert_tokens_to_ids("[IMG]"), spatial_merge_size=1)
+    transformer = Flux2Transformer2DModel(
+        patch_size=1, in_channels=16, num_layers=1, num_single_layers=1, attention_head_dim=16,
+        num_attention_heads=2, joint_attention_dim=48, timestep_guidance_channels=32,
+        axes_dims_rope=[4, 4, 4, 4], guidance_embeds=True)
+    vae = AutoencoderKLFlux2(
+        sample_size=32, in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",) * 2,
+        up_block_types=("UpDecoderBlock2D",) * 2, block_out_channels=(32, 32), layers_per_block=1,
+        latent_channels=4, norm_num_groups=32, use_quant_conv=False, use_post_quant_conv=False)
+    return Flux2Pipeline(scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae,
+                         text_encoder=Mistral3ForConditionalGeneration(config).eval(),
+                         tokenizer=tokenizer, transformer=transformer)
 
 
 def save_pipeline(build, folder: str, seed: int = 0) -> str:
@@ -408,6 +459,7 @@ BUILDERS = {"stable-diffusion": save_tiny_stable_diffusion,
             "emu3": lambda folder: save_model_and_processor(tiny_emu3, folder),
             "z-image": lambda folder: save_pipeline(tiny_z_image, folder),
             "qwen-image": lambda folder: save_pipeline(tiny_qwen_image, folder),
+            "flux2": lambda folder: save_pipeline(tiny_flux2, folder),
             "flux2-klein": lambda folder: save_pipeline(tiny_flux2_klein, folder),
             "flux2-klein-distilled": lambda folder: save_pipeline(
                 lambda seed: tiny_flux2_klein(seed, distilled=True), folder),
