@@ -5,7 +5,9 @@
         --dtype bfloat16 --device cuda --steps 28 --guidance 3.5 --batch 4
 
 Every image gets a torch.Generator of its own seeded from its request, so an image depends
-only on (model, settings, prompt, seed), never on which requests shared its batch.
+only on (model, settings, prompt, seed), never on which requests shared its batch. A pipeline of
+the model's own code (--trust-remote-code) whose call takes seed= and no generator, as DeepGen
+1.0's, gets one call per image with that image's seed; one that takes neither is refused.
 Requests with equal settings (width, height, steps, guidance, options) that are queued together
 are run as one pipeline call of up to --batch images. Batched float kernels are not batch-size
 invariant (on CPU a 1-row matmul takes another path than a 2-row one, and oneDNN picks convolution
@@ -55,7 +57,7 @@ GUIDANCE_KINDS = ("guidance_scale", "true_cfg_scale", "distilled_guidance_scale"
 # Pipeline arguments the worker sets from the request; pipeline_kwargs may not override them.
 OWNED_ARGUMENTS = {"prompt", "negative_prompt", "generator", "num_images_per_prompt", "output_type",
                    "num_inference_steps", "width", "height", "latents", "max_sequence_length",
-                   "return_dict", "callback_on_step_end", *GUIDANCE_KINDS}
+                   "return_dict", "callback_on_step_end", "seed", *GUIDANCE_KINDS}
 
 
 def parse_arguments(argv=None):
@@ -133,6 +135,9 @@ class DiffusersWorker:
             scheduler_class = getattr(diffusers, arguments.scheduler, None)
             if scheduler_class is None or not hasattr(scheduler_class, "from_config"):
                 raise SystemExit(f"diffusers_worker: no scheduler class {arguments.scheduler!r}")
+            if getattr(pipeline, "scheduler", None) is None:
+                raise SystemExit(f"diffusers_worker: {type(pipeline).__name__} has no scheduler to "
+                                 "replace; drop --scheduler")
             pipeline.scheduler = scheduler_class.from_config(pipeline.scheduler.config)
         if arguments.offload == "model":
             pipeline.enable_model_cpu_offload(device=arguments.device)
@@ -150,12 +155,23 @@ class DiffusersWorker:
                                 if parameter.kind not in (inspect.Parameter.VAR_KEYWORD,
                                                           inspect.Parameter.VAR_POSITIONAL)}
         self.generator_device = "cpu" if arguments.generator_device == "cpu" else arguments.device
+        # How images are seeded: a torch.Generator per image, or, for pipelines whose own code takes
+        # seed= instead (DeepGen 1.0's), one call per image with its seed.
+        self.seeding = ("generator" if "generator" in self.call_parameters else
+                        "seed" if "seed" in self.call_parameters else None)
         self.size_multiple = size_multiple(pipeline)
         # A step-distilled FLUX.2-klein says so in its config; it ignores guidance.
         self.distilled = bool(getattr(pipeline, "config", {}).get("is_distilled", False))
         # Qwen-Image's guidance_scale acts only on a guidance-distilled transformer (guidance_embeds).
         transformer_config = getattr(getattr(pipeline, "transformer", None), "config", {})
         self.guidance_embedded = bool(transformer_config.get("guidance_embeds", False))
+
+    def scheduler(self):
+        """The pipeline's scheduler, or None for a pipeline of its own code that has none."""
+        return getattr(self.pipeline, "scheduler", None)
+
+    def scheduler_name(self):
+        return type(self.scheduler()).__name__ if self.scheduler() is not None else None
 
     def metadata(self) -> dict:
         import diffusers
@@ -175,8 +191,8 @@ class DiffusersWorker:
             "dtype": a.dtype,
             "variant": a.variant,
             "revision": a.revision,
-            "scheduler": type(self.pipeline.scheduler).__name__,
-            "scheduler_config": _plain(dict(self.pipeline.scheduler.config)),
+            "scheduler": self.scheduler_name(),
+            "scheduler_config": _plain(dict(getattr(self.scheduler(), "config", None) or {})),
             "steps": a.steps if a.steps is not None else self.defaults["steps"],
             "guidance": a.guidance if a.guidance is not None else self.defaults["guidance"],
             "width": a.width,
@@ -184,6 +200,7 @@ class DiffusersWorker:
             "batch": a.batch,
             "batch_padding": a.batch_padding,
             "generator_device": self.generator_device,
+            "seeding": self.seeding,
             "offload": a.offload,
             "size_multiple": self.size_multiple,
             "trust_remote_code": a.trust_remote_code,
@@ -205,6 +222,9 @@ class DiffusersWorker:
         or size this pipeline cannot take."""
         name = type(self.pipeline).__name__
         options = request.options
+        if self.seeding is None:
+            raise wp.BadRequest(f"{name}'s call takes neither generator nor seed, so the worker "
+                                "cannot seed its images; it runs no request")
         unknown = sorted(set(options) - KNOWN_OPTIONS)
         if unknown:
             raise wp.BadRequest(f"the diffusers worker has no option {', '.join(unknown)} "
@@ -321,10 +341,11 @@ class DiffusersWorker:
                 "guidance_kind": kind,
                 "width": image.width,
                 "height": image.height,
-                "scheduler": type(self.pipeline.scheduler).__name__,
+                "scheduler": self.scheduler_name(),
                 "dtype": self.arguments.dtype,
                 "batch_size": len(batch),
-                "call_batch": self.arguments.batch if self.arguments.batch_padding == "fixed" else len(batch),
+                "call_batch": (1 if self.seeding == "seed" else self.arguments.batch
+                               if self.arguments.batch_padding == "fixed" else len(batch)),
                 "batch_seconds": round(seconds, 6),
             }
             if negative is not None:
@@ -339,6 +360,8 @@ class DiffusersWorker:
             self.channel.ok(request, request.output, seconds / len(batch), metadata, refused=refused)
 
     def generate(self, batch: list, kwargs: dict, negative):
+        if self.seeding == "seed":
+            return self.generate_by_seed(batch, kwargs, negative)
         torch = self.torch
         real = len(batch)
         if self.arguments.batch_padding == "fixed" and real < self.arguments.batch:
@@ -365,6 +388,29 @@ class DiffusersWorker:
         if not isinstance(flags, (list, tuple)) or len(flags) != len(images):
             flags = [False] * len(images)
         return images[:real], [bool(f) for f in flags[:real]], seconds
+
+    def generate_by_seed(self, batch: list, kwargs: dict, negative):
+        """One call per image for a pipeline that takes seed= (its own generator, seeded once per
+        call): an image then depends only on its own request."""
+        torch = self.torch
+        images, seconds = [], 0.0
+        for request in batch:
+            call = dict(kwargs, prompt=request.prompt, seed=request.seed)
+            for name, value in (("num_images_per_prompt", 1), ("output_type", "pil"),
+                                ("negative_prompt", negative)):
+                if name in self.call_parameters and value is not None:
+                    call[name] = value
+            started = time.monotonic()
+            with torch.inference_mode():
+                result = self.pipeline(**call)
+            if self.arguments.device.startswith("cuda"):
+                torch.cuda.synchronize()
+            seconds += time.monotonic() - started
+            made = list(result.images)
+            if len(made) != 1:
+                raise RuntimeError(f"pipeline returned {len(made)} images for one prompt and seed")
+            images.append(made[0])
+        return images, [False] * len(images), seconds
 
 
 def _plain(value):

@@ -74,6 +74,7 @@ class FamilyWorker:
     builder = ""                 # a tiny_models.BUILDERS name
     registry_name = ""           # the registry entry whose options and guidance the requests carry
     guidance = None              # None: the registry entry's
+    worker_arguments = ()        # more worker flags
 
     @classmethod
     def setUpClass(cls):
@@ -88,7 +89,7 @@ class FamilyWorker:
         cls.worker = WorkerProcess(
             [python(), WORKER, "--model", os.path.join(_state["folder"], cls.builder), "--threads", "1",
              "--batch", "2", "--batch-wait", "0.5", "--steps", "2", "--width", "32", "--height", "32",
-             "--name", cls.builder],
+             "--name", cls.builder, *cls.worker_arguments],
             env={"OMP_NUM_THREADS": "1"}, stderr_path=os.path.join(cls.folder, "worker.stderr"))
         cls.ready = cls.worker.next_message(REPLY_TIMEOUT)
 
@@ -289,8 +290,48 @@ class LongCatImageTests(FamilyChecks, unittest.TestCase):
         self.assertNotEqual(pixels(self.out("no-renorm.png")), pixels(self.out("a.png")))
 
 
+class RemoteCodeSeedTests(FamilyWorker, unittest.TestCase):
+    """A pipeline of the model's own code that takes seed= and no generator, as DeepGen 1.0's
+    (deepgen-1.0's registry options): loaded only with --trust-remote-code, one call per image."""
+
+    builder = "seed-only-remote"
+    registry_name = "deepgen-1.0"
+    worker_arguments = ("--trust-remote-code",)
+
+    def test_1_ready_line(self):
+        metadata = self.ready["metadata"]
+        self.assertEqual((metadata["pipeline"], metadata["seeding"], metadata["trust_remote_code"]),
+                         ("SeedOnlyPipeline", "seed", True))
+
+    def test_2_seeds_reach_the_call_alone_and_in_a_batch(self):
+        metadata = self.image("a", "a red cat", 1001, "a.png")
+        self.assertEqual(metadata["call"], {"num_inference_steps": 2, "guidance_scale": 4.0,
+                                            "width": 32, "height": 32})
+        self.image("a-again", "a red cat", 1001, "a-again.png")
+        self.assertEqual(digest(self.out("a-again.png")), digest(self.out("a.png")))
+        self.image("a-seed", "a red cat", 1002, "a-seed.png")
+        self.assertNotEqual(pixels(self.out("a-seed.png")), pixels(self.out("a.png")))
+        self.image("b", "blue sky", 2002, "b.png")
+        replies = self.generate(self.request("b2", "blue sky", 2002, "b2.png"),
+                                self.request("a2", "a red cat", 1001, "a2.png"))
+        self.assertEqual(replies["a2"]["metadata"]["batch_size"], 2, "the two requests were not batched")
+        self.assertEqual(replies["a2"]["metadata"]["call_batch"], 1)
+        self.assertEqual(digest(self.out("a2.png")), digest(self.out("a.png")))
+        self.assertEqual(digest(self.out("b2.png")), digest(self.out("b.png")))
+
+    def test_3_without_the_flag_the_worker_refuses_to_start(self):
+        from worker_client import python
+
+        result = subprocess.run([python(), WORKER, "--model", os.path.join(_state["folder"], self.builder)],
+                                stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=REPLY_TIMEOUT,
+                                env={**os.environ, "OMP_NUM_THREADS": "1"})
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.stdout, "", "a ready line or reply from a worker that cannot load")
+        self.assertIn("trust_remote_code", result.stderr)
+
+
 FAMILY_CASES = [ZImageTests, QwenImageTests, Flux2Tests, Flux2KleinTests, Flux2KleinDistilledTests,
-                LongCatImageTests]
+                LongCatImageTests, RemoteCodeSeedTests]
 
 
 if __name__ == "__main__":

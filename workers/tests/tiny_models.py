@@ -447,6 +447,47 @@ def tiny_flux2(seed: int = 0):
                          tokenizer=tokenizer, transformer=transformer)
 
 
+SEED_ONLY_PIPELINE_CODE = '''"""A pipeline shipped as the model's own code, taking seed= and no generator (as DeepGen 1.0's)."""
+import torch
+from PIL import Image
+from diffusers import DiffusionPipeline
+from diffusers.pipelines.pipeline_utils import ImagePipelineOutput
+
+
+class SeedOnlyPipeline(DiffusionPipeline):
+    def __init__(self):
+        super().__init__()
+
+    @torch.no_grad()
+    def __call__(self, prompt, height=512, width=512, num_inference_steps=50, guidance_scale=4.0,
+                 negative_prompt=None, seed=42, **kwargs):
+        prompts = [prompt] if isinstance(prompt, str) else prompt
+        generator = torch.Generator().manual_seed(seed)     # one per call, as such pipelines do
+        images = []
+        for text in prompts:
+            noise = torch.rand(height, width, 3, generator=generator)
+            shade = (sum(text.encode()) % 97) / 97 * guidance_scale / (1 + num_inference_steps)
+            images.append(Image.fromarray(((noise + shade) % 1 * 255).to(torch.uint8).numpy()))
+        return ImagePipelineOutput(images=images)
+'''
+
+
+def save_seed_only_remote_pipeline(folder: str) -> str:
+    """A folder whose model_index.json names a pipeline class in the folder's own seed_pipeline.py,
+    which diffusers loads only with trust_remote_code: the shape of DeepGen-1.0-diffusers, whose
+    call takes seed= instead of generators. No weights: its images come from the seed and prompt."""
+    import json
+    import os
+
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "seed_pipeline.py"), "w", encoding="utf-8") as handle:
+        handle.write(SEED_ONLY_PIPELINE_CODE)
+    with open(os.path.join(folder, "model_index.json"), "w", encoding="utf-8") as handle:
+        json.dump({"_class_name": ["seed_pipeline", "SeedOnlyPipeline"], "_diffusers_version": "0.42.1"},
+                  handle)
+    return folder
+
+
 def save_pipeline(build, folder: str, seed: int = 0) -> str:
     """Saves the pipeline ``build(seed)`` returns into a folder DiffusionPipeline can load."""
     build(seed).save_pretrained(folder)
@@ -463,7 +504,8 @@ BUILDERS = {"stable-diffusion": save_tiny_stable_diffusion,
             "flux2-klein": lambda folder: save_pipeline(tiny_flux2_klein, folder),
             "flux2-klein-distilled": lambda folder: save_pipeline(
                 lambda seed: tiny_flux2_klein(seed, distilled=True), folder),
-            "longcat-image": lambda folder: save_pipeline(tiny_longcat_image, folder)}
+            "longcat-image": lambda folder: save_pipeline(tiny_longcat_image, folder),
+            "seed-only-remote": save_seed_only_remote_pipeline}
 
 
 if __name__ == "__main__":
