@@ -345,29 +345,37 @@ def tiny_qwen_image(seed: int = 0):
                              tokenizer=tokenizer, transformer=transformer)
 
 
+def tiny_flux2_transformer_and_vae(guidance_embeds: bool):
+    """A 1+1-layer FLUX.2 transformer taking text features of 48 (3 stacked hidden states of 16)
+    and a 2x FLUX.2 VAE of 4 latent channels: what FLUX.2-dev and FLUX.2-klein pipelines share."""
+    from diffusers import AutoencoderKLFlux2, Flux2Transformer2DModel
+
+    transformer = Flux2Transformer2DModel(
+        patch_size=1, in_channels=16, num_layers=1, num_single_layers=1, attention_head_dim=16,
+        num_attention_heads=2, joint_attention_dim=48, timestep_guidance_channels=32,
+        axes_dims_rope=[4, 4, 4, 4], guidance_embeds=guidance_embeds)
+    vae = AutoencoderKLFlux2(
+        sample_size=32, in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",) * 2,
+        up_block_types=("UpDecoderBlock2D",) * 2, block_out_channels=(32, 32), layers_per_block=1,
+        latent_channels=4, norm_num_groups=32, use_quant_conv=False, use_post_quant_conv=False)
+    return transformer, vae
+
+
 def tiny_flux2_klein(seed: int = 0, distilled: bool = False):
     """A Flux2KleinPipeline: a 1+1-layer FLUX.2 transformer, a Qwen3 causal LM of 27 layers (hidden
     16; the pipeline stacks hidden states 9, 18 and 27, as for the released model), a 2x FLUX.2 VAE;
     sizes are multiples of 4. ``distilled`` marks it step-distilled (is_distilled), as the released
     FLUX.2-klein 4B and 9B are."""
     import torch
-    from diffusers import (AutoencoderKLFlux2, FlowMatchEulerDiscreteScheduler, Flux2KleinPipeline,
-                           Flux2Transformer2DModel)
+    from diffusers import FlowMatchEulerDiscreteScheduler, Flux2KleinPipeline
     from transformers import Qwen3Config, Qwen3ForCausalLM
 
     torch.manual_seed(seed)
     tokenizer = tiny_qwen_tokenizer()
-    transformer = Flux2Transformer2DModel(
-        patch_size=1, in_channels=16, num_layers=1, num_single_layers=1, attention_head_dim=16,
-        num_attention_heads=2, joint_attention_dim=48, timestep_guidance_channels=32,
-        axes_dims_rope=[4, 4, 4, 4], guidance_embeds=False)
+    transformer, vae = tiny_flux2_transformer_and_vae(guidance_embeds=False)
     text_encoder = Qwen3ForCausalLM(Qwen3Config(
         vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=27,
         num_attention_heads=2, num_key_value_heads=2, head_dim=8, max_position_embeddings=1024))
-    vae = AutoencoderKLFlux2(
-        sample_size=32, in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",) * 2,
-        up_block_types=("UpDecoderBlock2D",) * 2, block_out_channels=(32, 32), layers_per_block=1,
-        latent_channels=4, norm_num_groups=32, use_quant_conv=False, use_post_quant_conv=False)
     return Flux2KleinPipeline(scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae,
                               text_encoder=text_encoder, tokenizer=tokenizer, transformer=transformer,
                               is_distilled=distilled)
@@ -416,8 +424,7 @@ def tiny_flux2(seed: int = 0):
     stands in: the pipeline only calls its apply_chat_template, which tokenizers have too.
     """
     import torch
-    from diffusers import (AutoencoderKLFlux2, FlowMatchEulerDiscreteScheduler, Flux2Pipeline,
-                           Flux2Transformer2DModel)
+    from diffusers import FlowMatchEulerDiscreteScheduler, Flux2Pipeline
     from transformers import Mistral3Config, Mistral3ForConditionalGeneration
 
     torch.manual_seed(seed)
@@ -434,14 +441,7 @@ def tiny_flux2(seed: int = 0):
                        "num_hidden_layers": 1, "num_attention_heads": 2, "head_dim": 8,
                        "image_size": 32, "patch_size": 16},
         image_token_index=tokenizer.convert_tokens_to_ids("[IMG]"), spatial_merge_size=1)
-    transformer = Flux2Transformer2DModel(
-        patch_size=1, in_channels=16, num_layers=1, num_single_layers=1, attention_head_dim=16,
-        num_attention_heads=2, joint_attention_dim=48, timestep_guidance_channels=32,
-        axes_dims_rope=[4, 4, 4, 4], guidance_embeds=True)
-    vae = AutoencoderKLFlux2(
-        sample_size=32, in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",) * 2,
-        up_block_types=("UpDecoderBlock2D",) * 2, block_out_channels=(32, 32), layers_per_block=1,
-        latent_channels=4, norm_num_groups=32, use_quant_conv=False, use_post_quant_conv=False)
+    transformer, vae = tiny_flux2_transformer_and_vae(guidance_embeds=True)
     return Flux2Pipeline(scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae,
                          text_encoder=Mistral3ForConditionalGeneration(config).eval(),
                          tokenizer=tokenizer, transformer=transformer)
