@@ -218,8 +218,9 @@ class DiffusersWorker:
 
     def call_arguments(self, request: wp.Request, settings: dict):
         """The pipeline call's arguments (besides prompts and generators) for a request's settings
-        and options, its negative prompt and its guidance kind; a wp.BadRequest names any option
-        or size this pipeline cannot take."""
+        and options, its negative prompt, its guidance kind and the guidance in effect (the
+        request's, else the pipeline's default for that kind); a wp.BadRequest names any option or
+        size this pipeline cannot take."""
         name = type(self.pipeline).__name__
         options = request.options
         if self.seeding is None:
@@ -271,8 +272,11 @@ class DiffusersWorker:
                 raise wp.BadRequest("option 'negative_prompt' must be a string")
             if "negative_prompt" not in self.call_parameters:
                 raise wp.BadRequest(f"{name} takes no negative prompt; drop option negative_prompt")
-        if kind == "true_cfg_scale" and negative is None and (settings["guidance"] or 0) > 1:
-            raise wp.BadRequest(f"{name} runs true_cfg_scale {settings['guidance']:g} only with a "
+        guidance = settings["guidance"]
+        if guidance is None:
+            guidance = self.defaults["guidance_by_kind"].get(kind)
+        if kind == "true_cfg_scale" and negative is None and (guidance or 0) > 1:
+            raise wp.BadRequest(f"{name} runs true_cfg_scale {guidance:g} only with a "
                                 "negative prompt (without one it silently skips guidance); set option "
                                 "negative_prompt, \" \" for an empty one")
         length = options.get("max_sequence_length")
@@ -294,14 +298,14 @@ class DiffusersWorker:
         if unknown:
             raise wp.BadRequest(f"{name} takes no argument {', '.join(unknown)}")
         kwargs.update(extra)
-        return kwargs, negative, kind
+        return kwargs, negative, kind, guidance
 
     def run_batch(self, batch: list) -> None:
         """Answers every request of the batch exactly once."""
         first = batch[0]
         try:
             settings = self.settings(first)
-            kwargs, negative, kind = self.call_arguments(first, settings)
+            kwargs, negative, kind, guidance = self.call_arguments(first, settings)
         except wp.BadRequest as error:
             for request in batch:
                 self.channel.error(request.id, str(error))
@@ -324,9 +328,6 @@ class DiffusersWorker:
                 self.channel.error(request.id, f"{type(self.pipeline).__name__} made a {wrong[0][0]}x"
                                    f"{wrong[0][1]} image for {expected[0]}x{expected[1]}; not written")
             return
-        guidance = settings["guidance"]
-        if guidance is None:
-            guidance = self.defaults["guidance_by_kind"].get(kind)
         call = _plain({**kwargs, **({"negative_prompt": negative} if negative is not None else {})})
         for request, image, flagged in zip(batch, images, flags):
             try:

@@ -227,11 +227,12 @@ class QwenImageTests(FamilyChecks, unittest.TestCase):
                      "negative_prompt": " "}
 
     def test_8b_true_cfg_needs_a_negative_prompt_and_guidance_scale_is_refused(self):
-        alone = self.request("true-cfg-alone", "a red cat", 1, "true-cfg-alone.png")
-        del alone["options"]["negative_prompt"]
-        reply = self.generate(alone)["true-cfg-alone"]
-        self.assertEqual(reply["status"], "error", reply)
-        self.assertIn("runs true_cfg_scale 4 only with a negative prompt", reply["error"])
+        for rid, guidance in (("true-cfg-alone", 4.0), ("true-cfg-default", None)):   # None: the call's 4.0
+            alone = self.request(rid, "a red cat", 1, rid + ".png", guidance=guidance)
+            del alone["options"]["negative_prompt"]
+            reply = self.generate(alone)[rid]
+            self.assertEqual(reply["status"], "error", reply)
+            self.assertIn("runs true_cfg_scale 4 only with a negative prompt", reply["error"])
         error = self.refused("plain-guidance", options={"guidance_kind": "guidance_scale"})
         self.assertIn("set option guidance_kind to true_cfg_scale", error)
         error = self.refused("too-long", options={"max_sequence_length": 2048})
