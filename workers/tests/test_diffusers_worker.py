@@ -160,13 +160,16 @@ class DiffusersWorkerTests(unittest.TestCase):
         path = self.out("defaults.png")
         reply = self.generate(request("d1", "green tree", 7, path, width=None, height=None,
                                       steps=None, guidance=None,
-                                      options={"negative_prompt": "blurry", "other": 1}))["d1"]
+                                      options={"negative_prompt": "blurry"}))["d1"]
         self.assert_ok(reply, path)
         metadata = reply["metadata"]
         self.assertEqual((metadata["steps"], metadata["width"], metadata["height"]), (2, 64, 64))
         self.assertEqual(metadata["guidance"], 7.5)   # the pipeline's own default
+        self.assertEqual(metadata["guidance_kind"], "guidance_scale")
         self.assertEqual(metadata["negative_prompt"], "blurry")
-        self.assertEqual(metadata["ignored_options"], ["other"])
+        # what the pipeline was called with: the worker's defaults, no guidance (the pipeline's own)
+        self.assertEqual(metadata["call"], {"num_inference_steps": 2, "width": 64, "height": 64,
+                                            "negative_prompt": "blurry"})
 
     def test_7_bad_requests_get_error_replies(self):
         worker = self.worker
@@ -179,10 +182,16 @@ class DiffusersWorkerTests(unittest.TestCase):
                     request("bad-options", "p", 1, self.out("x.png"), options=[1]),
                     request("bad-kwargs", "p", 1, self.out("x.png"),
                             options={"pipeline_kwargs": {"no_such_argument": 1}}),
-                    request("unwritable", "p", 1, "/proc/wise-cannot-write/x.png"))
+                    request("unwritable", "p", 1, "/proc/wise-cannot-write/x.png"),
+                    request("unknown-option", "p", 1, self.out("x.png"), options={"other": 1}),
+                    request("off-grid", "p", 1, self.out("x.png"), width=60),
+                    request("no-true-cfg", "p", 1, self.out("x.png"),
+                            options={"guidance_kind": "true_cfg_scale"}),
+                    request("remote-code", "p", 1, self.out("x.png"),
+                            options={"trust_remote_code": True}))
         replies = []
         deadline = time.monotonic() + REPLY_TIMEOUT
-        for _ in range(10):
+        for _ in range(14):
             replies.append(worker.next_message(max(0.01, deadline - time.monotonic())))
         for reply in replies:
             self.assertEqual(reply["status"], "error", reply)
@@ -190,7 +199,14 @@ class DiffusersWorkerTests(unittest.TestCase):
             self.assertNotIn("\n", reply["error"])
         ids = sorted(str(r["id"]) for r in replies)
         self.assertEqual(ids, sorted(["None", "None", "None", "no-prompt", "relative", "bad-seed",
-                                      "bad-width", "bad-options", "bad-kwargs", "unwritable"]))
+                                      "bad-width", "bad-options", "bad-kwargs", "unwritable",
+                                      "unknown-option", "off-grid", "no-true-cfg", "remote-code"]))
+        errors = {r["id"]: r["error"] for r in replies}
+        self.assertIn("no option other", errors["unknown-option"])
+        self.assertIn("width 60 is not a multiple of 8", errors["off-grid"])
+        self.assertIn("ask for 56 or 64", errors["off-grid"])
+        self.assertIn("StableDiffusionPipeline takes no true_cfg_scale", errors["no-true-cfg"])
+        self.assertIn("--trust-remote-code", errors["remote-code"])
         self.assertFalse(os.path.exists(self.out("x.png")))
         # and it still works afterwards
         path = self.out("after-errors.png")

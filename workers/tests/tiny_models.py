@@ -1,6 +1,6 @@
 """Tiny random-initialised models built in code, for tests and device checks (no hub needed).
 
-    python workers/tests/tiny_models.py stable-diffusion|janus|janus-converted|emu3|hunyuan-standin OUT_DIR
+    python workers/tests/tiny_models.py NAME OUT_DIR      (NAME: a key of BUILDERS, at the end)
 
 The weights are drawn from a fixed torch seed, so the same versions of torch, transformers and
 diffusers build the same model every time. Tokenizers are built from vocabularies of our own.
@@ -320,13 +320,272 @@ def save_tiny_hunyuan_standin(folder: str, seed: int = 0) -> str:
     return folder
 
 
+QWEN_CHAT_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+    "{% if message['content'] is string %}{{ message['content'] }}{% else %}"
+    "{% for part in message['content'] %}{{ part['text'] }}{% endfor %}{% endif %}"
+    "<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+
+
+def tiny_qwen_tokenizer():
+    """A Qwen2 byte-level BPE tokenizer: the 256 byte symbols, a few merges, Qwen's chat markers
+    (<|im_start|>, <|im_end|>) and a ChatML template, as the Qwen text encoders of FLUX.2-klein,
+    Z-Image, Qwen-Image and LongCat-Image expect."""
+    from tokenizers import pre_tokenizers
+    from transformers import Qwen2Tokenizer
+
+    vocab = {}
+    for symbol in sorted(pre_tokenizers.ByteLevel.alphabet()):
+        vocab[symbol] = len(vocab)
+    merges = [("\u0120", "t"), ("h", "e"), ("\u0120t", "he"), ("\u0120", "a"), ("i", "n"), ("e", "r")]
+    for left, right in merges:
+        vocab.setdefault(left + right, len(vocab))
+    markers = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+    for token in markers:
+        vocab[token] = len(vocab)
+    tokenizer = Qwen2Tokenizer(vocab=vocab, merges=merges, eos_token="<|im_end|>",
+                               pad_token="<|endoftext|>", unk_token="<|endoftext|>")
+    tokenizer.add_special_tokens({"additional_special_tokens": markers[1:]})   # never split
+    tokenizer.chat_template = QWEN_CHAT_TEMPLATE
+    return tokenizer
+
+
+def tiny_qwen_vl_text_encoder(vocab_size: int):
+    """A Qwen2.5-VL of 2 text layers (hidden 16) and a 1-layer vision tower it never uses; the
+    vision token ids lie past the vocabulary, so no text token is taken for an image one."""
+    from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
+
+    config = Qwen2_5_VLConfig(
+        text_config={"vocab_size": vocab_size, "hidden_size": 16, "intermediate_size": 32,
+                     "num_hidden_layers": 2, "num_attention_heads": 2, "num_key_value_heads": 2,
+                     "bos_token_id": vocab_size - 2, "eos_token_id": vocab_size - 1,   # im_start, im_end
+                     "rope_scaling": {"mrope_section": [1, 1, 2], "rope_type": "default", "type": "default"}},
+        vision_config={"depth": 1, "hidden_size": 16, "intermediate_size": 16, "num_heads": 2,
+                       "out_hidden_size": 16},
+        vision_start_token_id=vocab_size + 1, vision_end_token_id=vocab_size + 2,
+        vision_token_id=vocab_size + 3, image_token_id=vocab_size + 4, video_token_id=vocab_size + 5)
+    return Qwen2_5_VLForConditionalGeneration(config).eval()
+
+
+def tiny_flat_vae(latent_channels: int):
+    """An AutoencoderKL that downsamples 2x (two 32-channel levels), with FLUX-style scaling and
+    shift factors (the flow-matching pipelines read both)."""
+    from diffusers import AutoencoderKL
+
+    return AutoencoderKL(
+        in_channels=3, out_channels=3, latent_channels=latent_channels, layers_per_block=1,
+        block_out_channels=(32, 32), norm_num_groups=32,
+        down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2,
+        sample_size=32, scaling_factor=0.3611, shift_factor=0.1159)
+
+
+def tiny_z_image(seed: int = 0):
+    """A ZImagePipeline (a 2-layer Z-Image transformer, a 2-layer Qwen3 text encoder, a 2x VAE);
+    sizes are multiples of 4 (2x VAE, 2x2 patches)."""
+    import torch
+    from diffusers import FlowMatchEulerDiscreteScheduler, ZImagePipeline, ZImageTransformer2DModel
+    from transformers import Qwen3Config, Qwen3Model
+
+    torch.manual_seed(seed)
+    tokenizer = tiny_qwen_tokenizer()
+    transformer = ZImageTransformer2DModel(
+        all_patch_size=(2,), all_f_patch_size=(1,), in_channels=4, dim=32, n_layers=2,
+        n_refiner_layers=1, n_heads=2, n_kv_heads=2, qk_norm=True, cap_feat_dim=16,
+        axes_dims=[8, 4, 4], axes_lens=[256, 32, 32])
+    with torch.no_grad():                   # created with torch.empty: give them fixed values
+        transformer.x_pad_token.fill_(1.0)
+        transformer.cap_pad_token.fill_(1.0)
+    text_encoder = Qwen3Model(Qwen3Config(
+        vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=2,
+        num_attention_heads=2, num_key_value_heads=2, head_dim=8, max_position_embeddings=1024))
+    return ZImagePipeline(scheduler=FlowMatchEulerDiscreteScheduler(), vae=tiny_flat_vae(4),
+                          text_encoder=text_encoder, tokenizer=tokenizer, transformer=transformer)
+
+
+def tiny_qwen_image(seed: int = 0):
+    """A QwenImagePipeline (2-layer transformer, a Qwen-Image VAE of 3 levels, a tiny Qwen2.5-VL);
+    sizes are multiples of 16 (8x VAE, 2x2 patches), as for the released model."""
+    import torch
+    from diffusers import (AutoencoderKLQwenImage, FlowMatchEulerDiscreteScheduler, QwenImagePipeline,
+                           QwenImageTransformer2DModel)
+
+    torch.manual_seed(seed)
+    tokenizer = tiny_qwen_tokenizer()
+    transformer = QwenImageTransformer2DModel(
+        patch_size=2, in_channels=16, out_channels=4, num_layers=2, attention_head_dim=16,
+        num_attention_heads=2, joint_attention_dim=16, guidance_embeds=False, axes_dims_rope=(8, 4, 4))
+    vae = AutoencoderKLQwenImage(base_dim=24, z_dim=4, dim_mult=[1, 2, 4], num_res_blocks=1,
+                                 temperal_downsample=[False, True], latents_mean=[0.0] * 4,
+                                 latents_std=[1.0] * 4)
+    return QwenImagePipeline(scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae,
+                             text_encoder=tiny_qwen_vl_text_encoder(len(tokenizer)),
+                             tokenizer=tokenizer, transformer=transformer)
+
+
+def tiny_flux2_transformer_and_vae(guidance_embeds: bool):
+    """A 1+1-layer FLUX.2 transformer taking text features of 48 (3 stacked hidden states of 16)
+    and a 2x FLUX.2 VAE of 4 latent channels: what FLUX.2-dev and FLUX.2-klein pipelines share."""
+    from diffusers import AutoencoderKLFlux2, Flux2Transformer2DModel
+
+    transformer = Flux2Transformer2DModel(
+        patch_size=1, in_channels=16, num_layers=1, num_single_layers=1, attention_head_dim=16,
+        num_attention_heads=2, joint_attention_dim=48, timestep_guidance_channels=32,
+        axes_dims_rope=[4, 4, 4, 4], guidance_embeds=guidance_embeds)
+    vae = AutoencoderKLFlux2(
+        sample_size=32, in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",) * 2,
+        up_block_types=("UpDecoderBlock2D",) * 2, block_out_channels=(32, 32), layers_per_block=1,
+        latent_channels=4, norm_num_groups=32, use_quant_conv=False, use_post_quant_conv=False)
+    return transformer, vae
+
+
+def tiny_flux2_klein(seed: int = 0, distilled: bool = False):
+    """A Flux2KleinPipeline: a 1+1-layer FLUX.2 transformer, a Qwen3 causal LM of 27 layers (hidden
+    16; the pipeline stacks hidden states 9, 18 and 27, as for the released model), a 2x FLUX.2 VAE;
+    sizes are multiples of 4. ``distilled`` marks it step-distilled (is_distilled), as the released
+    FLUX.2-klein 4B and 9B are."""
+    import torch
+    from diffusers import FlowMatchEulerDiscreteScheduler, Flux2KleinPipeline
+    from transformers import Qwen3Config, Qwen3ForCausalLM
+
+    torch.manual_seed(seed)
+    tokenizer = tiny_qwen_tokenizer()
+    transformer, vae = tiny_flux2_transformer_and_vae(guidance_embeds=False)
+    text_encoder = Qwen3ForCausalLM(Qwen3Config(
+        vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=27,
+        num_attention_heads=2, num_key_value_heads=2, head_dim=8, max_position_embeddings=1024))
+    return Flux2KleinPipeline(scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae,
+                              text_encoder=text_encoder, tokenizer=tokenizer, transformer=transformer,
+                              is_distilled=distilled)
+
+
+def tiny_longcat_image(seed: int = 0):
+    """A LongCatImagePipeline (1+1-layer transformer, a tiny Qwen2.5-VL, a 2x VAE of 16 latent
+    channels, which the pipeline assumes); sizes are multiples of 4.
+
+    Its text_processor (a Qwen2VLProcessor, used only to rewrite prompts) needs torchvision for
+    its video half, which this environment lacks; the tokenizer stands in (it has the chat
+    template and the calls prompt rewriting makes), and the worker is run with rewriting off.
+    """
+    import torch
+    from diffusers import (FlowMatchEulerDiscreteScheduler, LongCatImagePipeline,
+                           LongCatImageTransformer2DModel)
+
+    torch.manual_seed(seed)
+    tokenizer = tiny_qwen_tokenizer()
+    transformer = LongCatImageTransformer2DModel(
+        patch_size=1, in_channels=64, num_layers=1, num_single_layers=1, attention_head_dim=16,
+        num_attention_heads=2, joint_attention_dim=16, pooled_projection_dim=16,
+        axes_dims_rope=[4, 6, 6])
+    return LongCatImagePipeline(scheduler=FlowMatchEulerDiscreteScheduler(), vae=tiny_flat_vae(16),
+                                text_encoder=tiny_qwen_vl_text_encoder(len(tokenizer)),
+                                tokenizer=tokenizer, text_processor=tiny_qwen_tokenizer(),
+                                transformer=transformer)
+
+
+MISTRAL_CHAT_TEMPLATE = (
+    "{% for message in messages %}{% if message['role'] == 'system' %}[SYSTEM_PROMPT]"
+    "{% elif message['role'] == 'user' %}[INST]{% endif %}"
+    "{% for part in message['content'] %}{{ part['text'] }}{% endfor %}"
+    "{% if message['role'] == 'system' %}[/SYSTEM_PROMPT]{% elif message['role'] == 'user' %}[/INST]"
+    "{% endif %}{% endfor %}")
+
+
+def tiny_flux2(seed: int = 0):
+    """A Flux2Pipeline (FLUX.2-dev's): a 1+1-layer FLUX.2 transformer with guidance embedding, a
+    Mistral3 of 30 text layers (hidden 16; the pipeline stacks hidden states 10, 20 and 30, as
+    for the released model) and a 1-layer Pixtral vision tower it never uses, a 2x FLUX.2 VAE;
+    sizes are multiples of 4.
+
+    The released pipeline's ``tokenizer`` is a PixtralProcessor, which transformers 5.24 refuses
+    to build without torchvision (absent here); a byte-level tokenizer with Mistral's chat markers
+    stands in: the pipeline only calls its apply_chat_template, which tokenizers have too.
+    """
+    import torch
+    from diffusers import FlowMatchEulerDiscreteScheduler, Flux2Pipeline
+    from transformers import Mistral3Config, Mistral3ForConditionalGeneration
+
+    torch.manual_seed(seed)
+    tokenizer = tiny_qwen_tokenizer()
+    tokenizer.add_special_tokens({"additional_special_tokens": [
+        "[SYSTEM_PROMPT]", "[/SYSTEM_PROMPT]", "[INST]", "[/INST]", "[IMG]", "[IMG_BREAK]", "[IMG_END]"]})
+    tokenizer.chat_template = MISTRAL_CHAT_TEMPLATE
+    config = Mistral3Config(
+        text_config={"model_type": "mistral", "vocab_size": len(tokenizer), "hidden_size": 16,
+                     "intermediate_size": 32, "num_hidden_layers": 30, "num_attention_heads": 2,
+                     "num_key_value_heads": 2, "head_dim": 8, "max_position_embeddings": 2048,
+                     "pad_token_id": tokenizer.pad_token_id},
+        vision_config={"model_type": "pixtral", "hidden_size": 16, "intermediate_size": 32,
+                       "num_hidden_layers": 1, "num_attention_heads": 2, "head_dim": 8,
+                       "image_size": 32, "patch_size": 16},
+        image_token_index=tokenizer.convert_tokens_to_ids("[IMG]"), spatial_merge_size=1)
+    transformer, vae = tiny_flux2_transformer_and_vae(guidance_embeds=True)
+    return Flux2Pipeline(scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae,
+                         text_encoder=Mistral3ForConditionalGeneration(config).eval(),
+                         tokenizer=tokenizer, transformer=transformer)
+
+
+SEED_ONLY_PIPELINE_CODE = '''"""A pipeline shipped as the model's own code, taking seed= and no generator (as DeepGen 1.0's)."""
+import torch
+from PIL import Image
+from diffusers import DiffusionPipeline
+from diffusers.pipelines.pipeline_utils import ImagePipelineOutput
+
+
+class SeedOnlyPipeline(DiffusionPipeline):
+    def __init__(self):
+        super().__init__()
+
+    @torch.no_grad()
+    def __call__(self, prompt, height=512, width=512, num_inference_steps=50, guidance_scale=4.0,
+                 negative_prompt=None, seed=42, **kwargs):
+        prompts = [prompt] if isinstance(prompt, str) else prompt
+        generator = torch.Generator().manual_seed(seed)     # one per call, as such pipelines do
+        images = []
+        for text in prompts:
+            noise = torch.rand(height, width, 3, generator=generator)
+            shade = (sum(text.encode()) % 97) / 97 * guidance_scale / (1 + num_inference_steps)
+            images.append(Image.fromarray(((noise + shade) % 1 * 255).to(torch.uint8).numpy()))
+        return ImagePipelineOutput(images=images)
+'''
+
+
+def save_seed_only_remote_pipeline(folder: str) -> str:
+    """A folder whose model_index.json names a pipeline class in the folder's own seed_pipeline.py,
+    which diffusers loads only with trust_remote_code: the shape of DeepGen-1.0-diffusers, whose
+    call takes seed= instead of generators. No weights: its images come from the seed and prompt."""
+    import json
+    import os
+
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "seed_pipeline.py"), "w", encoding="utf-8") as handle:
+        handle.write(SEED_ONLY_PIPELINE_CODE)
+    with open(os.path.join(folder, "model_index.json"), "w", encoding="utf-8") as handle:
+        json.dump({"_class_name": ["seed_pipeline", "SeedOnlyPipeline"], "_diffusers_version": "0.42.1"},
+                  handle)
+    return folder
+
+
+def save_pipeline(build, folder: str, seed: int = 0) -> str:
+    """Saves the pipeline ``build(seed)`` returns into a folder DiffusionPipeline can load."""
+    build(seed).save_pretrained(folder)
+    return folder
+
+
 BUILDERS = {"stable-diffusion": save_tiny_stable_diffusion,
             "stable-diffusion-flagging": lambda folder: tiny_flagging_stable_diffusion().save_pretrained(folder) or folder,
             "janus": lambda folder: save_model_and_processor(tiny_janus, folder),
             # Seed 1: from seed 0 its image logits are so peaked that seeds 1001 and 1003 draw the same tokens.
             "janus-converted": lambda folder: save_model_and_processor(tiny_janus_converted, folder, seed=1),
             "emu3": lambda folder: save_model_and_processor(tiny_emu3, folder),
-            "hunyuan-standin": save_tiny_hunyuan_standin}
+            "hunyuan-standin": save_tiny_hunyuan_standin,
+            "z-image": lambda folder: save_pipeline(tiny_z_image, folder),
+            "qwen-image": lambda folder: save_pipeline(tiny_qwen_image, folder),
+            "flux2": lambda folder: save_pipeline(tiny_flux2, folder),
+            "flux2-klein": lambda folder: save_pipeline(tiny_flux2_klein, folder),
+            "flux2-klein-distilled": lambda folder: save_pipeline(
+                lambda seed: tiny_flux2_klein(seed, distilled=True), folder),
+            "longcat-image": lambda folder: save_pipeline(tiny_longcat_image, folder),
+            "seed-only-remote": save_seed_only_remote_pipeline}
 
 
 if __name__ == "__main__":
