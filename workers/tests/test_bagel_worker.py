@@ -7,7 +7,8 @@ temporary folder made to look like a git checkout. The worker's own code is unch
 the stand-in model through accelerate from a weights folder written here, and every call's
 arguments are logged so the tests see what reached ``InterleaveInferencer``.
 
-Needs torch and accelerate; runs only with WISE_TEST_MODELS=1:
+Needs torch and accelerate (skipped, saying so, without accelerate); runs only with
+WISE_TEST_MODELS=1:
 
     WISE_TEST_MODELS=1 OMP_NUM_THREADS=1 python -m pytest -v workers/tests/test_bagel_worker.py
 """
@@ -61,6 +62,9 @@ def setUpModule():
     if not ENABLED:
         raise unittest.SkipTest("set WISE_TEST_MODELS=1 to run the model worker tests")
     from worker_client import WorkerProcess, python
+    if subprocess.run([python(), "-c", "import accelerate"], capture_output=True, timeout=120).returncode != 0:
+        raise unittest.SkipTest(f"{python()} has no accelerate (BAGEL's loader needs it: "
+                                "pip install accelerate, see workers/README.md)")
 
     folder = tempfile.mkdtemp(prefix="wise-bagel-test-")
     checkout = os.path.join(folder, "Bagel")
