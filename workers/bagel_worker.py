@@ -103,6 +103,7 @@ class BagelWorker:
         self.torch = torch
         self.arguments = arguments
         self.checkout = checkout
+        self.name = arguments.name
         started = time.monotonic()
         self.inferencer = self.load()
         self.load_seconds = time.monotonic() - started
@@ -222,37 +223,27 @@ def weights_folder(model: str, local_files_only: bool) -> str:
     return snapshot_download(model, local_files_only=local_files_only)
 
 
-def main(argv=None) -> int:
-    channel = wp.Channel.claim()
-    arguments = parse_arguments(argv)
-    try:
-        checkout = repo_checkout.open_checkout(arguments.repo, REQUIRED, ENVIRONMENT, UPSTREAM)
-    except repo_checkout.CheckoutError as error:
-        print(f"bagel_worker: {error}", file=sys.stderr)
-        return 2
+def load(arguments, checkout: repo_checkout.Checkout) -> BagelWorker:
+    """Finds the weights, checks they are BAGEL's, and loads the worker."""
+    arguments.name = arguments.name or arguments.model   # the id asked for, not the cache folder
     try:
         arguments.model = weights_folder(arguments.model, arguments.local_files_only)
     except Exception as error:
-        print(wp.one_line(f"bagel_worker: cannot fetch the weights {arguments.model}: "
-                          f"{type(error).__name__}: {error}; pass --model DIR (a download of "
-                          "ByteDance-Seed/BAGEL-7B-MoT)"), file=sys.stderr)
-        return 2
+        raise repo_checkout.StartError(f"cannot fetch the weights {arguments.model}: {type(error).__name__}: "
+                                       f"{error}; pass --model DIR (a download of ByteDance-Seed/BAGEL-7B-MoT)")
     missing = [name for name in WEIGHTS if not os.path.isfile(os.path.join(arguments.model, name))]
     if missing:
-        print(f"bagel_worker: {arguments.model} is not a BAGEL weights folder: it lacks "
-              f"{', '.join(missing)}; download ByteDance-Seed/BAGEL-7B-MoT there and pass --model DIR",
-              file=sys.stderr)
-        return 2
-    try:
-        worker = BagelWorker(arguments, checkout)
-    except Exception as error:
-        print(wp.one_line(f"bagel_worker: cannot load {arguments.model} with the checkout at "
-                          f"{checkout.path}: {type(error).__name__}: {error}"), file=sys.stderr)
-        return 1
-    worker.channel = channel
-    channel.ready(WORKER_NAME, arguments.name or arguments.model, worker.metadata())
-    reader = wp.RequestReader(channel).start()
-    return wp.serve(channel, reader, 1, 0.0, worker.run_batch)
+        raise repo_checkout.StartError(f"{arguments.model} is not a BAGEL weights folder: it lacks "
+                                       f"{', '.join(missing)}; download ByteDance-Seed/BAGEL-7B-MoT there "
+                                       "and pass --model DIR")
+    return BagelWorker(arguments, checkout)
+
+
+def main(argv=None) -> int:
+    channel = wp.Channel.claim()
+    arguments = parse_arguments(argv)
+    return repo_checkout.run_worker(channel, "bagel_worker", WORKER_NAME, arguments, REQUIRED, ENVIRONMENT,
+                                    UPSTREAM, lambda checkout: load(arguments, checkout))
 
 
 if __name__ == "__main__":

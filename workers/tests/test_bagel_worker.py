@@ -204,15 +204,8 @@ class BagelCheckoutErrorTests(unittest.TestCase):
     """A missing or wrong checkout, or a wrong weights folder: one line on stderr, exit 2."""
 
     def start(self, *arguments, env=None):
-        from worker_client import python
-        environment = {k: v for k, v in os.environ.items() if k != "WISE_BAGEL_REPO"}
-        environment.update(env or {})
-        done = subprocess.run([python(), WORKER, *arguments, "--device", "cpu"], env=environment,
-                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
-        self.assertEqual(done.stdout, "")
-        lines = done.stderr.strip().splitlines()
-        self.assertEqual(len(lines), 1, done.stderr)
-        return done.returncode, lines[0]
+        from worker_client import python, refused_start
+        return refused_start(self, [python(), WORKER, *arguments, "--device", "cpu"], "WISE_BAGEL_REPO", env)
 
     def test_no_checkout_says_how_to_give_one(self):
         code, line = self.start("--model", _state["weights"])
