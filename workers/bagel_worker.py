@@ -5,7 +5,8 @@ It imports BAGEL's own inference code from a checkout of https://github.com/Byte
 (``--repo DIR`` or $WISE_BAGEL_REPO), builds the model the way the repository's app.py does
 (``Qwen2Config``/``SiglipVisionConfig`` from the weights folder, ``Bagel`` under accelerate's
 ``init_empty_weights``, ``load_checkpoint_and_dispatch`` of ``ema.safetensors`` onto one device),
-and makes each image through ``InterleaveInferencer(text=prompt, think=..., ...)``:
+and makes each image through ``InterleaveInferencer(text=prompt, think=..., ...)`` (without the
+image transforms, which only input images use):
 
     python workers/bagel_worker.py --repo ~/src/Bagel --model models/BAGEL-7B-MoT \
         --dtype bfloat16 --device cuda
@@ -38,8 +39,7 @@ WORKER_NAME = "bagel"
 UPSTREAM = "https://github.com/ByteDance-Seed/Bagel"
 ENVIRONMENT = "WISE_BAGEL_REPO"
 # Files whose presence says a folder is a BAGEL checkout (what the worker imports).
-REQUIRED = ("inferencer.py", "modeling/bagel/bagel.py", "modeling/autoencoder.py",
-            "data/data_utils.py", "data/transforms.py")
+REQUIRED = ("inferencer.py", "modeling/bagel/bagel.py", "modeling/autoencoder.py", "data/data_utils.py")
 WEIGHTS = ("llm_config.json", "vit_config.json", "ae.safetensors", "ema.safetensors")
 # InterleaveInferencer's keyword arguments a request may set through its options, with the
 # defaults of the repository's text-to-image settings (app.py, inferencer.py) and their checks.
@@ -95,6 +95,22 @@ def inference_options(options: dict) -> dict:
     return settings
 
 
+def bagel_config(path: str, vae_config):
+    """BAGEL's configuration from a weights folder's llm_config.json and vit_config.json, set up as
+    the repository's app.py does (BAGEL's modules imported from the checkout)."""
+    from modeling.bagel import BagelConfig, Qwen2Config, SiglipVisionConfig
+    llm_config = Qwen2Config.from_json_file(os.path.join(path, "llm_config.json"))
+    llm_config.qk_norm = True
+    llm_config.tie_word_embeddings = False
+    llm_config.layer_module = "Qwen2MoTDecoderLayer"
+    vit_config = SiglipVisionConfig.from_json_file(os.path.join(path, "vit_config.json"))
+    vit_config.rope = False
+    vit_config.num_hidden_layers -= 1
+    return BagelConfig(visual_gen=True, visual_und=True, llm_config=llm_config, vit_config=vit_config,
+                       vae_config=vae_config, vit_max_num_patch_per_side=70,
+                       connector_act="gelu_pytorch_tanh", latent_patch_size=2, max_latent_size=64)
+
+
 class BagelWorker:
     def __init__(self, arguments, checkout: repo_checkout.Checkout):
         import torch
@@ -116,28 +132,17 @@ class BagelWorker:
         torch = self.torch
         from accelerate import init_empty_weights, load_checkpoint_and_dispatch
         from data.data_utils import add_special_tokens
-        from data.transforms import ImageTransform
         from inferencer import InterleaveInferencer
         from modeling.autoencoder import load_ae
-        from modeling.bagel import (Bagel, BagelConfig, Qwen2Config, Qwen2ForCausalLM,
-                                    SiglipVisionConfig, SiglipVisionModel)
+        from modeling.bagel import Bagel, Qwen2ForCausalLM, SiglipVisionModel
         from modeling.qwen2 import Qwen2Tokenizer
 
         path = self.arguments.model
         device = self.arguments.device
         dtype = getattr(torch, self.arguments.dtype)
-        llm_config = Qwen2Config.from_json_file(os.path.join(path, "llm_config.json"))
-        llm_config.qk_norm = True
-        llm_config.tie_word_embeddings = False
-        llm_config.layer_module = "Qwen2MoTDecoderLayer"
-        vit_config = SiglipVisionConfig.from_json_file(os.path.join(path, "vit_config.json"))
-        vit_config.rope = False
-        vit_config.num_hidden_layers -= 1
         vae_model, vae_config = load_ae(local_path=os.path.join(path, "ae.safetensors"))
-        config = BagelConfig(visual_gen=True, visual_und=True, llm_config=llm_config,
-                             vit_config=vit_config, vae_config=vae_config,
-                             vit_max_num_patch_per_side=70, connector_act="gelu_pytorch_tanh",
-                             latent_patch_size=2, max_latent_size=64)
+        config = bagel_config(path, vae_config)
+        llm_config, vit_config = config.llm_config, config.vit_config
         with init_empty_weights():
             language_model = Qwen2ForCausalLM(llm_config)
             vit_model = SiglipVisionModel(vit_config)
@@ -148,10 +153,10 @@ class BagelWorker:
         model = load_checkpoint_and_dispatch(model, checkpoint=os.path.join(path, "ema.safetensors"),
                                              device_map={"": device}, dtype=dtype).eval()
         vae_model = vae_model.to(device).eval()
+        # No image transforms: they resize input images, which text-to-image has none of, and
+        # data/transforms.py would bring in cv2 and torchvision for nothing.
         return InterleaveInferencer(model=model, vae_model=vae_model, tokenizer=tokenizer,
-                                    vae_transform=ImageTransform(1024, 512, 16),
-                                    vit_transform=ImageTransform(980, 224, 14),
-                                    new_token_ids=new_token_ids)
+                                    vae_transform=None, vit_transform=None, new_token_ids=new_token_ids)
 
     def metadata(self) -> dict:
         torch = self.torch
@@ -167,6 +172,16 @@ class BagelWorker:
                     "load_seconds": round(self.load_seconds, 3)}
         metadata.update(self.checkout.metadata())
         return metadata
+
+    def autocast(self):
+        """BAGEL's code casts to bfloat16 in places and relies on CUDA autocast (which it enters
+        itself) for the rest; on another device the worker enters that device's autocast with
+        --dtype, to the same effect."""
+        import contextlib
+        device = self.torch.device(self.arguments.device).type
+        if device == "cuda" or self.arguments.dtype == "float32":
+            return contextlib.nullcontext()
+        return self.torch.autocast(device_type=device, dtype=getattr(self.torch, self.arguments.dtype))
 
     def size(self, request) -> tuple:
         width = request.width if request.width is not None else self.largest
@@ -186,9 +201,10 @@ class BagelWorker:
                 guidance = request.guidance if request.guidance is not None else 4.0
                 started = time.monotonic()
                 repo_checkout.seed_everything(request.seed)
-                result = self.inferencer(text=request.prompt, num_timesteps=steps,
-                                         cfg_text_scale=guidance, image_shapes=(height, width),
-                                         **settings)
+                with self.autocast():
+                    result = self.inferencer(text=request.prompt, num_timesteps=steps,
+                                             cfg_text_scale=guidance, image_shapes=(height, width),
+                                             **settings)
                 if self.arguments.device.startswith("cuda"):
                     self.torch.cuda.synchronize()
                 seconds = time.monotonic() - started

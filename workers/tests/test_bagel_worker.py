@@ -1,9 +1,9 @@
 """The BAGEL worker, driven through its process and the protocol, against a stand-in checkout.
 
-BAGEL's own model cannot run on a CPU (flash-attn's CUDA kernels are imported at module level and
-called on its inference path; workers/README.md says more), so the checkout the worker imports is
-``workers/tests/standin_bagel``: the modules and call signatures the worker uses, copied into a
-temporary folder made to look like a git checkout. The worker's own code is unchanged: it loads
+The checkout the worker imports is ``workers/tests/standin_bagel``: the modules and call
+signatures the worker uses, copied into a temporary folder made to look like a git checkout, so
+that the protocol side runs without BAGEL's dependencies (its real classes, which import
+flash-attn, are run by test_bagel_tiny.py). The worker's own code is unchanged: it loads
 the stand-in model through accelerate from a weights folder written here, and every call's
 arguments are logged so the tests see what reached ``InterleaveInferencer``.
 
@@ -84,10 +84,8 @@ def setUpModule():
 
 
 def tearDownModule():
-    if _state.get("worker"):
-        _state["worker"].kill()
-    if _state.get("folder") and os.environ.get("WISE_TEST_KEEP") != "1":
-        shutil.rmtree(_state["folder"], ignore_errors=True)
+    from worker_client import tear_down
+    tear_down(_state)
 
 
 def request(rid, seed, options, **fields):
@@ -108,11 +106,8 @@ class BagelWorkerTests(unittest.TestCase):
     """In the order written (pytest) or by name (unittest): test_9 closes the worker's stdin."""
 
     def generate(self, *requests):
-        worker = _state["worker"]
-        worker.send(*requests)
-        replies = worker.replies(len(requests), REPLY_TIMEOUT)
-        self.assertEqual(set(replies), {r["id"] for r in requests})
-        return replies
+        from worker_client import exchange
+        return exchange(self, _state["worker"], requests, REPLY_TIMEOUT)
 
     def assert_error(self, reply, *words):
         self.assertEqual(reply["status"], "error", reply)

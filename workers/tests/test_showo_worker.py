@@ -17,7 +17,6 @@ float32, CPU) serves the tests in the order they are written (pytest) or by name
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -62,10 +61,8 @@ def setUpModule():
 
 
 def tearDownModule():
-    if _state.get("worker"):
-        _state["worker"].kill()
-    if _state.get("folder") and os.environ.get("WISE_TEST_KEEP") != "1":
-        shutil.rmtree(_state["folder"], ignore_errors=True)
+    from worker_client import tear_down
+    tear_down(_state)
 
 
 def request(rid, seed, **fields):
@@ -80,11 +77,8 @@ class ShowoWorkerTests(unittest.TestCase):
     """In the order written (pytest) or by name (unittest): test_9 closes the worker's stdin."""
 
     def generate(self, *requests):
-        worker = _state["worker"]
-        worker.send(*requests)
-        replies = worker.replies(len(requests), REPLY_TIMEOUT)
-        self.assertEqual(set(replies), {r["id"] for r in requests})
-        return replies
+        from worker_client import exchange
+        return exchange(self, _state["worker"], requests, REPLY_TIMEOUT)
 
     def assert_ok(self, reply):
         self.assertEqual(reply["status"], "ok", reply)
