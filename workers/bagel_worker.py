@@ -112,6 +112,8 @@ def bagel_config(path: str, vae_config):
 
 
 class BagelWorker:
+    """BAGEL loaded from the checkout, answering requests one image at a time."""
+
     def __init__(self, arguments, checkout: repo_checkout.Checkout):
         import torch
         if arguments.threads:

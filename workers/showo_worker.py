@@ -72,6 +72,8 @@ def parse_arguments(argv=None):
 
 
 class ShowoWorker:
+    """Show-o, MAGVIT-v2 and the prompting loaded from the checkout, one image at a time."""
+
     def __init__(self, arguments, checkout: repo_checkout.Checkout, config_path: str):
         import torch
         if arguments.threads:
