@@ -115,7 +115,7 @@ import TestSupport
         #expect(command.first == "python3" && command[1].hasSuffix("workers/diffusers_worker.py"))
         #expect(Array(command.dropFirst(2)) == ["--model", "black-forest-labs/FLUX.1-dev", "--dtype", "bfloat16", "--device", "cuda"])
         #expect(registry.workerCommand(for: flux, resolvingPaths: false)[1] == "workers/diffusers_worker.py")
-        #expect(registry.workerCommand(for: try registry.model(named: "show-o")).isEmpty)
+        #expect(registry.workerCommand(for: try registry.model(named: "janusflow-1.3b")).isEmpty)
         #expect(throws: UsageError.self) { try registry.model(named: "flux-dev") }
         #expect(try splitCommandLine(#"python3 -c 'print("a b")' "x y" z\ w"#, option: "--worker-cmd") == ["python3", "-c", #"print("a b")"#, "x y", "z w"])
     }

@@ -52,6 +52,13 @@ import TestSupport
         #expect(plain.options?["think"] == .bool(false) && thinking.options?["think"] == .bool(true))
         #expect(plain.published == ["verified: Bagel", "legacy: BAGEL"] && thinking.published == ["verified: BAGEL (w/ CoT)"])
         #expect(plain.modelID == thinking.modelID && plain.settings == thinking.settings)
+        // And the mode is the only difference between the two: one worker, the same options but think
+        var unthinking = thinking.options ?? [:]
+        unthinking["think"] = .bool(false)
+        #expect(plain.options == unthinking)
+        #expect(plain.adapter == "worker" && plain.worker == "bagel" && thinking.worker == "bagel")
+        #expect(registry.workerCommand(for: plain, resolvingPaths: false) == registry.workerCommand(for: thinking, resolvingPaths: false))
+        #expect(registry.workerCommand(for: plain, resolvingPaths: false).prefix(2) == ["python3", "workers/bagel_worker.py"])
     }
 
     @Test func theBoardsUnreleasedModelsFailWithOneLineInsteadOfRunning() throws {

@@ -57,7 +57,7 @@ import TestSupport
         #expect(registry.workerCommand(for: sdxl).first == python.path)
         #expect(registry.workerCommand(for: sdxl, resolvingPaths: false).prefix(2) == ["python3", "workers/diffusers_worker.py"])
         // And a command model's argv is left as its author wrote it
-        #expect(try registry.model(named: "bagel-7b").argv?.first == "python3")
+        #expect(try registry.model(named: "janusflow-1.3b").argv?.first == "python3")
     }
 
     @Test func aBuildInTheCheckoutFindsTheRepositorysRegistry() throws {

@@ -75,6 +75,36 @@ class WorkerProcess:
             self.stderr_file.close()
 
 
+def exchange(test, worker, requests, timeout: float) -> dict:
+    """Sends ``requests`` together and returns their replies by id, checking each one came."""
+    worker.send(*requests)
+    replies = worker.replies(len(requests), timeout)
+    test.assertEqual(set(replies), {r["id"] for r in requests})
+    return replies
+
+
+def tear_down(state: dict) -> None:
+    """Ends a test module: kills its worker and removes its folder (kept with WISE_TEST_KEEP=1)."""
+    if state.get("worker"):
+        state["worker"].kill()
+    if state.get("folder") and os.environ.get("WISE_TEST_KEEP") != "1":
+        import shutil
+        shutil.rmtree(state["folder"], ignore_errors=True)
+
+
+def refused_start(test, argv, drop: str, env=None, timeout: float = 120.0):
+    """Runs a worker that must refuse to start (``drop``: an environment variable to unset) and
+    checks it printed nothing on stdout and one line on stderr: (exit status, that line)."""
+    environment = {k: v for k, v in os.environ.items() if k != drop}
+    environment.update(env or {})
+    done = subprocess.run(argv, env=environment, stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, timeout=timeout)
+    test.assertEqual(done.stdout, "")
+    lines = done.stderr.strip().splitlines()
+    test.assertEqual(len(lines), 1, done.stderr)
+    return done.returncode, lines[0]
+
+
 def python() -> str:
     return os.environ.get("WISE_TEST_PYTHON", sys.executable)
 
