@@ -133,6 +133,30 @@ import WiseStore
         #expect(second.sent == 200 && server.stats.requests == 330 && second.items == 330)
     }
 
+    @Test func aBudgetInMoneyStopsThePassNearItAtTheGivenPrices() async throws {
+        // Given one run, the loopback judge (which reports the tokens of each request) and a price of 1000 per million input tokens
+        let (store, runs, fixture, _) = try board("cost", rates: [0.5])
+        let server = try FakeJudgeServer(FakeJudgeServer.Configuration(scoringProtocol: .verified))
+        defer { server.stop() }
+        let (_, made) = try openAIJudge(server, fixture: fixture)
+        let options = try JudgeOptions.parse(["--price-in", "1000", "--price-out", "0"])
+        let adaptive = try AdaptiveOptions.parse(["--until", "width=0.001", "--max-cost", "20", "--check-every", "50", "--adaptive-resamples", "200"])
+        // When it is judged adaptively with at most 20 to spend
+        let outcome = try await Console.$sink.withValue(ConsoleRecorder()) {
+            try await AdaptiveJudging.judge(runs, store: store, options: options, adaptive: adaptive, made: made)
+        }!
+        // Then the budget ended the pass, having spent most of it and not more than a request's worth over it
+        let spent = options.prices!.cost(outcome.usage)
+        let each = spent / Double(outcome.sent)
+        #expect(outcome.ending == .budget && outcome.sent == server.stats.requests)
+        #expect(spent <= 20 + each && spent > 20 - 2 * each, "spent \(spent) on \(outcome.sent) requests")
+        // And without prices the budget is refused before anything is sent
+        await #expect(throws: UsageError.self) {
+            try await AdaptiveJudging.judge(runs, store: store, options: try JudgeOptions.parse([]), adaptive: adaptive, made: made)
+        }
+        #expect(server.stats.requests == outcome.sent)
+    }
+
     @Test func separatedNeedsTwoRunsAndRepeatsAreRefused() async throws {
         let (store, runs, fixture, _) = try board("refused", rates: [0.5])
         let server = try FakeJudgeServer(FakeJudgeServer.Configuration(scoringProtocol: .verified))
