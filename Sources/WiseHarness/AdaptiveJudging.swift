@@ -48,9 +48,9 @@ public enum AdaptiveJudging {
         public var judgeKey: String
     }
 
-    /// `wise judge NAME… --until …`: adaptive judging of the runs named, then their board.
-    public static func judge(runs names: [String], selection: SelectionOptions, options: JudgeOptions,
-                             adaptive: AdaptiveOptions, store storeOptions: StoreOptions) async throws {
+    /// `wise judge NAME… --until …`: adaptive judging of the runs named (refused when `scoringProtocol` is not theirs), then their board.
+    public static func judge(runs names: [String], scoringProtocol: ScoringProtocol?, selection: SelectionOptions,
+                             options: JudgeOptions, adaptive: AdaptiveOptions, store storeOptions: StoreOptions) async throws {
         guard try selection.selection().isAll else {
             throw UsageError("adaptive judging samples the whole set at random; drop --ids, --limit and --shard (judge a selection with a plain `wise judge`)")
         }
@@ -59,6 +59,9 @@ public enum AdaptiveJudging {
         }
         let store = try storeOptions.openExisting()
         let runs = try names.map { try store.requireRun($0) }
+        if let scoringProtocol, let other = runs.first(where: { $0.scoringProtocol != scoringProtocol }) {
+            throw UsageError("run '\(other.name)' uses protocol \(other.scoringProtocol.rawValue), not \(scoringProtocol.rawValue); drop --protocol or name runs of that protocol")
+        }
         let outcome = try await judge(runs, store: store, options: options, adaptive: adaptive)
         guard let outcome else { return }
         try printOutcome(outcome, runs: runs, store: store, options: options)

@@ -49,8 +49,8 @@ struct JudgeCommand: AsyncParsableCommand {
 
     func run() async throws {
         if adaptiveOptions.isAdaptive {
-            return try await AdaptiveJudging.judge(runs: [name] + moreRuns, selection: selectionOptions, options: judgeOptions,
-                                                   adaptive: adaptiveOptions, store: storeOptions)
+            return try await AdaptiveJudging.judge(runs: [name] + moreRuns, scoringProtocol: scoringProtocol, selection: selectionOptions,
+                                                   options: judgeOptions, adaptive: adaptiveOptions, store: storeOptions)
         }
         try await RunJudging.judge(run: name, scoringProtocol: scoringProtocol, selection: selectionOptions,
                                    options: judgeOptions, store: storeOptions)
