@@ -109,7 +109,7 @@ public enum AdaptiveJudging {
         let lock = try JudgeLock(storePath: store.path)
         defer { withExtendedLifetime(lock) {} }
         try await judge.start()
-        Console.note("judge: \(judge.spec.judgeDescription); adaptive over \(runs.count) runs, order seed \(adaptive.orderSeed), stopping when \(stopText(targets, adaptive))")
+        Console.note("judge: \(judge.spec.judgeDescription); adaptive over \(runs.count == 1 ? "1 run" : "\(runs.count) runs"), order seed \(adaptive.orderSeed), stopping when \(stopText(targets, adaptive))")
         let current = Mutex<[JudgeRunner]>([])
         let stopped = Mutex(false)
         let signals = StopOnSignals {
@@ -156,7 +156,8 @@ public enum AdaptiveJudging {
             check = try rule.check(board, population: population)
             if let check {
                 let widest = check.runs.map(\.width).max() ?? 0
-                Console.note("adaptive: \(taken) of \(population.reduce(0, +)) items per run, \(sent) requests; widest interval \(String(format: "%.4f", widest)); adjacent pairs separated \(check.separated.filter { $0 }.count) of \(check.separated.count)")
+                let pairs = check.separated.isEmpty ? "" : "; adjacent pairs separated \(check.separated.filter { $0 }.count) of \(check.separated.count)"
+                Console.note("adaptive: \(taken) of \(population.reduce(0, +)) items per run, \(sent) requests; widest interval \(String(format: "%.4f", widest))\(pairs)")
                 if let met = check.met { ending = .target(met); break }
             }
         }
