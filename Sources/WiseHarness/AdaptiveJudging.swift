@@ -131,21 +131,24 @@ public enum AdaptiveJudging {
             }
             guard batch > 0 else { ending = .budget; break }
             let ids = Set(order[taken..<(taken + batch)])
+            // The runs' batches go at once, sharing --concurrency, so a batch keeps the server as busy as a plain pass.
+            let share = max(1, min(options.concurrency, made.maxConcurrency ?? .max) / runs.count)
             let runners = runs.map { run in
                 JudgeRunner(store: store, run: run, judge: judge, rubricSHA256: made.rubricSHA256,
-                            options: .init(repeats: 1, concurrency: min(options.concurrency, made.maxConcurrency ?? .max), promptIDs: ids))
+                            options: .init(repeats: 1, concurrency: share, promptIDs: ids))
             }
             current.withLock { $0 = runners }
-            for runner in runners where !stopped.withLock({ $0 }) {
-                let summary: JudgeRunner.Summary
-                do {
-                    summary = try await runner.judgeAll()
-                } catch let fatal as OutcomeError {
-                    throw OutcomeError("judging stopped: \(fatal.message)", kind: fatal.kind)
+            do {
+                try await withThrowingTaskGroup(of: JudgeRunner.Summary.self) { group in
+                    for runner in runners { group.addTask { try await runner.judgeAll() } }
+                    for try await summary in group {
+                        sent += summary.scored + summary.unscored + summary.failed
+                        failed += summary.failed
+                        usage = usage + summary.usage
+                    }
                 }
-                sent += summary.scored + summary.unscored + summary.failed
-                failed += summary.failed
-                usage = usage + summary.usage
+            } catch let fatal as OutcomeError {
+                throw OutcomeError("judging stopped: \(fatal.message)", kind: fatal.kind)
             }
             if stopped.withLock({ $0 }) {
                 throw OutcomeError("interrupted after \(taken) items per run (\(sent) requests sent); run the same command again to resume", kind: .interrupted)
