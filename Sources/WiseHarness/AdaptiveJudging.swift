@@ -46,6 +46,8 @@ public enum AdaptiveJudging {
         public var order: [Int]
         /// The key of the judge whose verdicts the estimate reads.
         public var judgeKey: String
+        /// The coverage of the check's intervals.
+        public var confidence: Double
     }
 
     /// `wise judge NAME… --until …`: adaptive judging of the runs named (refused when `scoringProtocol` is not theirs), then their board.
@@ -104,7 +106,8 @@ public enum AdaptiveJudging {
                                           seed: adaptive.orderSeed)
         let population = Category.allCases.map { c in prompts.filter { $0.category == c }.count }
         let rule = AdaptiveStopping(targets: targets,
-                                    bootstrap: StratifiedBootstrap(resamples: adaptive.adaptiveResamples, seed: adaptive.orderSeed),
+                                    bootstrap: StratifiedBootstrap(resamples: adaptive.adaptiveResamples, seed: adaptive.orderSeed,
+                                                                   confidence: adaptive.adaptiveConfidence),
                                     minimumItems: adaptive.minItems)
         let lock = try JudgeLock(storePath: store.path)
         defer { withExtendedLifetime(lock) {} }
@@ -166,7 +169,8 @@ public enum AdaptiveJudging {
         }
         if failed > 0 { Console.note("\(failed) requests failed; those items are left out of the estimate (see `wise failures RUN`; the next pass retries them)") }
         return Outcome(items: taken, population: population.reduce(0, +), sent: sent, usage: usage, ending: ending, check: check,
-                       order: Array(order[..<taken]), judgeKey: judge.spec.key)
+                       order: Array(order[..<taken]), judgeKey: judge.spec.key,
+                       confidence: adaptive.adaptiveConfidence)
     }
 
     /// The board of the items of `order` scored in every run, by category with the protocol's weights; nil until every category has one.
@@ -224,7 +228,7 @@ public enum AdaptiveJudging {
         if let prices = options.prices { line += String(format: ", cost %.4f", prices.cost(outcome.usage)) }
         Console.note(line)
         if let check = outcome.check {
-            var table = "estimate from \(check.items) of \(check.population) items (official category weights; \(Int(StratifiedBootstrap(seed: 0).confidence * 100))% intervals from a stratified bootstrap); not a full WISE score\n"
+            var table = "estimate from \(check.items) of \(check.population) items (official category weights; \(String(format: "%g", outcome.confidence * 100))% intervals from a stratified bootstrap); not a full WISE score\n"
             for index in check.order {
                 let run = check.runs[index]
                 table += "  \(runs[index].name): \(String(format: "%.4f [%.4f, %.4f]", run.overall.estimate, run.overall.lower, run.overall.upper)), rank \(run.rank) (\(run.rankInterval.lowerBound)–\(run.rankInterval.upperBound))\n"

@@ -31,6 +31,9 @@ public struct AdaptiveOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Bootstrap resamples per look at the targets.", valueName: "n"))
     public var adaptiveResamples = 2000
 
+    @Option(help: ArgumentHelp("The coverage of the intervals the targets read: higher decides wrongly less often and judges more.", valueName: "c"))
+    public var adaptiveConfidence = 0.95
+
     public init() {}
 
     /// Whether any adaptive option was given.
@@ -52,5 +55,6 @@ public struct AdaptiveOptions: ParsableArguments {
         try checkRange("--check-every", checkEvery, 1...1000)
         try checkRange("--min-items", minItems, 1...1000)
         try checkRange("--adaptive-resamples", adaptiveResamples, 100...100_000)
+        try checkRange("--adaptive-confidence", adaptiveConfidence, 0.5...0.999)
     }
 }
