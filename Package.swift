@@ -73,7 +73,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "wise-bench",
-            dependencies: ["WiseCore", "WiseHTTP", "WiseCrypto", "WiseStore", "WiseRunner", "WiseGenerators", "TestSupport"],
+            dependencies: ["WiseCore", "WiseHTTP", "WiseCrypto", "WiseStore", "WiseRunner", "WiseGenerators", "WiseStats", "TestSupport"],
             path: "Benchmarks/wise-bench"
         ),
         .executableTarget(name: "stats-bench", dependencies: ["WiseStats"], path: "Benchmarks/stats-bench"),
@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(name: "WiseJudgesTests", dependencies: ["WiseJudges", "WiseCore", "WiseHTTP", "WiseAPI", "TestSupport"]),
         .testTarget(name: "WiseAPITests", dependencies: ["WiseAPI", "WiseCore", "WiseHTTP", "TestSupport"]),
         .testTarget(name: "WiseRunnerTests", dependencies: ["WiseRunner", "WiseStore", "WiseCore", "TestSupport"]),
-        .testTarget(name: "WiseHarnessTests", dependencies: ["WiseHarness", "WiseJudges", "WiseGenerators", "WiseStore", "WiseCore", "TestSupport"]),
+        .testTarget(name: "WiseHarnessTests", dependencies: ["WiseHarness", "WiseJudges", "WiseGenerators", "WiseStore", "WiseCore", "WiseStats", "TestSupport"]),
         .testTarget(name: "WiseStoreTests", dependencies: ["WiseStore", "WiseCore", "TestSupport"]),
         .testTarget(name: "WiseGeneratorsTests", dependencies: ["WiseGenerators", "WiseCore", "WiseHTTP", "TestSupport"]),
         .testTarget(name: "WiseReportTests", dependencies: ["WiseReport", "WiseCore", "WiseStats", "TestSupport"]),

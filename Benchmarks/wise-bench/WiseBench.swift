@@ -38,6 +38,10 @@ enum WiseBench {
           generators [--count 1000] [--delay 0.05] [--repo DIR]
               The generation harness with the tiny test worker: harness ms per image against a
               worker that answers at once, and 4 workers × --delay s/image against 4 × one.
+          adaptive [--boards 200] [--target separated|width=W] [--step 50] [--resamples 1000]
+                   [--confidence 0.95] [--minimum 100] [--seed 1]
+              Adaptive judging on simulated boards (3–8 runs, known true item scores): judgments
+              saved against judging every item, pairs ordered wrongly, false separations.
         """
 
     static func main() {
@@ -55,6 +59,7 @@ enum WiseBench {
             case "hash": try HashBench.run(Arguments(rest, allowed: ["--images"]))
             case "all": try Orchestrator.run(Arguments(rest, allowed: Orchestrator.options))
             case "generators": try GeneratorBench.run(Arguments(rest, allowed: GeneratorBench.options))
+            case "adaptive": try AdaptiveBench.run(Arguments(rest, allowed: AdaptiveBench.options))
             case "help", "-h", "--help": print(usage)
             default: throw BenchError("unknown command \(argv[1])\n\n\(usage)")
             }

@@ -144,8 +144,16 @@ extension Leaderboard {
             }
             let overall = run.score.overall == nil ? "; no overall: a category has no scored item" : ""
             out += "\(run.name): \(run.score.totalCount - run.score.scoredCount) of \(run.score.totalCount) not scored (\(parts.joined(separator: "; ")))\(overall)\n"
+            if let estimate = estimateNote(run) { out += estimate + "\n" }
         }
         return out
+    }
+
+    /// For a run with items not judged yet and an overall: that the overall is an estimate from n of
+    /// the set's items, not a full WISE score, and how to complete it.
+    func estimateNote(_ run: RunSummary) -> String? {
+        guard run.score.overall != nil, run.score.categories.values.contains(where: { $0.unjudged > 0 }) else { return nil }
+        return "\(run.name): the overall is an estimate from \(run.score.scoredCount) of \(run.score.totalCount) items (category means with the official weights), not a full WISE score; `wise judge \(run.name)` judges the rest"
     }
 
     func renderCSV() -> String {
@@ -181,6 +189,7 @@ extension Leaderboard {
                   "served_models": \(WiseJSON.encode(run.servedModels)),
                   "parse_sensitive": \(run.parseSensitive),
                   "overall": \(run.score.overall.map(full) ?? "null"),
+                  "estimate_from_items": \(estimateNote(run) == nil ? "null" : "\(run.score.scoredCount)"),
                   "tokens": {"input": \(run.usage.input), "output": \(run.usage.output)},
                   "cost": \(prices.map { full($0.cost(run.usage)) } ?? "null"),
                   "scored": \(run.score.scoredCount),

@@ -33,6 +33,9 @@ struct JudgeCommand: AsyncParsableCommand {
     @Argument(help: "The run to judge (see `wise runs`).")
     var name: String
 
+    @Argument(help: "More runs of the same board, judged adaptively with the first (needs --until, --max-judgments or --max-cost).")
+    var moreRuns: [String] = []
+
     @Option(name: .customLong("protocol"), help: "legacy or verified; must be the run's own protocol (default: the run's).")
     var scoringProtocol: ScoringProtocol?
 
@@ -40,8 +43,19 @@ struct JudgeCommand: AsyncParsableCommand {
 
     @OptionGroup var judgeOptions: JudgeOptions
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup(title: "Adaptive judging") var adaptiveOptions: AdaptiveOptions
+
+    func validate() throws {
+        if !moreRuns.isEmpty && !adaptiveOptions.isAdaptive {
+            throw ValidationError("several runs are judged together only adaptively: add --until separated (or width=W, --max-judgments, --max-cost), or judge each run with its own `wise judge NAME`")
+        }
+    }
 
     func run() async throws {
+        if adaptiveOptions.isAdaptive {
+            return try await AdaptiveJudging.judge(runs: [name] + moreRuns, scoringProtocol: scoringProtocol, selection: selectionOptions,
+                                                   options: judgeOptions, adaptive: adaptiveOptions, store: storeOptions)
+        }
         try await RunJudging.judge(run: name, scoringProtocol: scoringProtocol, selection: selectionOptions,
                                    options: judgeOptions, store: storeOptions)
     }

@@ -90,6 +90,10 @@ import TestSupport
         Case(label: "fetch from a folder that does not exist", arguments: { ws in ["catalogue", "fetch", "--from", ws.path("nowhere").path] },
              phrase: "is not a directory"),
         Case(label: "too many decimals", arguments: { _ in ["report", "original", "--decimals", "99"] }, phrase: "--decimals must be 0…15"),
+        Case(label: "two runs to judge, not adaptively", arguments: { _ in ["judge", "original", "other"] }, phrase: "several runs are judged together only adaptively"),
+        Case(label: "an unknown adaptive target", arguments: { _ in ["judge", "original", "--until", "narrow"] }, phrase: "--until takes separated or width=W"),
+        Case(label: "separated ranks of one run", arguments: { _ in ["judge", "original", "--until", "separated"] }, phrase: "--until separated needs two runs or more"),
+        Case(label: "a run twice on an adaptive board", arguments: { _ in ["judge", "original", "original", "--until", "separated"] }, phrase: "run 'original' is named twice"),
     ]
 
     @Test(arguments: cases)
