@@ -92,7 +92,7 @@ public enum AdaptiveJudging {
         }
         for run in runs { try requireUsableImages(run, store: store, promptIDs: nil) }
         for line in made.advice { Console.note(line) }
-        let judge = made.judge
+        let judge = try options.drift.watch(made.judge, run: first, store: store)
         let prompts = try store.prompts(of: first.set)
         let category = Dictionary(uniqueKeysWithValues: prompts.map { ($0.id, $0.category) })
         var usable = Set(prompts.map(\.id))
@@ -112,6 +112,11 @@ public enum AdaptiveJudging {
         let lock = try JudgeLock(storePath: store.path)
         defer { withExtendedLifetime(lock) {} }
         try await judge.start()
+        // A drift check looks at each run's own anchors, or once at the anchor run all of them share.
+        let concurrency = min(options.concurrency, made.maxConcurrency ?? .max)
+        for run in options.drift.driftAnchors == nil ? runs : [first] {
+            try await options.drift.checkBeforePass(run, judge: judge, store: store, concurrency: concurrency)
+        }
         Console.note("judge: \(judge.spec.judgeDescription); adaptive over \(runs.count == 1 ? "1 run" : "\(runs.count) runs"), order seed \(adaptive.orderSeed), stopping when \(stopText(targets, adaptive))")
         let current = Mutex<[JudgeRunner]>([])
         let stopped = Mutex(false)

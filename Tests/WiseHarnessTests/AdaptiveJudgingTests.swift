@@ -42,9 +42,9 @@ import WiseStore
     }
 
     /// The openai judge for the loopback server, made as `wise judge` makes it.
-    func openAIJudge(_ server: FakeJudgeServer, fixture: TestCatalogue) throws -> (JudgeOptions, MadeJudge) {
+    func openAIJudge(_ server: FakeJudgeServer, fixture: TestCatalogue, _ extra: [String] = []) throws -> (JudgeOptions, MadeJudge) {
         let options = try JudgeOptions.parse(["--base-url", server.baseURL, "--model", server.configuration.model, "--api-key-env", "K",
-                                              "--retry-base-delay", "0.01", "--timeout", "5", "--progress-interval", "60"])
+                                              "--retry-base-delay", "0.01", "--timeout", "5", "--progress-interval", "60"] + extra)
         var environment = fixture.environment
         environment["K"] = Self.key
         return (options, try options.makeJudge(scoringProtocol: .verified, environment: environment))
@@ -167,5 +167,30 @@ import WiseStore
         }
         #expect(throws: (any Error).self) { try AdaptiveOptions.parse(["--until", "narrow"]) }
         #expect(server.stats.requests == 0)
+    }
+
+    @Test func aServedModelChangingDuringAnAdaptivePassStopsItUnderOnDriftStop() async throws {
+        // Given two runs and a judge whose replies name another model from the 31st request on
+        let (store, runs, fixture, _) = try board("drift", rates: [0.9, 0.1])
+        var configuration = FakeJudgeServer.Configuration(scoringProtocol: .verified)
+        configuration.change = FakeJudgeServer.ServedChange(after: 30, servedAs: "judge-model-2025-06")
+        let server = try FakeJudgeServer(configuration)
+        defer { server.stop() }
+        let (options, made) = try openAIJudge(server, fixture: fixture, ["--on-drift", "stop", "--concurrency", "1"])
+        let adaptive = try AdaptiveOptions.parse(["--until", "separated", "--check-every", "50", "--min-items", "100"])
+        // When they are judged adaptively with --on-drift stop
+        var caught: OutcomeError?
+        do {
+            _ = try await Console.$sink.withValue(ConsoleRecorder()) {
+                try await AdaptiveJudging.judge(runs, store: store, options: options, adaptive: adaptive, made: made)
+            }
+        } catch let error as OutcomeError { caught = error }
+        // Then the pass stops on the change (exit 75), as a plain pass does, keeping the 30 verdicts before it,
+        let error = try #require(caught)
+        #expect(error.kind == .incomplete && error.message.hasPrefix("judging stopped: the served model changed"), "\(error.message)")
+        let rows = try runs.flatMap { try store.judgmentRows(run: $0) }
+        #expect(rows.filter { $0.status == .ok }.count == 30 && rows.allSatisfy { $0.status != .ok || $0.servedModel == "judge-model" })
+        // and nothing more was asked than the one request in flight per run when the change came
+        #expect((31...32).contains(server.stats.requests), "\(server.stats.requests)")
     }
 }
