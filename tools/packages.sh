@@ -44,10 +44,12 @@ wise_install_packages() {
 # Makes (or updates) the workers' Python environment: wise_make_worker_venv VENV TORCH DIR installs
 # TORCH (a pip requirement, e.g. torch==2.13.0+cpu) first, then the pinned requirements-diffusers.txt
 # and requirements-transformers.txt found in DIR, and prints the versions it got (sudo when VENV's
-# folder is not writable).
+# folder is not writable by a user other than root).
 wise_make_worker_venv() {
-  local venv="$1" torch="$2" requirements="$3" sudo=()
-  [ -w "$(dirname "$venv")" ] || sudo=(sudo)
+  local venv="$1" torch="$2" requirements="$3" sudo=() parent
+  parent="$(dirname "$venv")"
+  [ "$(id -u)" -eq 0 ] || [ -w "$parent" ] || sudo=(sudo)
+  "${sudo[@]}" mkdir -p "$parent"
   [ -x "$venv/bin/python3" ] || "${sudo[@]}" python3 -m venv "$venv"
   "${sudo[@]}" "$venv/bin/python3" -m pip install -q --disable-pip-version-check "$torch"
   "${sudo[@]}" "$venv/bin/python3" -m pip install -q --disable-pip-version-check \
