@@ -22,9 +22,7 @@
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 source "$repo/tools/packages.sh"
-work=/var/tmp/wise-container-check
-fresh=""
-clean=""
+work=/var/tmp/wise-container-check fresh="" clean=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --work) work="$2"; shift 2 ;;
