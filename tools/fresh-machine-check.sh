@@ -34,6 +34,7 @@
 # The root is removed at the end (--keep leaves it), never while anything is mounted below it.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
+source "$repo/tools/packages.sh"
 root=/var/tmp/wise-fresh-bookworm
 keep=""
 reuse=""
@@ -50,24 +51,8 @@ while [ $# -gt 0 ]; do
 done
 [ "$(id -u)" -eq 0 ] || { echo "fresh-machine-check: run as root (debootstrap, mount, chroot)" >&2; exit 77; }
 
-# The Debian mirror this machine's apt uses for a suite: deb822 *.sources stanzas or one-line lists.
-mirror_for() {
-  local suite="$1" f
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [ -e "$f" ] || continue
-    awk -v suite="$suite" '
-      /^[[:space:]]*$/ { if (uris != "" && hit) print uris; uris = ""; hit = 0; next }
-      tolower($1) == "uris:" { uris = $2 }
-      tolower($1) == "suites:" { for (i = 2; i <= NF; i++) if ($i == suite) hit = 1 }
-      END { if (uris != "" && hit) print uris }' "$f"
-  done
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-    [ -e "$f" ] || continue
-    awk -v suite="$suite" '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while ($i !~ /\]$/) i++; i++ } if ($(i + 1) == suite) print $i }' "$f"
-  done
-}
-mirror="$(mirror_for bookworm | awk 'NR == 1')"
-security="$(mirror_for bookworm-security | awk 'NR == 1')"
+mirror="$(wise_debian_mirror bookworm | awk 'NR == 1')"
+security="$(wise_debian_mirror bookworm-security | awk 'NR == 1')"
 [ -n "$mirror" ] || { echo "fresh-machine-check: no bookworm mirror in /etc/apt/sources.list*" >&2; exit 69; }
 
 swift_bin="$(dirname "$(readlink -f "$(command -v swift)")")"   # e.g. /opt/swift/usr/bin
@@ -172,8 +157,7 @@ bind /opt/swift-packages "$root/opt/swift-packages" ro
 
 # The Swift toolchain's dependencies on Debian 12, as swift.org lists them (installed the way a
 # person would, recommended packages included), and nothing else.
-swift_deps="binutils git gnupg2 libc6-dev libcurl4-openssl-dev libedit2 libgcc-12-dev libpython3-dev libsqlite3-0 \
-libstdc++-12-dev libxml2-dev libz3-dev pkg-config python3-lldb-13 tzdata zlib1g-dev unzip curl"
+swift_deps="${WISE_SWIFT_DEBIAN12_PACKAGES[*]}"
 if [ ! -e "$ready" ]; then
   timed swift-deps in_root "export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq $swift_deps"
   touch "$ready"

@@ -8,9 +8,11 @@
 #      pinned workers/requirements-diffusers.txt and workers/requirements-transformers.txt
 #      (the registry's worker commands use its python3).
 #
-# Usage: tools/install.sh [--prefix DIR] [--no-workers]
+# Usage: tools/install.sh [--prefix DIR] [--no-workers] [--static-swift-stdlib]
 #   --prefix DIR   where to install (default $PREFIX, else /usr/local)
 #   --no-workers   skip step 4 (for judging images made elsewhere)
+#   --static-swift-stdlib  link Swift's runtime into wise, so that it runs where no toolchain is
+#                  (the image of deploy/Containerfile)
 # WISE_TORCH=SPEC picks the torch wheel (default: torch==2.13.0 where nvidia-smi exists, the CUDA
 # build; torch==2.13.0+cpu elsewhere).
 set -euo pipefail
@@ -19,11 +21,13 @@ source tools/packages.sh
 
 prefix="${PREFIX:-/usr/local}"
 workers=1
+build_flags=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --prefix) prefix="$2"; shift 2 ;;
     --prefix=*) prefix="${1#--prefix=}"; shift ;;
     --no-workers) workers=""; shift ;;
+    --static-swift-stdlib) build_flags+=(--static-swift-stdlib); shift ;;
     -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 64 ;;
   esac
@@ -38,7 +42,7 @@ step "system packages"
 wise_install_packages "${WISE_BUILD_PACKAGES[@]}" ${workers:+"${WISE_PYTHON_PACKAGES[@]}"}
 
 step "release build"
-swift build -c release --product wise
+swift build -c release --product wise "${build_flags[@]}"
 bin="$(swift build -c release --show-bin-path)"
 
 step "installing into $prefix"
@@ -58,16 +62,11 @@ share="$prefix/share/wise"
 
 if [ -n "$workers" ]; then
   step "worker environment $share/venv"
-  venv="$share/venv"
-  [ -x "$venv/bin/python3" ] || "${sudo[@]}" python3 -m venv "$venv"
   torch="${WISE_TORCH:-}"
   if [ -z "$torch" ]; then
     if command -v nvidia-smi >/dev/null 2>&1; then torch="torch==2.13.0"; else torch="torch==2.13.0+cpu"; fi
   fi
-  "${sudo[@]}" "$venv/bin/python3" -m pip install -q --disable-pip-version-check "$torch"
-  "${sudo[@]}" "$venv/bin/python3" -m pip install -q --disable-pip-version-check \
-    -r workers/requirements-diffusers.txt -r workers/requirements-transformers.txt
-  "$venv/bin/python3" -c 'import torch, diffusers, transformers; print("workers: torch", torch.__version__, "diffusers", diffusers.__version__, "transformers", transformers.__version__)'
+  wise_make_worker_venv "$share/venv" "$torch" workers
 fi
 
 step "done in $((SECONDS - started)) s"

@@ -20,6 +20,7 @@ public enum Tools {
         public static let slurm = "needs root, python3 and Slurm (slurmctld, slurmd, slurm-client; bash .ci/run installs them)"
         public static let chromiumAsked = "set WISE_TEST_CHROMIUM=1 to open the HTML report in headless Chromium"
         public static let chromium = "needs Chromium (/usr/bin/chromium or /usr/bin/chromium-browser)"
+        public static let container = "set WISE_TEST_CONTAINER=1 (as root, with swift on PATH and ../shared/wise) to build deploy/Containerfile with buildah and run the image (tools/container-check.sh; the first build takes many minutes, later ones reuse its layers)"
         public static let modelPython = "set WISE_TEST_MODELS=1 and WISE_TEST_PYTHON to a Python with workers/requirements-test.txt (torch, diffusers) to run tiny real pipelines"
     }
 
@@ -30,6 +31,11 @@ public enum Tools {
               succeeds(python, ["-c", "import torch, diffusers"]) else { return nil }
         return python
     }()
+
+    /// `WISE_TEST_CONTAINER=1` asks for the container image to be built and run, and this is root
+    /// (buildah's store, debootstrap) with the official files beside the repository.
+    public static let containerCheck: Bool = ProcessInfo.processInfo.environment["WISE_TEST_CONTAINER"] == "1"
+        && getuid() == 0 && hasOfficialFiles
 
     /// `python3` on PATH runs.
     public static let hasPython3: Bool = succeeds("python3", ["-c", "pass"])
