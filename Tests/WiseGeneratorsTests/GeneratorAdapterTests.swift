@@ -121,6 +121,35 @@ import TestSupport
     }
 }
 
+/// `--worker-python` runs a registered model's worker with another Python (a repository's own venv).
+@Suite struct WorkerPythonTests {
+    func context(_ model: String) throws -> GeneratorContext {
+        let registry = try ModelRegistry.load(from: TestCatalogue.repositoryRoot.appendingPathComponent("models/registry.json"))
+        return GeneratorContext(model: try registry.model(named: model), registry: registry, settings: GenerationSettings(),
+                                outputDirectory: "/tmp/unused", timeout: 60, jobs: 1, environment: [:])
+    }
+
+    @Test func itReplacesTheRegisteredCommandsPythonAndNothingElse() throws {
+        // Given BAGEL's registered worker and an executable Python elsewhere
+        let context = try context("bagel-7b")
+        let plain = try WorkerGeneratorOptions.parse([]).command(context)
+        // When --worker-python names it
+        let chosen = try WorkerGeneratorOptions.parse(["--worker-python", "/bin/sh"]).command(context)
+        // Then only the program changes: the script and its arguments are the registry's
+        #expect(chosen.first == "/bin/sh" && plain.first != "/bin/sh")
+        #expect(Array(chosen.dropFirst()) == Array(plain.dropFirst()) && chosen[1].hasSuffix("workers/bagel_worker.py"))
+    }
+
+    @Test func aPathThatIsNoProgramOrAClashWithWorkerCmdIsOneLine() throws {
+        let context = try context("bagel-7b")
+        #expect(throws: UsageError.self) { try WorkerGeneratorOptions.parse(["--worker-python", "/nonexistent/python"]).command(context) }
+        #expect(throws: (any Error).self) { try WorkerGeneratorOptions.parse(["--worker-python", "/bin/sh", "--worker-cmd", "python3 w.py"]) }
+        var unregistered = context
+        unregistered.model = nil
+        #expect(throws: UsageError.self) { try WorkerGeneratorOptions.parse(["--worker-python", "/bin/sh"]).command(unregistered) }
+    }
+}
+
 /// What a generator wrote is checked like a registered image before it is recorded.
 @Suite struct GeneratedImageTests {
     @Test func aBrokenOrMissingImageIsAFailureAndAGoodOneIsHashed() throws {

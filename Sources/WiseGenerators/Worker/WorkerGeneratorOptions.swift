@@ -11,6 +11,9 @@ public struct WorkerGeneratorOptions: ParsableArguments, GeneratorFactory {
     @Option(help: ArgumentHelp("The worker command, split like a shell would but run without one, e.g. 'python3 workers/diffusers_worker.py --model ID'.", valueName: "command"))
     public var workerCmd: String?
 
+    @Option(help: ArgumentHelp("The Python that runs a registered model's worker in place of its command's python3 (default: the registry's venv, else python3): for models whose own repositories pin other libraries (BAGEL, Show-o, UniWorld, MetaQuery, BLIP3-o; see workers/README.md).", valueName: "path"))
+    public var workerPython: String?
+
     @Option(help: ArgumentHelp("One worker per GPU, each with CUDA_VISIBLE_DEVICES set: 0,1,2,3.", valueName: "ids"))
     public var gpus: String?
 
@@ -36,6 +39,9 @@ public struct WorkerGeneratorOptions: ParsableArguments, GeneratorFactory {
     public func validate() throws {
         try checkRange("--batch", batch, 1...64)
         try checkRange("--start-timeout", startTimeout, 0.001...86_400 * 7)
+        if workerPython != nil && workerCmd != nil {
+            throw ValidationError("--worker-python replaces a registered model's python3; with --worker-cmd, name the Python in the command itself")
+        }
     }
 
     /// The `options` object as canonical JSON, registry options first, then `--option`s.
@@ -75,7 +81,22 @@ public struct WorkerGeneratorOptions: ParsableArguments, GeneratorFactory {
     /// The worker's argv: `--worker-cmd`, else the registered model's worker.
     func command(_ context: GeneratorContext) throws -> [String] {
         if let workerCmd { return try splitCommandLine(workerCmd, option: "--worker-cmd") }
-        if let model = context.model, let registry = context.registry { return registry.workerCommand(for: model) }
+        if let model = context.model, let registry = context.registry {
+            var argv = registry.workerCommand(for: model)
+            if let workerPython {
+                guard FileManager.default.isExecutableFile(atPath: workerPython) else {
+                    throw UsageError("--worker-python \(workerPython): no executable file there; give the path of a Python, e.g. ~/venvs/bagel/bin/python")
+                }
+                guard registry.workerCommand(for: model, resolvingPaths: false).first == "python3", !argv.isEmpty else {
+                    throw UsageError("--worker-python: model '\(model.name)''s worker command does not start with python3; use --worker-cmd to give the whole command")
+                }
+                argv[0] = workerPython
+            }
+            return argv
+        }
+        if workerPython != nil {
+            throw UsageError("--worker-python applies to a registered --model's worker; with --worker-cmd, name the Python in the command itself")
+        }
         throw UsageError("the worker generator needs --worker-cmd 'PROGRAM ARGS…' (or a registered --model)")
     }
 }
