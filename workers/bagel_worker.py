@@ -25,7 +25,6 @@ call, with Python's, NumPy's and torch's generators seeded from its seed just be
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -48,13 +47,11 @@ RENORM_TYPES = ("global", "channel", "text_channel")
 
 
 def parse_arguments(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", required=True,
-                        help="the weights: a folder, or a hub id (ByteDance-Seed/BAGEL-7B-MoT) "
-                             "fetched into the hub cache")
+    parser = rw.argument_parser(__doc__, ENVIRONMENT, UPSTREAM,
+                                "the weights: a folder, or a hub id (ByteDance-Seed/BAGEL-7B-MoT) "
+                                "fetched into the hub cache", dtype="bfloat16", device="cuda")
     parser.add_argument("--local-files-only", action="store_true",
                         help="with a hub id: use the hub cache only, never the network")
-    rw.add_common_arguments(parser, ENVIRONMENT, UPSTREAM, dtype="bfloat16", device="cuda")
     return parser.parse_args(argv)
 
 
@@ -110,9 +107,7 @@ class BagelWorker(rw.RepoWorker):
 
     worker_name = WORKER_NAME
     known_options = frozenset(OPTION_DEFAULTS)
-    label = "BAGEL"
-    steps_key, guidance_key = "num_timesteps", "cfg_text_scale"
-    reply_dtype = False
+    reply_names = {"steps": "num_timesteps", "guidance": "cfg_text_scale", "dtype": None}
     start_error_status = 2
     seeding = "random, numpy and torch global generators seeded per request, one image per call"
 

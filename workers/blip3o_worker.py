@@ -28,7 +28,6 @@ Request options: none; any sent are ignored and named in the reply's metadata.
 
 from __future__ import annotations
 
-import argparse
 import inspect
 import os
 import sys
@@ -47,10 +46,8 @@ DECODER_PIPELINE = "pipeline_llava_gen"
 
 
 def parse_arguments(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", required=True,
-                        help="a BLIP3-o checkpoint folder or hub id, e.g. BLIP3o/BLIP3o-Model-8B")
-    rw.add_common_arguments(parser, ENVIRONMENT, UPSTREAM)
+    parser = rw.argument_parser(__doc__, ENVIRONMENT, UPSTREAM,
+                                "a BLIP3-o checkpoint folder or hub id, e.g. BLIP3o/BLIP3o-Model-8B")
     parser.add_argument("--guidance", type=float, default=3.0)
     parser.add_argument("--steps", type=int, default=None, help="default: the decoder pipeline's")
     parser.add_argument("--width", type=int, default=1024, help="the decoder's image width")

@@ -27,7 +27,6 @@ and named in the reply's metadata.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -41,10 +40,8 @@ REQUIRED = ["pipeline_metaquery.py", "models/metaquery.py", "models/model.py", "
 
 
 def parse_arguments(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", required=True,
-                        help="a MetaQuery checkpoint (hub id, or a folder: it or its newest checkpoint-N)")
-    rw.add_common_arguments(parser, ENVIRONMENT, UPSTREAM)
+    parser = rw.argument_parser(__doc__, ENVIRONMENT, UPSTREAM,
+                                "a MetaQuery checkpoint (hub id, or a folder: it or its newest checkpoint-N)")
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--guidance", type=float, default=7.5)
     parser.add_argument("--negative-prompt", default="", help="the CFG negative prompt (theirs: empty)")

@@ -28,15 +28,20 @@ class StartError(Exception):
     weights folder, a config): one line to print."""
 
 
-def add_common_arguments(parser, environment: str, upstream: str, dtype: str = "bfloat16",
-                         device: str = "cpu") -> None:
-    """The arguments every repository worker takes, named as in the diffusers worker:
-    ``--repo`` (default: the environment variable ``environment``), dtype, device, threads, name."""
+def argument_parser(doc: str, environment: str, upstream: str, model_help: str,
+                    model_required: bool = True, dtype: str = "bfloat16", device: str = "cpu"):
+    """A parser with the arguments every repository worker takes, named as in the diffusers
+    worker: ``--repo`` (default: the environment variable ``environment``), ``--model``, dtype,
+    device, threads and name; the worker adds its own. ``doc``'s first paragraph describes it."""
+    import argparse
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     repo_checkout.add_repo_argument(parser, environment, upstream)
+    parser.add_argument("--model", required=model_required, default=None, help=model_help)
     parser.add_argument("--dtype", choices=["float32", "float16", "bfloat16"], default=dtype)
     parser.add_argument("--device", default=device, help="cpu, cuda or cuda:N (one device)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--name", default=None, help="the model name the ready line reports")
+    return parser
 
 
 def check_positive(parser, arguments, *names: str) -> None:
@@ -63,12 +68,9 @@ class RepoWorker:
     any_size = True
     #: What fixes the one size when ``any_size`` is False, as the refusal names it.
     size_owner = "model"
-    #: How the model is named in errors about the image it made.
-    label = "the model"
-    #: The reply's names for the steps and the guidance (the model's own words where it has them).
-    steps_key, guidance_key = "steps", "guidance"
-    #: Whether the reply repeats the dtype.
-    reply_dtype = True
+    #: The reply's own names for its steps, guidance and dtype fields (the model's words where it
+    #: has them; None leaves the field out); unnamed ones keep their names.
+    reply_names: dict = {}
     #: Exit status for a missing or wrong checkout or a StartError (a failed load is always 1).
     start_error_status = 1
     #: How the worker seeds, as the ready line reports it.
@@ -169,17 +171,18 @@ class RepoWorker:
                     self.torch.cuda.synchronize()
                 seconds = time.monotonic() - started
                 if image.size != (width, height):
-                    raise RuntimeError(f"{self.label} made a {image.width}x{image.height} image, "
+                    raise RuntimeError(f"the model made a {image.width}x{image.height} image, "
                                        f"not {width}x{height}")
                 wp.write_png_atomically(image.convert("RGB"), request.output)
             except Exception as error:
                 self.channel.error(request.id, str(error) if isinstance(error, wp.BadRequest)
                                    else f"{type(error).__name__}: {error}")
                 continue
-            metadata = {"seed": request.seed, "width": width, "height": height,
-                        self.steps_key: steps, self.guidance_key: guidance}
-            if self.reply_dtype:
-                metadata["dtype"] = self.arguments.dtype
+            metadata = {"seed": request.seed, "width": width, "height": height}
+            for field, value in (("steps", steps), ("guidance", guidance), ("dtype", self.arguments.dtype)):
+                name = self.reply_names.get(field, field)
+                if name is not None:
+                    metadata[name] = value
             metadata.update(extra)
             ignored = sorted(set(request.options) - self.known_options)
             if ignored:

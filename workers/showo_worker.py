@@ -28,7 +28,6 @@ the device; Python's, NumPy's and torch's global generators are seeded too); one
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -51,16 +50,15 @@ DEMO_CONFIGS = {1024: "configs/showo_demo_512x512.yaml", 256: "configs/showo_dem
 
 
 def parse_arguments(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = rw.argument_parser(__doc__, ENVIRONMENT, UPSTREAM,
+                                "the Show-o checkpoint (hub id or folder; default: the config's)",
+                                model_required=False, dtype="float32", device="cuda")
     parser.add_argument("--config", default="auto",
                         help="the repository's YAML config (relative to the checkout, or a path); "
                              "auto: its demo config for the checkpoint's size")
-    parser.add_argument("--model", default=None,
-                        help="the Show-o checkpoint (hub id or folder; default: the config's)")
     parser.add_argument("--vq-model", default=None, help="the MAGVIT-v2 checkpoint (default: the config's)")
     parser.add_argument("--llm-model", default=None,
                         help="where the tokenizer and Phi config come from (default: the config's)")
-    rw.add_common_arguments(parser, ENVIRONMENT, UPSTREAM, dtype="float32", device="cuda")
     return parser.parse_args(argv)
 
 
@@ -71,9 +69,7 @@ class ShowoWorker(rw.RepoWorker):
     known_options = frozenset({"temperature"})
     any_size = False
     size_owner = "config"
-    label = "Show-o"
-    steps_key, guidance_key = "generation_timesteps", "guidance_scale"
-    reply_dtype = False
+    reply_names = {"steps": "generation_timesteps", "guidance": "guidance_scale", "dtype": None}
     start_error_status = 2
     seeding = "a torch.Generator per request on the device, passed to t2i_generate; one image per call"
 

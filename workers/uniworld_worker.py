@@ -42,12 +42,10 @@ T5_TOKENS = 256     # the length their sampler encodes the prompt to
 
 
 def parse_arguments(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", required=True,
-                        help="the UniWorld-V1 weights (hub id or folder), e.g. LanguageBind/UniWorld-V1")
+    parser = rw.argument_parser(__doc__, ENVIRONMENT, UPSTREAM,
+                                "the UniWorld-V1 weights (hub id or folder), e.g. LanguageBind/UniWorld-V1")
     parser.add_argument("--denoiser", default="black-forest-labs/FLUX.1-dev",
                         help="the FLUX.1-dev folder or hub id whose VAE, text encoders and scheduler are used")
-    rw.add_common_arguments(parser, ENVIRONMENT, UPSTREAM)
     parser.add_argument("--steps", type=int, default=28)
     parser.add_argument("--guidance", type=float, default=3.5)
     parser.add_argument("--width", type=int, default=1024)
