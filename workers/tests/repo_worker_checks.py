@@ -22,7 +22,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKERS = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from worker_client import WorkerProcess, digest, exchange, pixels, refused_start  # noqa: E402
+from worker_client import WorkerProcess, digest, exchange, pixels, refused_start, request  # noqa: E402
 
 ENABLED = os.environ.get("WISE_TEST_MODELS") == "1"
 REPLY_TIMEOUT = 120.0
@@ -55,14 +55,6 @@ def checkout_commit(path: str):
     if result.returncode != 0:
         return None
     return result.stdout.strip() or None
-
-
-def request(rid, prompt, seed, output, **fields):
-    message = {"id": rid, "prompt_id": 1, "sample_index": 0, "prompt": prompt, "seed": seed,
-               "width": None, "height": None, "steps": None, "guidance": None, "output": output,
-               "options": {}}
-    message.update(fields)
-    return message
 
 
 class Fixture:
@@ -110,6 +102,20 @@ class RepoWorkerChecks:
     @classmethod
     def start_worker(cls) -> None:
         raise NotImplementedError
+
+    @classmethod
+    def build_tiny(cls, variable: str, upstream: str, python_variable: str, builder: str,
+                   destination: str = None, env: dict = None, also: str = "") -> tuple:
+        """Skips unless WISE_TEST_MODELS=1 and ``variable`` names a checkout; else runs the tiny
+        model's ``builder`` (a script here) as ``builder CHECKOUT DESTINATION`` (default: the
+        fixture's folder) with the worker's Python, sets ``cls.checkout`` (absolute) and returns
+        (that Python, the checkout as given)."""
+        checkout = checkout_or_skip(variable, upstream, also)
+        python = worker_python(python_variable)
+        cls.checkout = os.path.abspath(checkout)
+        cls.fixture.build(python, [os.path.join(HERE, builder), checkout, destination or cls.fixture.folder],
+                          env=env)
+        return python, checkout
 
     @classmethod
     def setUpClass(cls):

@@ -64,12 +64,10 @@ class MetaQueryWorkerTests(checks.RepoWorkerChecks, unittest.TestCase):
 
     @classmethod
     def start_worker(cls):
-        checkout = checks.checkout_or_skip(VARIABLE, UPSTREAM)
-        python = checks.worker_python("WISE_TEST_METAQUERY_PYTHON")
-        cls.checkout = os.path.abspath(checkout)
-        env = stub_torchvision_if_missing(python, cls.fixture.folder)
-        cls.fixture.build(python, [os.path.join(HERE, "tiny_metaquery.py"), checkout, cls.fixture.folder],
-                          env=env)
+        checks.skip_unless_enabled()
+        env = stub_torchvision_if_missing(checks.worker_python("WISE_TEST_METAQUERY_PYTHON"), cls.fixture.folder)
+        python, checkout = cls.build_tiny(VARIABLE, UPSTREAM, "WISE_TEST_METAQUERY_PYTHON", "tiny_metaquery.py",
+                                          env=env)
         cls.fixture.start([python, WORKER, "--repo", checkout,
                            "--model", os.path.join(cls.fixture.folder, "checkpoint"),
                            "--dtype", "float32", "--device", "cpu", "--threads", "1",

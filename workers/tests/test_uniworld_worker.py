@@ -36,10 +36,7 @@ class UniWorldWorkerTests(checks.RepoWorkerChecks, unittest.TestCase):
 
     @classmethod
     def start_worker(cls):
-        checkout = checks.checkout_or_skip(VARIABLE, UPSTREAM)
-        python = checks.worker_python("WISE_TEST_UNIWORLD_PYTHON")
-        cls.checkout = os.path.abspath(checkout)
-        cls.fixture.build(python, [os.path.join(HERE, "tiny_uniworld.py"), checkout, cls.fixture.folder])
+        python, checkout = cls.build_tiny(VARIABLE, UPSTREAM, "WISE_TEST_UNIWORLD_PYTHON", "tiny_uniworld.py")
         cls.fixture.start([python, WORKER, "--repo", checkout,
                            "--model", os.path.join(cls.fixture.folder, "lvlm"),
                            "--denoiser", os.path.join(cls.fixture.folder, "flux"),
