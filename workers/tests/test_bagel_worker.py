@@ -7,8 +7,9 @@ flash-attn, are run by test_bagel_tiny.py). The worker's own code is unchanged: 
 the stand-in model through accelerate from a weights folder written here, and every call's
 arguments are logged so the tests see what reached ``InterleaveInferencer``.
 
-Needs torch and accelerate (skipped, saying so, without accelerate); runs only with
-WISE_TEST_MODELS=1:
+The worker tests need torch and accelerate (skipped, saying so, without accelerate) and run only
+with WISE_TEST_MODELS=1; the refusal tests (no checkout, a wrong folder, a wrong weights folder, an
+uncached hub id) stop before anything loads, need neither, and always run:
 
     WISE_TEST_MODELS=1 OMP_NUM_THREADS=1 python -m pytest -v workers/tests/test_bagel_worker.py
 """

@@ -11,7 +11,8 @@ omegaconf, jaxtyping, typeguard, einops: workers/README.md) named by WISE_TEST_S
 
 ``tiny_showo.py`` builds the model (a two-layer Phi, 4 image tokens, 32x32 images; MAGVIT-v2 at
 its fixed size with random weights) in a child process; one worker process (one torch thread,
-float32, CPU) serves the tests in the order they are written (pytest) or by name (unittest).
+float32, CPU) serves the tests in the order they are written (pytest) or by name (unittest). The
+checkout refusals (no checkout, a wrong folder) need neither torch nor a model and always run.
 """
 
 from __future__ import annotations
