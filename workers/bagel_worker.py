@@ -25,14 +25,11 @@ call, with Python's, NumPy's and torch's generators seeded from its seed just be
 
 from __future__ import annotations
 
-import argparse
 import os
-import platform
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import repo_checkout  # noqa: E402
+import repo_worker as rw  # noqa: E402
 import wise_protocol as wp  # noqa: E402
 
 WORKER_NAME = "bagel"
@@ -50,17 +47,11 @@ RENORM_TYPES = ("global", "channel", "text_channel")
 
 
 def parse_arguments(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    repo_checkout.add_repo_argument(parser, ENVIRONMENT, UPSTREAM)
-    parser.add_argument("--model", required=True,
-                        help="the weights: a folder, or a hub id (ByteDance-Seed/BAGEL-7B-MoT) "
-                             "fetched into the hub cache")
+    parser = rw.argument_parser(__doc__, ENVIRONMENT, UPSTREAM,
+                                "the weights: a folder, or a hub id (ByteDance-Seed/BAGEL-7B-MoT) "
+                                "fetched into the hub cache", dtype="bfloat16", device="cuda")
     parser.add_argument("--local-files-only", action="store_true",
                         help="with a hub id: use the hub cache only, never the network")
-    parser.add_argument("--dtype", choices=["float32", "float16", "bfloat16"], default="bfloat16")
-    parser.add_argument("--device", default="cuda", help="cuda, cuda:N or cpu (one device)")
-    parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--name", default=None)
     return parser.parse_args(argv)
 
 
@@ -111,27 +102,31 @@ def bagel_config(path: str, vae_config):
                        connector_act="gelu_pytorch_tanh", latent_patch_size=2, max_latent_size=64)
 
 
-class BagelWorker:
+class BagelWorker(rw.RepoWorker):
     """BAGEL loaded from the checkout, answering requests one image at a time."""
 
-    def __init__(self, arguments, checkout: repo_checkout.Checkout):
-        import torch
-        if arguments.threads:
-            torch.set_num_threads(arguments.threads)
-        self.torch = torch
-        self.arguments = arguments
-        self.checkout = checkout
-        self.name = arguments.name
-        started = time.monotonic()
-        self.inferencer = self.load()
-        self.load_seconds = time.monotonic() - started
-        model = self.inferencer.model
-        self.step = int(model.latent_downsample)
-        self.largest = int(model.max_latent_size) * self.step
+    worker_name = WORKER_NAME
+    known_options = frozenset(OPTION_DEFAULTS)
+    reply_names = {"steps": "num_timesteps", "guidance": "cfg_text_scale", "dtype": None}
+    start_error_status = 2
+    seeding = "random, numpy and torch global generators seeded per request, one image per call"
 
-    def load(self):
+    def prepare(self) -> None:
+        """Finds the weights and checks they are BAGEL's."""
+        a = self.arguments
+        a.name = a.name or a.model   # the id asked for, not the cache folder
+        try:
+            a.model = weights_folder(a.model, a.local_files_only)
+        except Exception as error:
+            raise rw.StartError(f"cannot fetch the weights {a.model}: {type(error).__name__}: "
+                                f"{error}; pass --model DIR (a download of ByteDance-Seed/BAGEL-7B-MoT)")
+        missing = [name for name in WEIGHTS if not os.path.isfile(os.path.join(a.model, name))]
+        if missing:
+            raise rw.StartError(f"{a.model} is not a BAGEL weights folder: it lacks {', '.join(missing)}; "
+                                "download ByteDance-Seed/BAGEL-7B-MoT there and pass --model DIR")
+
+    def load(self) -> None:
         """Builds BAGEL as the repository's app.py does, on one device."""
-        torch = self.torch
         from accelerate import init_empty_weights, load_checkpoint_and_dispatch
         from data.data_utils import add_special_tokens
         from inferencer import InterleaveInferencer
@@ -141,7 +136,6 @@ class BagelWorker:
 
         path = self.arguments.model
         device = self.arguments.device
-        dtype = getattr(torch, self.arguments.dtype)
         vae_model, vae_config = load_ae(local_path=os.path.join(path, "ae.safetensors"))
         config = bagel_config(path, vae_config)
         llm_config, vit_config = config.llm_config, config.vit_config
@@ -153,29 +147,26 @@ class BagelWorker:
         tokenizer = Qwen2Tokenizer.from_pretrained(path)
         tokenizer, new_token_ids, _ = add_special_tokens(tokenizer)
         model = load_checkpoint_and_dispatch(model, checkpoint=os.path.join(path, "ema.safetensors"),
-                                             device_map={"": device}, dtype=dtype).eval()
+                                             device_map={"": device}, dtype=self.dtype).eval()
         vae_model = vae_model.to(device).eval()
         # No image transforms: they resize input images, which text-to-image has none of, and
         # data/transforms.py would bring in cv2 and torchvision for nothing.
-        return InterleaveInferencer(model=model, vae_model=vae_model, tokenizer=tokenizer,
-                                    vae_transform=None, vit_transform=None, new_token_ids=new_token_ids)
+        self.inferencer = InterleaveInferencer(model=model, vae_model=vae_model, tokenizer=tokenizer,
+                                               vae_transform=None, vit_transform=None,
+                                               new_token_ids=new_token_ids)
+        self.step = int(model.latent_downsample)
+        self.largest = int(model.max_latent_size) * self.step
 
-    def metadata(self) -> dict:
-        torch = self.torch
-        a = self.arguments
-        metadata = {"python": platform.python_version(), "torch": torch.__version__,
-                    "cuda": torch.version.cuda, "device": a.device, "dtype": a.dtype,
-                    "model_path": a.model, "threads": torch.get_num_threads(),
-                    "defaults": {"num_timesteps": 50, "cfg_text_scale": 4.0, "width": self.largest,
-                                 "height": self.largest, **OPTION_DEFAULTS},
-                    "size_step": self.step, "largest_side": self.largest,
-                    "seeding": "random, numpy and torch global generators seeded per request, "
-                               "one image per call",
-                    "load_seconds": round(self.load_seconds, 3)}
-        metadata.update(self.checkout.metadata())
-        return metadata
+    def defaults(self) -> dict:
+        return {"width": self.largest, "height": self.largest, "steps": 50, "guidance": 4.0}
 
-    def autocast(self):
+    def settings(self) -> dict:
+        return {"model_path": self.arguments.model,
+                "defaults": {"num_timesteps": 50, "cfg_text_scale": 4.0, "width": self.largest,
+                             "height": self.largest, **OPTION_DEFAULTS},
+                "size_step": self.step, "largest_side": self.largest}
+
+    def context(self):
         """BAGEL's code casts to bfloat16 in places and relies on CUDA autocast (which it enters
         itself) for the rest; on another device the worker enters that device's autocast with
         --dtype, to the same effect."""
@@ -183,53 +174,27 @@ class BagelWorker:
         device = self.torch.device(self.arguments.device).type
         if device == "cuda" or self.arguments.dtype == "float32":
             return contextlib.nullcontext()
-        return self.torch.autocast(device_type=device, dtype=getattr(self.torch, self.arguments.dtype))
+        return self.torch.autocast(device_type=device, dtype=self.dtype)
 
-    def size(self, request) -> tuple:
-        width = request.width if request.width is not None else self.largest
-        height = request.height if request.height is not None else self.largest
+    def checked_size(self, request) -> tuple:
+        width, height = super().checked_size(request)
         for name, value in (("width", width), ("height", height)):
             if value % self.step or value > self.largest:
                 raise wp.BadRequest(f"{name} {value}: BAGEL makes sides that are multiples of "
                                     f"{self.step} up to {self.largest}")
         return width, height
 
-    def run_batch(self, batch: list) -> None:
-        for request in batch:   # one image per call: BAGEL samples from the global generators
-            try:
-                settings = inference_options(request.options)
-                width, height = self.size(request)
-                steps = request.steps if request.steps is not None else 50
-                guidance = request.guidance if request.guidance is not None else 4.0
-                started = time.monotonic()
-                repo_checkout.seed_everything(request.seed)
-                with self.autocast():
-                    result = self.inferencer(text=request.prompt, num_timesteps=steps,
-                                             cfg_text_scale=guidance, image_shapes=(height, width),
-                                             **settings)
-                if self.arguments.device.startswith("cuda"):
-                    self.torch.cuda.synchronize()
-                seconds = time.monotonic() - started
-                image = result.get("image")
-                if image is None:
-                    raise RuntimeError("BAGEL returned no image")
-                if image.size != (width, height):
-                    raise RuntimeError(f"BAGEL made a {image.width}x{image.height} image, not {width}x{height}")
-                wp.write_png_atomically(image.convert("RGB"), request.output)
-            except wp.BadRequest as error:
-                self.channel.error(request.id, str(error))
-                continue
-            except Exception as error:
-                self.channel.error(request.id, f"{type(error).__name__}: {error}")
-                continue
-            metadata = {"seed": request.seed, "num_timesteps": steps, "cfg_text_scale": guidance,
-                        "width": width, "height": height, **settings}
-            if settings["think"]:
-                metadata["thinking"] = result.get("text") or ""
-            ignored = sorted(set(request.options) - set(OPTION_DEFAULTS))
-            if ignored:
-                metadata["ignored_options"] = ignored
-            self.channel.ok(request, request.output, seconds, metadata)
+    def generate(self, request, width, height, steps, guidance):
+        settings = inference_options(request.options)
+        result = self.inferencer(text=request.prompt, num_timesteps=steps, cfg_text_scale=guidance,
+                                 image_shapes=(height, width), **settings)
+        image = result.get("image")
+        if image is None:
+            raise RuntimeError("BAGEL returned no image")
+        extra = dict(settings)
+        if settings["think"]:
+            extra["thinking"] = result.get("text") or ""
+        return image, extra
 
 
 def weights_folder(model: str, local_files_only: bool) -> str:
@@ -241,27 +206,8 @@ def weights_folder(model: str, local_files_only: bool) -> str:
     return snapshot_download(model, local_files_only=local_files_only)
 
 
-def load(arguments, checkout: repo_checkout.Checkout) -> BagelWorker:
-    """Finds the weights, checks they are BAGEL's, and loads the worker."""
-    arguments.name = arguments.name or arguments.model   # the id asked for, not the cache folder
-    try:
-        arguments.model = weights_folder(arguments.model, arguments.local_files_only)
-    except Exception as error:
-        raise repo_checkout.StartError(f"cannot fetch the weights {arguments.model}: {type(error).__name__}: "
-                                       f"{error}; pass --model DIR (a download of ByteDance-Seed/BAGEL-7B-MoT)")
-    missing = [name for name in WEIGHTS if not os.path.isfile(os.path.join(arguments.model, name))]
-    if missing:
-        raise repo_checkout.StartError(f"{arguments.model} is not a BAGEL weights folder: it lacks "
-                                       f"{', '.join(missing)}; download ByteDance-Seed/BAGEL-7B-MoT there "
-                                       "and pass --model DIR")
-    return BagelWorker(arguments, checkout)
-
-
 def main(argv=None) -> int:
-    channel = wp.Channel.claim()
-    arguments = parse_arguments(argv)
-    return repo_checkout.run_worker(channel, "bagel_worker", WORKER_NAME, arguments, REQUIRED, ENVIRONMENT,
-                                    UPSTREAM, lambda checkout: load(arguments, checkout))
+    return rw.main(BagelWorker, parse_arguments, REQUIRED, ENVIRONMENT, UPSTREAM, argv)
 
 
 if __name__ == "__main__":

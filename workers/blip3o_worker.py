@@ -28,14 +28,12 @@ Request options: none; any sent are ignored and named in the reply's metadata.
 
 from __future__ import annotations
 
-import argparse
 import inspect
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import repo_checkout  # noqa: E402
-import repo_image_worker as rw  # noqa: E402
+import repo_worker as rw  # noqa: E402
 import wise_protocol as wp  # noqa: E402
 
 UPSTREAM = "https://github.com/JiuhaiChen/BLIP3o"
@@ -48,11 +46,8 @@ DECODER_PIPELINE = "pipeline_llava_gen"
 
 
 def parse_arguments(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    repo_checkout.add_repo_argument(parser, ENVIRONMENT, UPSTREAM)
-    parser.add_argument("--model", required=True,
-                        help="a BLIP3-o checkpoint folder or hub id, e.g. BLIP3o/BLIP3o-Model-8B")
-    rw.add_common_arguments(parser)
+    parser = rw.argument_parser(__doc__, ENVIRONMENT, UPSTREAM,
+                                "a BLIP3-o checkpoint folder or hub id, e.g. BLIP3o/BLIP3o-Model-8B")
     parser.add_argument("--guidance", type=float, default=3.0)
     parser.add_argument("--steps", type=int, default=None, help="default: the decoder pipeline's")
     parser.add_argument("--width", type=int, default=1024, help="the decoder's image width")
@@ -60,14 +55,11 @@ def parse_arguments(argv=None):
     parser.add_argument("--variant", default="bf16", help="the decoder weights' variant (theirs: bf16)")
     parser.add_argument("--template", default="qwen", help="the conversation template (theirs: qwen)")
     arguments = parser.parse_args(argv)
-    for name in ("steps", "width", "height"):
-        value = getattr(arguments, name)
-        if value is not None and value <= 0:
-            parser.error(f"--{name} must be positive")
+    rw.check_positive(parser, arguments, "steps", "width", "height")
     return arguments
 
 
-class BLIP3oWorker(rw.RepoImageWorker):
+class BLIP3oWorker(rw.RepoWorker):
     worker_name = "blip3o"
     any_size = False
 
@@ -101,15 +93,9 @@ class BLIP3oWorker(rw.RepoImageWorker):
         from huggingface_hub import snapshot_download
         return snapshot_download(repo_id=model_id, repo_type="model")
 
-    def defaults(self) -> dict:
-        a = self.arguments
-        return {"width": a.width, "height": a.height, "steps": a.steps, "guidance": a.guidance}
-
     def settings(self) -> dict:
-        import diffusers
-        import transformers
         a = self.arguments
-        return {"transformers": transformers.__version__, "diffusers": diffusers.__version__,
+        return {**self.defaults(), **rw.versions("transformers", "diffusers"),
                 "checkpoint": self.folder, "template": a.template, "variant": a.variant,
                 "caption": CAPTION.format("PROMPT"), "decoder_pipeline": type(self.pipe).__name__,
                 "model_class": type(self.model).__name__, "noise_generator": self.takes_generator}

@@ -27,13 +27,11 @@ and named in the reply's metadata.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import repo_checkout  # noqa: E402
-import repo_image_worker as rw  # noqa: E402
+import repo_worker as rw  # noqa: E402
 import wise_protocol as wp  # noqa: E402
 
 UPSTREAM = "https://github.com/facebookresearch/metaquery"
@@ -42,21 +40,17 @@ REQUIRED = ["pipeline_metaquery.py", "models/metaquery.py", "models/model.py", "
 
 
 def parse_arguments(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    repo_checkout.add_repo_argument(parser, ENVIRONMENT, UPSTREAM)
-    parser.add_argument("--model", required=True,
-                        help="a MetaQuery checkpoint (hub id, or a folder: it or its newest checkpoint-N)")
-    rw.add_common_arguments(parser)
+    parser = rw.argument_parser(__doc__, ENVIRONMENT, UPSTREAM,
+                                "a MetaQuery checkpoint (hub id, or a folder: it or its newest checkpoint-N)")
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--guidance", type=float, default=7.5)
     parser.add_argument("--negative-prompt", default="", help="the CFG negative prompt (theirs: empty)")
     arguments = parser.parse_args(argv)
-    if arguments.steps <= 0:
-        parser.error("--steps must be positive")
+    rw.check_positive(parser, arguments, "steps")
     return arguments
 
 
-class MetaQueryWorker(rw.RepoImageWorker):
+class MetaQueryWorker(rw.RepoWorker):
     worker_name = "metaquery"
     known_options = frozenset({"negative_prompt"})
     any_size = False
@@ -81,10 +75,8 @@ class MetaQueryWorker(rw.RepoImageWorker):
         return {"width": self.side, "height": self.side, "steps": a.steps, "guidance": a.guidance}
 
     def settings(self) -> dict:
-        import diffusers
-        import transformers
         config = self.pipeline.config
-        return {"transformers": transformers.__version__, "diffusers": diffusers.__version__,
+        return {**self.defaults(), **rw.versions("transformers", "diffusers"),
                 "checkpoint": self.checkpoint, "negative_prompt": self.arguments.negative_prompt,
                 "mllm_id": config.mllm_id, "diffusion_model_id": config.diffusion_model_id,
                 "num_metaqueries": config.num_metaqueries,

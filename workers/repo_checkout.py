@@ -98,31 +98,3 @@ def seed_everything(seed: int) -> None:
     import torch
     torch.manual_seed(seed)
 
-
-class StartError(Exception):
-    """Something other than the checkout that the user must fix before the worker can start (a
-    weights folder, a config): one line to print."""
-
-
-def run_worker(channel, program: str, worker_name: str, arguments, required: Sequence[str],
-               environment: str, upstream: str, load) -> int:
-    """Opens the checkout ``arguments.repo``, loads the worker with ``load(checkout)``, prints
-    the ready line and serves requests one at a time until stdin ends. A missing or wrong
-    checkout, or a StartError, is one line on stderr and exit 2; a model that fails to load, one
-    line and exit 1. The worker has ``name``, ``metadata()`` and ``run_batch(batch)``."""
-    import wise_protocol as wp
-    try:
-        checkout = open_checkout(arguments.repo, required, environment, upstream)
-        worker = load(checkout)
-    except (CheckoutError, StartError) as error:
-        print(wp.one_line(f"{program}: {error}"), file=sys.stderr)
-        return 2
-    except Exception as error:
-        print(wp.one_line(f"{program}: cannot load {getattr(arguments, 'model', None) or 'the model'} "
-                          f"with the checkout at {arguments.repo}: {type(error).__name__}: {error}"),
-              file=sys.stderr)
-        return 1
-    worker.channel = channel
-    channel.ready(worker_name, worker.name, worker.metadata())
-    reader = wp.RequestReader(channel).start()   # after the ready line: no reply may precede it
-    return wp.serve(channel, reader, 1, 0.0, worker.run_batch)

@@ -31,8 +31,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import repo_checkout  # noqa: E402
-import repo_image_worker as rw  # noqa: E402
+import repo_worker as rw  # noqa: E402
 import wise_protocol as wp  # noqa: E402
 
 UPSTREAM = "https://github.com/PKU-YuanGroup/UniWorld-V1"
@@ -43,13 +42,10 @@ T5_TOKENS = 256     # the length their sampler encodes the prompt to
 
 
 def parse_arguments(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    repo_checkout.add_repo_argument(parser, ENVIRONMENT, UPSTREAM)
-    parser.add_argument("--model", required=True,
-                        help="the UniWorld-V1 weights (hub id or folder), e.g. LanguageBind/UniWorld-V1")
+    parser = rw.argument_parser(__doc__, ENVIRONMENT, UPSTREAM,
+                                "the UniWorld-V1 weights (hub id or folder), e.g. LanguageBind/UniWorld-V1")
     parser.add_argument("--denoiser", default="black-forest-labs/FLUX.1-dev",
                         help="the FLUX.1-dev folder or hub id whose VAE, text encoders and scheduler are used")
-    rw.add_common_arguments(parser)
     parser.add_argument("--steps", type=int, default=28)
     parser.add_argument("--guidance", type=float, default=3.5)
     parser.add_argument("--width", type=int, default=1024)
@@ -62,13 +58,11 @@ def parse_arguments(argv=None):
     parser.add_argument("--max-pixels", type=int, default=448 * 448)
     parser.add_argument("--local-files-only", action="store_true")
     arguments = parser.parse_args(argv)
-    for name in ("steps", "width", "height", "min_pixels", "max_pixels"):
-        if getattr(arguments, name) <= 0:
-            parser.error(f"--{name.replace('_', '-')} must be positive")
+    rw.check_positive(parser, arguments, "steps", "width", "height", "min_pixels", "max_pixels")
     return arguments
 
 
-class UniWorldWorker(rw.RepoImageWorker):
+class UniWorldWorker(rw.RepoWorker):
     worker_name = "uniworld"
     known_options = frozenset({"joint_with_t5"})
 
@@ -89,15 +83,9 @@ class UniWorldWorker(rw.RepoImageWorker):
                                                  torch_dtype=self.dtype, **common).to(a.device)
         self.pipe.set_progress_bar_config(disable=True)
 
-    def defaults(self) -> dict:
-        a = self.arguments
-        return {"width": a.width, "height": a.height, "steps": a.steps, "guidance": a.guidance}
-
     def settings(self) -> dict:
-        import diffusers
-        import transformers
         a = self.arguments
-        return {"transformers": transformers.__version__, "diffusers": diffusers.__version__,
+        return {**self.defaults(), **rw.versions("transformers", "diffusers"),
                 "model": a.model, "denoiser": a.denoiser, "joint_with_t5": a.joint_with_t5,
                 "attention": a.attention, "min_pixels": a.min_pixels, "max_pixels": a.max_pixels,
                 "t5_tokens": T5_TOKENS, "model_class": type(self.model).__name__,

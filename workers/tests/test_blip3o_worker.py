@@ -152,36 +152,26 @@ class BLIP3oWorkerTests(checks.RepoWorkerChecks, unittest.TestCase):
     size = (SIZE, SIZE)
 
     @classmethod
-    def setUpClass(cls):
-        if not checks.ENABLED:
-            raise unittest.SkipTest("set WISE_TEST_MODELS=1 to run the model worker tests")
+    def start_worker(cls):
+        checks.skip_unless_enabled()
         python = checks.worker_python("WISE_TEST_BLIP3O_PYTHON")
-        cls.fixture = checks.Fixture("wise-blip3o-test-")
         folder = cls.fixture.folder
         cls.checkout = os.path.join(folder, "BLIP3o")
         cls.checkpoint = os.path.join(folder, "BLIP3o-Model-stand-in")
-        try:
-            for name, text in STAND_INS.items():
-                write(os.path.join(cls.checkout, name), text)
-            decoder = os.path.join(cls.checkpoint, "diffusion-decoder")
-            write(os.path.join(decoder, "pipeline_llava_gen.py"), DECODER_PIPELINE)
-            with open(os.path.join(decoder, "model_index.json"), "w") as handle:
-                json.dump({"_class_name": "LlavaGenStandIn", "_diffusers_version": "0.32.2",
-                           "vae": ["diffusers", "AutoencoderKL"],
-                           "unet": ["diffusers", "UNet2DConditionModel"]}, handle)
-            write(os.path.join(folder, "build_decoder.py"), BUILD_DECODER)
-            cls.fixture.build(python, [os.path.join(folder, "build_decoder.py"), decoder])
-            cls.fixture.start([python, WORKER, "--repo", cls.checkout, "--model", cls.checkpoint,
-                               "--dtype", "float32", "--device", "cpu", "--threads", "1",
-                               "--width", str(SIZE), "--height", str(SIZE), "--name", "blip3o-stand-in"],
-                              env={"HF_HUB_OFFLINE": "1"})
-        except BaseException:
-            cls.fixture.close()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.fixture.close()
+        for name, text in STAND_INS.items():
+            write(os.path.join(cls.checkout, name), text)
+        decoder = os.path.join(cls.checkpoint, "diffusion-decoder")
+        write(os.path.join(decoder, "pipeline_llava_gen.py"), DECODER_PIPELINE)
+        with open(os.path.join(decoder, "model_index.json"), "w") as handle:
+            json.dump({"_class_name": "LlavaGenStandIn", "_diffusers_version": "0.32.2",
+                       "vae": ["diffusers", "AutoencoderKL"],
+                       "unet": ["diffusers", "UNet2DConditionModel"]}, handle)
+        write(os.path.join(folder, "build_decoder.py"), BUILD_DECODER)
+        cls.fixture.build(python, [os.path.join(folder, "build_decoder.py"), decoder])
+        cls.fixture.start([python, WORKER, "--repo", cls.checkout, "--model", cls.checkpoint,
+                           "--dtype", "float32", "--device", "cpu", "--threads", "1",
+                           "--width", str(SIZE), "--height", str(SIZE), "--name", "blip3o-stand-in"],
+                          env={"HF_HUB_OFFLINE": "1"})
 
     def prompts_seen(self):
         with open(os.path.join(self.checkpoint, "prompts.log")) as handle:
@@ -205,9 +195,7 @@ class BLIP3oWorkerTests(checks.RepoWorkerChecks, unittest.TestCase):
         messages = [self.req("plain", "a cat", 5), self.req("steps", "a cat", 5, steps=3),
                     self.req("guided", "a cat", 5, guidance=1.0),
                     self.req("other", "a cat", 5, options={"think": True})]
-        replies = self.ask(*messages)
-        for message in messages:
-            self.assert_ok(replies[message["id"]], message["output"])
+        replies = self.ask_ok(*messages)
         self.assertEqual(replies["steps"]["metadata"]["steps"], 3)
         self.assertEqual(replies["other"]["metadata"]["ignored_options"], ["think"])
         images = [checks.pixels(m["output"])[2] for m in messages[:3]]
@@ -217,15 +205,10 @@ class BLIP3oWorkerTests(checks.RepoWorkerChecks, unittest.TestCase):
     def test_4_refusals_and_the_worker_keeps_serving(self):
         self.check_refusals_then_serving([({"width": 64, "height": 64}, [f"makes {SIZE}x{SIZE} images", "64x64"])])
 
-    def test_5_eof_finishes_in_flight_work_and_exits_0(self):
-        self.check_eof()
 
-
-class BLIP3oCheckoutRefusals(checks.CheckoutRefusalChecks, unittest.TestCase):
-    script = "blip3o_worker.py"
-    variable = "WISE_BLIP3O_REPO"
-    model_arguments = ["--model", "BLIP3o/BLIP3o-Model-8B"]
-
+class BLIP3oCheckoutRefusals(checks.refusal_tests("Refusals", "blip3o_worker.py", "WISE_BLIP3O_REPO",
+                                                  "https://github.com/JiuhaiChen/BLIP3o",
+                                                  ["--model", "BLIP3o/BLIP3o-Model-8B"])):
     def test_a_blip3o_next_checkout(self):
         """The default branch now holds BLIP3o-NEXT, which lacks the main branch's DiT module."""
         import tempfile

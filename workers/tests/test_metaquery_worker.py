@@ -63,31 +63,18 @@ class MetaQueryWorkerTests(checks.RepoWorkerChecks, unittest.TestCase):
     extra_fields = {"steps": 2}
 
     @classmethod
-    def setUpClass(cls):
-        checkout = checks.checkout_or_skip(VARIABLE, UPSTREAM)
-        python = checks.worker_python("WISE_TEST_METAQUERY_PYTHON")
-        cls.fixture = checks.Fixture("wise-metaquery-test-")
-        cls.checkout = os.path.abspath(checkout)
-        try:
-            env = stub_torchvision_if_missing(python, cls.fixture.folder)
-            cls.fixture.build(python, [os.path.join(HERE, "tiny_metaquery.py"), checkout, cls.fixture.folder],
-                              env=env)
-            cls.fixture.start([python, WORKER, "--repo", checkout,
-                               "--model", os.path.join(cls.fixture.folder, "checkpoint"),
-                               "--dtype", "float32", "--device", "cpu", "--threads", "1",
-                               "--name", "tiny-metaquery"], env=env)
-        except BaseException:
-            cls.fixture.close()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.fixture.close()
+    def start_worker(cls):
+        checks.skip_unless_enabled()
+        env = stub_torchvision_if_missing(checks.worker_python("WISE_TEST_METAQUERY_PYTHON"), cls.fixture.folder)
+        python, checkout = cls.build_tiny(VARIABLE, UPSTREAM, "WISE_TEST_METAQUERY_PYTHON", "tiny_metaquery.py",
+                                          env=env)
+        cls.fixture.start([python, WORKER, "--repo", checkout,
+                           "--model", os.path.join(cls.fixture.folder, "checkpoint"),
+                           "--dtype", "float32", "--device", "cpu", "--threads", "1",
+                           "--name", "tiny-metaquery"], env=env)
 
     def test_1_ready_line(self):
-        commit = subprocess.run(["git", "-C", self.checkout, "rev-parse", "HEAD"],
-                                capture_output=True, text=True).stdout.strip() or None
-        metadata = self.check_ready_line(commit, width=32, height=32, steps=30, guidance=7.5,
+        metadata = self.check_ready_line(checks.checkout_commit(self.checkout), width=32, height=32, steps=30, guidance=7.5,
                                          negative_prompt="", num_metaqueries=8,
                                          model_class="MetaQueryPipeline",
                                          scheduler="DPMSolverMultistepScheduler")
@@ -106,9 +93,7 @@ class MetaQueryWorkerTests(checks.RepoWorkerChecks, unittest.TestCase):
                     self.req("guided", prompt, 5, guidance=2.0),
                     self.req("longer", prompt, 5, steps=3),
                     self.req("prompt", "a blue car", 5)]
-        replies = self.ask(*messages)
-        for message in messages:
-            self.assert_ok(replies[message["id"]], message["output"])
+        replies = self.ask_ok(*messages)
         self.assertEqual(replies["negative"]["metadata"]["negative_prompt"], "blurry")
         self.assertEqual(replies["negative"]["metadata"]["ignored_options"], ["other"])
         self.assertEqual(len({checks.pixels(m["output"])[2] for m in messages}), len(messages))
@@ -119,15 +104,10 @@ class MetaQueryWorkerTests(checks.RepoWorkerChecks, unittest.TestCase):
             ({"options": {"negative_prompt": 3}}, ["negative_prompt", "string"]),
         ])
 
-    def test_5_eof_finishes_in_flight_work_and_exits_0(self):
-        self.check_eof()
 
-
-class MetaQueryCheckoutRefusals(checks.CheckoutRefusalChecks, unittest.TestCase):
-    script = "metaquery_worker.py"
-    variable = "WISE_METAQUERY_REPO"
-    model_arguments = ["--model", "xcpan/MetaQuery_Instruct_2.4B_SANA"]
-
+MetaQueryCheckoutRefusals = checks.refusal_tests("MetaQueryCheckoutRefusals", "metaquery_worker.py",
+                                                 "WISE_METAQUERY_REPO", UPSTREAM,
+                                                 ["--model", "xcpan/MetaQuery_Instruct_2.4B_SANA"])
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

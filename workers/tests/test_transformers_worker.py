@@ -25,7 +25,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKER = os.path.join(os.path.dirname(HERE), "transformers_worker.py")
 sys.path.insert(0, HERE)
-from worker_client import digest, pixels  # noqa: E402  (stdlib only: safe without torch)
+from worker_client import digest, pixels, request  # noqa: E402  (stdlib only: safe without torch)
 
 ENABLED = os.environ.get("WISE_TEST_MODELS") == "1"
 REPLY_TIMEOUT = 60.0
@@ -89,14 +89,6 @@ def tearDownModule():
         worker.kill()
     if _state.get("folder") and os.environ.get("WISE_TEST_KEEP") != "1":
         shutil.rmtree(_state["folder"], ignore_errors=True)
-
-
-def request(rid, prompt, seed, output, **fields):
-    message = {"id": rid, "prompt_id": 1, "sample_index": 0, "prompt": prompt, "seed": seed,
-               "width": None, "height": None, "steps": None, "guidance": None, "output": output,
-               "options": {}}
-    message.update(fields)
-    return message
 
 
 class WorkerChecks:

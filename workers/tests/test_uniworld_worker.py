@@ -18,7 +18,6 @@ neither torch nor a model and always run.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import unittest
 
@@ -31,38 +30,21 @@ UPSTREAM = "https://github.com/PKU-YuanGroup/UniWorld-V1"
 WORKER = os.path.join(checks.WORKERS, "uniworld_worker.py")
 
 
-def checkout_commit(path: str):
-    result = subprocess.run(["git", "-C", path, "rev-parse", "HEAD"], capture_output=True, text=True)
-    return result.stdout.strip() if result.returncode == 0 else None
-
-
 class UniWorldWorkerTests(checks.RepoWorkerChecks, unittest.TestCase):
     worker_name = "uniworld"
     extra_fields = {"steps": 2}
 
     @classmethod
-    def setUpClass(cls):
-        checkout = checks.checkout_or_skip(VARIABLE, UPSTREAM)
-        python = checks.worker_python("WISE_TEST_UNIWORLD_PYTHON")
-        cls.fixture = checks.Fixture("wise-uniworld-test-")
-        cls.checkout = os.path.abspath(checkout)
-        try:
-            cls.fixture.build(python, [os.path.join(HERE, "tiny_uniworld.py"), checkout, cls.fixture.folder])
-            cls.fixture.start([python, WORKER, "--repo", checkout,
-                               "--model", os.path.join(cls.fixture.folder, "lvlm"),
-                               "--denoiser", os.path.join(cls.fixture.folder, "flux"),
-                               "--local-files-only", "--dtype", "float32", "--device", "cpu",
-                               "--threads", "1", "--width", "32", "--height", "32", "--name", "tiny-uniworld"])
-        except BaseException:
-            cls.fixture.close()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.fixture.close()
+    def start_worker(cls):
+        python, checkout = cls.build_tiny(VARIABLE, UPSTREAM, "WISE_TEST_UNIWORLD_PYTHON", "tiny_uniworld.py")
+        cls.fixture.start([python, WORKER, "--repo", checkout,
+                           "--model", os.path.join(cls.fixture.folder, "lvlm"),
+                           "--denoiser", os.path.join(cls.fixture.folder, "flux"),
+                           "--local-files-only", "--dtype", "float32", "--device", "cpu",
+                           "--threads", "1", "--width", "32", "--height", "32", "--name", "tiny-uniworld"])
 
     def test_1_ready_line(self):
-        metadata = self.check_ready_line(checkout_commit(self.checkout), width=32, height=32, steps=28,
+        metadata = self.check_ready_line(checks.checkout_commit(self.checkout), width=32, height=32, steps=28,
                                          guidance=3.5, joint_with_t5=True, t5_tokens=256,
                                          model_class="UnivaQwen2p5VLForConditionalGeneration",
                                          pipeline_class="univa.utils.flux_pipeline.FluxPipeline")
@@ -80,9 +62,7 @@ class UniWorldWorkerTests(checks.RepoWorkerChecks, unittest.TestCase):
         no_t5 = self.req("no-t5", "a red apple on a table", 5, options={"joint_with_t5": False, "other": 1})
         guided = self.req("guided", "a red apple on a table", 5, guidance=7.0)
         longer = self.req("longer", "a red apple on a table", 5, steps=3)
-        replies = self.ask(plain, no_t5, guided, longer)
-        for message in (plain, no_t5, guided, longer):
-            self.assert_ok(replies[message["id"]], message["output"])
+        replies = self.ask_ok(plain, no_t5, guided, longer)
         self.assertEqual(replies["no-t5"]["metadata"]["joint_with_t5"], False)
         self.assertEqual(replies["no-t5"]["metadata"]["ignored_options"], ["other"])
         self.assertEqual(replies["plain"]["metadata"]["condition_tokens"] - 256,
@@ -93,9 +73,7 @@ class UniWorldWorkerTests(checks.RepoWorkerChecks, unittest.TestCase):
 
     def test_4_another_size(self):
         message = self.req("wide", "a red apple", 1, width=48, height=32)
-        reply = self.ask(message)["wide"]
-        self.assertEqual(reply["status"], "ok", reply)
-        self.assertEqual(checks.pixels(message["output"])[:2], ("RGB", (48, 32)))
+        self.assert_ok(self.ask(message)["wide"], message["output"], size=(48, 32))
 
     def test_5_refusals_and_the_worker_keeps_serving(self):
         self.check_refusals_then_serving([
@@ -105,15 +83,10 @@ class UniWorldWorkerTests(checks.RepoWorkerChecks, unittest.TestCase):
             ({"width": 30}, ["multiples of 4", "30x32"]),
         ])
 
-    def test_6_eof_finishes_in_flight_work_and_exits_0(self):
-        self.check_eof()
 
-
-class UniWorldCheckoutRefusals(checks.CheckoutRefusalChecks, unittest.TestCase):
-    script = "uniworld_worker.py"
-    variable = "WISE_UNIWORLD_REPO"
-    model_arguments = ["--model", "LanguageBind/UniWorld-V1"]
-
+UniWorldCheckoutRefusals = checks.refusal_tests("UniWorldCheckoutRefusals", "uniworld_worker.py",
+                                                "WISE_UNIWORLD_REPO", UPSTREAM,
+                                                ["--model", "LanguageBind/UniWorld-V1"])
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -20,7 +20,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from tiny_uniworld import QWEN_CHAT_TEMPLATE, QWEN_SPECIALS, byte_level_tokenizer  # noqa: E402
+from tiny_uniworld import QWEN_CHAT_TEMPLATE, qwen_tokenizer  # noqa: E402
 
 LATENT_SIZE = 16
 VAE_DOWNSAMPLE = 2      # a two-level AutoencoderDC
@@ -29,13 +29,9 @@ VAE_DOWNSAMPLE = 2      # a two-level AutoencoderDC
 def save_tiny_qwen2p5vl(folder: str) -> str:
     """A two-layer Qwen2.5-VL and its processor, saved where MetaQuery will see "Qwen2.5-VL"."""
     from transformers import (Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration,
-                              Qwen2_5_VLProcessor, Qwen2TokenizerFast, Qwen2VLImageProcessor)
+                              Qwen2_5_VLProcessor, Qwen2VLImageProcessor)
 
-    tokenizer = byte_level_tokenizer(Qwen2TokenizerFast, QWEN_SPECIALS, eos_token="<|im_end|>",
-                                     pad_token="<|endoftext|>", unk_token=None)
-    ids = {name: tokenizer.convert_tokens_to_ids(token) for name, token in [
-        ("vision_start_token_id", "<|vision_start|>"), ("vision_end_token_id", "<|vision_end|>"),
-        ("image_token_id", "<|image_pad|>"), ("video_token_id", "<|video_pad|>")]}
+    tokenizer, ids = qwen_tokenizer()
     # hidden 64: MetaQuery's connector gives itself hidden_size // 64 heads.
     config = Qwen2_5_VLConfig(
         vocab_size=len(tokenizer) + 4, hidden_size=64, intermediate_size=128, num_hidden_layers=2,

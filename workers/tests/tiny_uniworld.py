@@ -47,6 +47,19 @@ def byte_level_tokenizer(fast_class, specials: list, **kwargs):
     return tokenizer
 
 
+def qwen_tokenizer():
+    """A byte-level Qwen2 tokenizer with Qwen2.5-VL's special tokens, and the ids of its vision
+    tokens as Qwen2.5-VL's config names them."""
+    from transformers import Qwen2TokenizerFast
+
+    tokenizer = byte_level_tokenizer(Qwen2TokenizerFast, QWEN_SPECIALS, eos_token="<|im_end|>",
+                                     pad_token="<|endoftext|>", unk_token=None)
+    ids = {name: tokenizer.convert_tokens_to_ids(token) for name, token in [
+        ("vision_start_token_id", "<|vision_start|>"), ("vision_end_token_id", "<|vision_end|>"),
+        ("image_token_id", "<|image_pad|>"), ("video_token_id", "<|video_pad|>")]}
+    return tokenizer, ids
+
+
 def tiny_flux_parts(transformer):
     """The FLUX.1-dev folder's other parts, sized for ``transformer``."""
     from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler
@@ -83,7 +96,7 @@ def tiny_flux_parts(transformer):
 def save_tiny_uniworld(checkout: str, folder: str, seed: int = 0) -> str:
     import torch
     from diffusers import FluxPipeline, FluxTransformer2DModel
-    from transformers import Qwen2TokenizerFast, Qwen2VLImageProcessor
+    from transformers import Qwen2VLImageProcessor
 
     sys.path.insert(0, checkout)
     from univa.models.qwen2p5vl.configuration_univa_qwen2p5vl import UnivaQwen2p5VLConfig
@@ -91,11 +104,7 @@ def save_tiny_uniworld(checkout: str, folder: str, seed: int = 0) -> str:
     from transformers import Qwen2_5_VLProcessor
 
     torch.manual_seed(seed)
-    tokenizer = byte_level_tokenizer(Qwen2TokenizerFast, QWEN_SPECIALS, eos_token="<|im_end|>",
-                                     pad_token="<|endoftext|>", unk_token=None)
-    ids = {name: tokenizer.convert_tokens_to_ids(token) for name, token in [
-        ("vision_start_token_id", "<|vision_start|>"), ("vision_end_token_id", "<|vision_end|>"),
-        ("image_token_id", "<|image_pad|>"), ("video_token_id", "<|video_pad|>")]}
+    tokenizer, ids = qwen_tokenizer()
     # FLUX.1-dev's shape, shrunk: 16 latent channels become 4 (packed 2x2: 16 in), guidance embedded.
     denoiser = FluxTransformer2DModel(
         patch_size=1, in_channels=16, num_layers=1, num_single_layers=1, attention_head_dim=8,

@@ -75,21 +75,22 @@ class WorkerProcess:
             self.stderr_file.close()
 
 
+def request(rid, prompt, seed, output, **fields) -> dict:
+    """A generation request in the protocol's shape: nulls for what the worker defaults, no
+    options; ``fields`` replace any of it."""
+    message = {"id": rid, "prompt_id": 1, "sample_index": 0, "prompt": prompt, "seed": seed,
+               "width": None, "height": None, "steps": None, "guidance": None, "output": output,
+               "options": {}}
+    message.update(fields)
+    return message
+
+
 def exchange(test, worker, requests, timeout: float) -> dict:
     """Sends ``requests`` together and returns their replies by id, checking each one came."""
     worker.send(*requests)
     replies = worker.replies(len(requests), timeout)
     test.assertEqual(set(replies), {r["id"] for r in requests})
     return replies
-
-
-def tear_down(state: dict) -> None:
-    """Ends a test module: kills its worker and removes its folder (kept with WISE_TEST_KEEP=1)."""
-    if state.get("worker"):
-        state["worker"].kill()
-    if state.get("folder") and os.environ.get("WISE_TEST_KEEP") != "1":
-        import shutil
-        shutil.rmtree(state["folder"], ignore_errors=True)
 
 
 def refused_start(test, argv, drop: str, env=None, timeout: float = 120.0):
