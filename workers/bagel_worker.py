@@ -108,7 +108,6 @@ class BagelWorker(rw.RepoWorker):
     worker_name = WORKER_NAME
     known_options = frozenset(OPTION_DEFAULTS)
     reply_names = {"steps": "num_timesteps", "guidance": "cfg_text_scale", "dtype": None}
-    start_error_status = 2
     seeding = "random, numpy and torch global generators seeded per request, one image per call"
 
     def prepare(self) -> None:

@@ -71,8 +71,6 @@ class RepoWorker:
     #: The reply's own names for its steps, guidance and dtype fields (the model's words where it
     #: has them; None leaves the field out); unnamed ones keep their names.
     reply_names: dict = {}
-    #: Exit status for a missing or wrong checkout or a StartError (a failed load is always 1).
-    start_error_status = 1
     #: How the worker seeds, as the ready line reports it.
     seeding = ("per request: Python, NumPy and torch global generators, and a CPU torch.Generator "
                "for the initial noise where the model takes one")
@@ -193,7 +191,8 @@ class RepoWorker:
 def main(worker_class, parse_arguments, required, environment: str, upstream: str, argv=None) -> int:
     """Parses the arguments, opens the checkout, loads the model, prints the ready line and
     serves until stdin ends. A missing or wrong checkout, or a StartError, is one line on stderr
-    and exit ``worker_class.start_error_status``; a model that fails to load, one line and exit 1."""
+    and exit 2 (a setup the user must fix, as argparse's usage errors); a model that fails to load,
+    one line and exit 1."""
     channel = wp.Channel.claim()
     arguments = parse_arguments(argv)
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
@@ -204,7 +203,7 @@ def main(worker_class, parse_arguments, required, environment: str, upstream: st
         worker = worker_class(arguments, checkout)
     except (repo_checkout.CheckoutError, StartError) as error:
         print(wp.one_line(f"{program}: {error}"), file=sys.stderr)
-        return worker_class.start_error_status
+        return 2
     except Exception as error:
         print(wp.one_line(f"{program}: cannot load {getattr(arguments, 'model', None) or 'the model'} "
                           f"with the code in {checkout.path if checkout else arguments.repo}: "

@@ -70,7 +70,6 @@ class ShowoWorker(rw.RepoWorker):
     any_size = False
     size_owner = "config"
     reply_names = {"steps": "generation_timesteps", "guidance": "guidance_scale", "dtype": None}
-    start_error_status = 2
     seeding = "a torch.Generator per request on the device, passed to t2i_generate; one image per call"
 
     def prepare(self) -> None:

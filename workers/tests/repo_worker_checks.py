@@ -216,7 +216,7 @@ class CheckoutRefusalChecks:
     variable = ""
     upstream = ""
     model_arguments: list = []
-    status = 1
+    status = 2
 
     def run_worker(self, *arguments, env=None, python=None):
         """(exit status, the one line on stderr) of the worker started with ``arguments``."""
@@ -245,7 +245,7 @@ class CheckoutRefusalChecks:
 
 
 def refusal_tests(name: str, script: str, variable: str, upstream: str, model_arguments: list,
-                  status: int = 1):
+                  status: int = 2):
     """The CheckoutRefusalChecks test class ``name`` for one worker script, in the caller's module."""
     attributes = dict(script=script, variable=variable, upstream=upstream, model_arguments=model_arguments,
                       status=status, __module__=sys._getframe(1).f_globals["__name__"])

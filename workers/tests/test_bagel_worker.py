@@ -149,7 +149,7 @@ class BagelWorkerTests(checks.RepoWorkerChecks, unittest.TestCase):
 
 
 class BagelCheckoutErrorTests(checks.refusal_tests("Refusals", "bagel_worker.py", "WISE_BAGEL_REPO", UPSTREAM,
-                                                   ["--model", "ByteDance-Seed/BAGEL-7B-MoT"], status=2)):
+                                                   ["--model", "ByteDance-Seed/BAGEL-7B-MoT"])):
     """A missing or wrong checkout, or a wrong weights folder: one line on stderr, exit 2 (no
     model and no torch needed: the worker stops before it loads anything)."""
 

@@ -109,7 +109,7 @@ class ShowoWorkerTests(checks.RepoWorkerChecks, unittest.TestCase):
 
 
 ShowoCheckoutErrorTests = checks.refusal_tests("ShowoCheckoutErrorTests", "showo_worker.py", "WISE_SHOWO_REPO",
-                                               UPSTREAM, [], status=2)
+                                               UPSTREAM, [])
 
 if __name__ == "__main__":
     unittest.main()
