@@ -26,7 +26,7 @@ echo "test setup: $((SECONDS - started)) s; python: $WISE_PYTHON" >&2
 # At most 24 tests at once. Unbounded, swift-testing starts nearly every async test together, and
 # the test process held up to ~2000 descriptors (loopback servers and their clients); past ~1350,
 # Foundation's Process.run() on Linux can read past the end of its /proc/self/fd directory buffer
-# and crash the whole run (swift-corelibs-foundation#5472, fixed after Swift 6.3.1; seen here once
+# and crash the whole run (swift-corelibs-foundation#5472, merged upstream May 2026, not in this 6.3.1; seen here once
 # in two full runs). Measured on this 2-core machine: width 24 peaks at 432 descriptors and ran the
 # suite in 328 s, against 399 s unbounded.
 export SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH="${SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH:-24}"
