@@ -196,6 +196,9 @@ public struct HTMLReport: Sendable {
             out += "<p class=\"order\">P(\(escapeHTML(pair.upper)) above \(escapeHTML(pair.lower))) = \(String(format: "%.3f", pair.probability))</p>\n"
         }
         for note in board.notes { out += "<p class=\"note\">\(escapeHTML(note))</p>\n" }
+        for row in board.rows {
+            if let estimate = board.board.estimateNote(row.run.summary) { out += "<p class=\"note estimate\">\(escapeHTML(estimate))</p>\n" }
+        }
         return out + "</section>\n"
     }
 

@@ -85,12 +85,16 @@ import WiseStore
         #expect(byCategory == [.culture: 40, .time: 12, .space: 12, .biology: 12, .physics: 12, .chemistry: 12])
         #expect(expected != Array(StratifiedOrder.order(strata, seed: 12).prefix(100)))
         // And the report says it is an estimate from 100 of 1000 items, never a full score
-        let report = try RunReport(store: store, runs: runs.map(\.name), judgeKey: nil)
+        var report = try RunReport(store: store, runs: runs.map(\.name), judgeKey: nil)
+        report.environment = fixture.environment
         let out = try TempDirectory.make("adaptive-report")
         try Console.$sink.withValue(ConsoleRecorder()) {
             try report.writeBoard(format: .terminal, decimals: nil, prices: nil, resamples: 100, seed: 1, allowMixed: false, out: out.appendingPathComponent("board.txt").path)
             try report.writeBoard(format: .json, decimals: nil, prices: nil, resamples: 100, seed: 1, allowMixed: false, out: out.appendingPathComponent("board.json").path)
+            try report.writeBoard(format: .html, decimals: nil, prices: nil, resamples: 100, seed: 1, allowMixed: false, out: out.appendingPathComponent("html").path)
         }
+        let index = try String(contentsOf: out.appendingPathComponent("html/index.html"), encoding: .utf8)
+        #expect(index.contains("run0: the overall is an estimate from 100 of 1000 items") && index.contains("not a full WISE score"))
         let text = try String(contentsOf: out.appendingPathComponent("board.txt"), encoding: .utf8)
         #expect(text.contains("run0: the overall is an estimate from 100 of 1000 items") && text.contains("not a full WISE score"), "\(text)")
         let json = try String(contentsOf: out.appendingPathComponent("board.json"), encoding: .utf8).filter { !$0.isWhitespace }
