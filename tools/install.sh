@@ -5,7 +5,8 @@
 #   3. PREFIX/bin/wise with its data in PREFIX/share/wise/{models,workers,prompts}
 #      (wise finds them from its own path, so any PREFIX works),
 #   4. a Python virtual environment for the generation workers, PREFIX/share/wise/venv, with the
-#      pinned workers/requirements-diffusers.txt and workers/requirements-transformers.txt
+#      pinned workers/requirements-diffusers.txt and workers/requirements-transformers.txt (and, with
+#      a CUDA torch, workers/requirements-cuda.txt)
 #      (the registry's worker commands use its python3).
 #
 # Usage: tools/install.sh [--prefix DIR] [--no-workers] [--static-swift-stdlib]

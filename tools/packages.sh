@@ -43,8 +43,9 @@ wise_install_packages() {
 
 # Makes (or updates) the workers' Python environment: wise_make_worker_venv VENV TORCH DIR installs
 # TORCH (a pip requirement, e.g. torch==2.13.0+cpu) first, then the pinned requirements-diffusers.txt
-# and requirements-transformers.txt found in DIR, and prints the versions it got (sudo when VENV's
-# folder is not writable by a user other than root).
+# and requirements-transformers.txt found in DIR, and with a CUDA torch (a spec without +cpu) also
+# requirements-cuda.txt (torchvision, whose PyPI build is CUDA-only), and prints the versions it got
+# (sudo when VENV's folder is not writable by a user other than root).
 wise_make_worker_venv() {
   local venv="$1" torch="$2" requirements="$3" sudo=() parent
   parent="$(dirname "$venv")"
@@ -54,6 +55,10 @@ wise_make_worker_venv() {
   "${sudo[@]}" "$venv/bin/python3" -m pip install -q --disable-pip-version-check "$torch"
   "${sudo[@]}" "$venv/bin/python3" -m pip install -q --disable-pip-version-check \
     -r "$requirements/requirements-diffusers.txt" -r "$requirements/requirements-transformers.txt"
+  case "$torch" in
+    *+cpu*) ;;
+    *) "${sudo[@]}" "$venv/bin/python3" -m pip install -q --disable-pip-version-check -r "$requirements/requirements-cuda.txt" ;;
+  esac
   "$venv/bin/python3" -c 'import torch, diffusers, transformers; print("workers: torch", torch.__version__, "diffusers", diffusers.__version__, "transformers", transformers.__version__)'
 }
 
