@@ -130,7 +130,7 @@ public final class OpenAIJudge: Judge {
         let inputPer = Self.estimateTokens(bodyBytes: textBytes, imageBytes: 0, maxTokens: 0)
         let outputPer = configuration.rubric.scoringProtocol == .legacy ? 16 : 6
         return JudgeEstimate(tokens: TokenUsage(input: workload.requests * inputPer, output: workload.requests * outputPer),
-                             basis: "an image at 765 tokens, mean image \(workload.meanImageBytes / 1024) KiB")
+                             basis: "an image at 765 tokens" + (workload.meanImageBytes > 0 ? ", mean image \(workload.meanImageBytes / 1024) KiB" : ""))
     }
 
     /// Where the judge is reached: the endpoint without user info or query, where keys sometimes travel.
