@@ -110,23 +110,33 @@ struct BoardReportCommand: ParsableCommand {
     }
 }
 
+/// The formats a board's report comes in: a run report's, less HTML (`wise report` draws that).
+enum BoardFormat: String, CaseIterable, ExpressibleByArgument {
+    case terminal, md, csv, json
+
+    var report: ReportFormat {
+        switch self {
+        case .terminal: return .terminal
+        case .md: return .md
+        case .csv: return .csv
+        case .json: return .json
+        }
+    }
+}
+
 /// How a board's report is drawn: format, output file and bootstrap.
 struct BoardReportOptions: ParsableArguments {
-    @Option(help: "terminal, md, csv or json (published rows: terminal and md).")
-    var format: ReportFormat = .terminal
+    @Option(help: "terminal, md, csv or json (published rows: terminal and md); for HTML, `wise report RUN… --format html --out DIR`.")
+    var format: BoardFormat = .terminal
 
     @Option(help: ArgumentHelp("Write the report to this file (with several sets, FILE-SET).", valueName: "file"))
     var out: String?
 
     @OptionGroup var studyOptions: StudyOptions
 
-    func validate() throws {
-        if format == .html { throw ValidationError("--format html is not offered for a board; use `wise report RUN… --format html --out DIR`") }
-    }
-
     var settings: BoardReport.Settings {
         var settings = BoardReport.Settings()
-        settings.format = format
+        settings.format = format.report
         settings.out = out
         settings.resamples = studyOptions.resamples
         settings.seed = studyOptions.seed
