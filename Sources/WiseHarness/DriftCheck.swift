@@ -1,6 +1,7 @@
 import Foundation
 import WiseCore
 import WiseReport
+import WiseRunner
 import WiseStats
 import WiseStore
 
@@ -143,13 +144,7 @@ struct DriftCheck {
 
     /// The request for an anchor: its image as registered (a changed file is refused, not judged).
     static func request(_ anchor: Anchor) throws -> JudgeRequest {
-        let path = anchor.image.path ?? ""
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw JudgeFailure(reason: "image \(path) cannot be read any more")
-        }
-        if let registered = anchor.image.sha256, SHA256.hex(data) != registered {
-            throw JudgeFailure(reason: "image \(path) changed since it was judged")
-        }
+        let data = try JudgeRunner.readRegistered(path: anchor.image.path ?? "", sha256: anchor.image.sha256, hash: SHA256.hex)
         return JudgeRequest(prompt: anchor.prompt, image: data, format: ImageFormat(rawValue: anchor.image.format ?? "png") ?? .png, repeatIndex: 0)
     }
 }

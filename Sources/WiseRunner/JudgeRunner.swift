@@ -155,15 +155,23 @@ public final class JudgeRunner: Sendable {
 
     /// Reads an image and checks it is still the one registered.
     private func readImage(_ item: PendingJudgment) throws -> Data {
-        guard let data = FileManager.default.contents(atPath: item.path) else {
-            throw JudgeFailure(reason: "image \(item.path) cannot be read any more; restore it and judge again")
+        let known = checked.withLock({ $0.contains(item.imageID) }) || Self.unchangedSinceRegistration(item)
+        let data = try Self.readRegistered(path: item.path, sha256: known ? nil : item.sha256, hash: hash)
+        if !known { checked.withLock { _ = $0.insert(item.imageID) } }
+        return data
+    }
+
+    /// The bytes of a registered image for a judge request, or a `JudgeFailure` saying why not: the
+    /// file cannot be read any more, or its SHA-256 is no longer `sha256` (nil: not checked).
+    public static func readRegistered(path: String, sha256: String?, hash: (Data) -> String) throws -> Data {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw JudgeFailure(reason: "image \(path) cannot be read any more; restore it and judge again")
         }
-        if checked.withLock({ $0.contains(item.imageID) }) || Self.unchangedSinceRegistration(item) { return data }
+        guard let sha256 else { return data }
         let sha = hash(data)
-        guard sha == item.sha256 else {
-            throw JudgeFailure(reason: "image \(item.path) changed since it was registered (SHA-256 \(sha.prefix(12))…, registered \(item.sha256.prefix(12))…); register the new images as a new run")
+        guard sha == sha256 else {
+            throw JudgeFailure(reason: "image \(path) changed since it was registered (SHA-256 \(sha.prefix(12))…, registered \(sha256.prefix(12))…); register the new images as a new run")
         }
-        checked.withLock { _ = $0.insert(item.imageID) }
         return data
     }
 }
